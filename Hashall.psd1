@@ -1,0 +1,27 @@
+@{
+    RootModule             = 'Hashall.PowerShell.dll'
+    ModuleVersion          = '0.1.0'
+    GUID                   = '4b0f6a52-3c1e-4f53-9d2f-8a7e5b1c9d40'
+    Author                 = 'Hashall contributors'
+    CompanyName            = 'Hashall'
+    Copyright              = '(c) Hashall contributors. MIT licence.'
+    Description            = 'Catalogs file hashes across disks, reclaims space with hardlinks, recognises torrents that hold the same content, and moves seed-only content between stash and pool without breaking seeding.'
+    CompatiblePSEditions   = @('Desktop', 'Core')
+    PowerShellVersion      = '5.1'
+    DotNetFrameworkVersion = '4.7.2'
+    CmdletsToExport        = @(
+        'Get-HashallDevice'
+        'Set-HashallDevice'
+    )
+    FunctionsToExport      = @()
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+    FormatsToProcess       = @('Hashall.Format.ps1xml')
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('hash', 'dedup', 'hardlink', 'torrent', 'qBittorrent', 'seedbox', 'catalog', 'sqlite')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ProjectUri   = 'https://github.com/hashall/Hashall.PowerShell'
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using System;
+using System.Globalization;
+using System.IO;
+using Microsoft.Data.Sqlite;
+
+namespace Hashall.Core.Catalog
+{
+    /// <summary>
+    /// An open catalog: one SQLite file in WAL mode with a busy timeout, migrated to the latest schema.
+    /// Opening inspects the file read-only first, so a corrupt, foreign or newer catalog is refused
+    /// without being touched.
+    /// </summary>
+    public sealed class CatalogDatabase : IDisposable
+    {
+        /// <summary>PRAGMA application_id of Hashall catalogs ("HsAl").</summary>
+        public const int ApplicationId = 0x4873416C;
+        public const int BusyTimeoutMs = 30_000;
+
+        private CatalogDatabase(string path, SqliteConnection connection)
+        {
+            Path = path;
+            Connection = connection;
+        }
+
+        public string Path { get; }
+        public SqliteConnection Connection { get; }
+
+        public static CatalogDatabase Open(string path, bool createDirectory = false, int? targetVersion = null)
+        {
+            string full = System.IO.Path.GetFullPath(path);
+            string directory = System.IO.Path.GetDirectoryName(full) ?? ".";
+            if (Directory.Exists(full))
+                throw new HashallException("CatalogPathIsDirectory", HashallErrorKind.InvalidArgument,
+                    $"The catalog path '{full}' is a directory; give the path of a catalog file, e.g. '{System.IO.Path.Combine(full, "catalog.db")}'.", full);
+            if (!Directory.Exists(directory))
+            {
+                if (!createDirectory)
+                    throw new HashallException("CatalogDirectoryNotFound", HashallErrorKind.NotFound,
+                        $"Cannot open catalog '{full}': the directory '{directory}' does not exist.", full);
+                Directory.CreateDirectory(directory);
+            }
+
+            if (File.Exists(full) && new FileInfo(full).Length > 0)
+                Inspect(full);
+
+            var connection = new SqliteConnection(ConnectionString(full, SqliteOpenMode.ReadWriteCreate));
+            try
+            {
+                connection.Open();
+                Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
+                Execute(connection, "PRAGMA journal_mode = WAL;");
+                Execute(connection, "PRAGMA synchronous = NORMAL;");
+                Execute(connection, "PRAGMA foreign_keys = ON;");
+                var db = new CatalogDatabase(full, connection);
+                db.Migrate(targetVersion ?? Migrations.Latest);
+                return db;
+            }
+            catch (SqliteException e)
+            {
+                connection.Dispose();
+                throw Translate(e, full);
+            }
+            catch
+            {
+                connection.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>The schema version recorded in the file (PRAGMA user_version).</summary>
+        public int SchemaVersion => Convert.ToInt32(Scalar("PRAGMA user_version;"), CultureInfo.InvariantCulture);
+
+        public SqliteCommand Command(string sql, SqliteTransaction? transaction = null)
+        {
+            var command = Connection.CreateCommand();
+            command.CommandText = sql;
+            command.Transaction = transaction;
+            return command;
+        }
+
+        public object? Scalar(string sql)
+        {
+            using var command = Command(sql);
+            return command.ExecuteScalar();
+        }
+
+        /// <summary>Runs <paramref name="work"/> in an immediate (write-locking) transaction, translating SQLite errors.</summary>
+        public T Write<T>(Func<SqliteTransaction, T> work)
+        {
+            try
+            {
+                using var transaction = Connection.BeginTransaction(deferred: false);
+                T result = work(transaction);
+                transaction.Commit();
+                return result;
+            }
+            catch (SqliteException e)
+            {
+                throw Translate(e, Path);
+            }
+        }
+
+        public void Dispose() => Connection.Dispose();
+
+        private static string ConnectionString(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = mode,
+            Pooling = false,
+            DefaultTimeout = BusyTimeoutMs / 1000,
+        }.ToString();
+
+        /// <summary>Read-only look at an existing file: refuse what is not ours, corrupt, or from a newer module.</summary>
+        private static void Inspect(string full)
+        {
+            int appId, version, tables;
+            try
+            {
+                using var connection = new SqliteConnection(ConnectionString(full, SqliteOpenMode.ReadOnly));
+                connection.Open();
+                Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
+                appId = ScalarInt(connection, "PRAGMA application_id;");
+                version = ScalarInt(connection, "PRAGMA user_version;");
+                tables = ScalarInt(connection, "SELECT count(*) FROM sqlite_master;");
+            }
+            catch (SqliteException e)
+            {
+                throw Translate(e, full);
+            }
+            if (appId != ApplicationId && (appId != 0 || tables > 0))
+                throw new HashallException("CatalogNotHashall", HashallErrorKind.InvalidData,
+                    $"'{full}' is an SQLite database but not a Hashall catalog; it was not changed.", full);
+            if (version > Migrations.Latest)
+                throw new HashallException("CatalogVersionTooNew", HashallErrorKind.InvalidData,
+                    $"Catalog '{full}' has schema version {version}, written by a newer Hashall; this module knows versions up to {Migrations.Latest}. Update the module; the catalog was not changed.", full);
+        }
+
+        private void Migrate(int target)
+        {
+            foreach (var migration in Migrations.All)
+            {
+                if (migration.Version > target)
+                    break;
+                if (migration.Version <= SchemaVersion)
+                    continue;
+                using var transaction = Connection.BeginTransaction(deferred: false);
+                // Another process may have migrated while we waited for the write lock.
+                using (var check = Command("PRAGMA user_version;", transaction))
+                {
+                    if (Convert.ToInt32(check.ExecuteScalar(), CultureInfo.InvariantCulture) >= migration.Version)
+                        continue;
+                }
+                using (var apply = Command(migration.Sql, transaction))
+                    apply.ExecuteNonQuery();
+                using (var record = Command("INSERT INTO schema_migrations(version, name, applied_at) VALUES ($v, $n, $t);", transaction))
+                {
+                    record.Parameters.AddWithValue("$v", migration.Version);
+                    record.Parameters.AddWithValue("$n", migration.Name);
+                    record.Parameters.AddWithValue("$t", CatalogTime.Format(DateTime.UtcNow));
+                    record.ExecuteNonQuery();
+                }
+                using (var stamp = Command($"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {migration.Version};", transaction))
+                    stamp.ExecuteNonQuery();
+                transaction.Commit();
+            }
+        }
+
+        private static void Execute(SqliteConnection connection, string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.ExecuteNonQuery();
+        }
+
+        private static int ScalarInt(SqliteConnection connection, string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>SQLite result codes to stable error ids naming the catalog.</summary>
+        public static HashallException Translate(SqliteException e, string path)
+        {
+            switch (e.SqliteErrorCode)
+            {
+                case 5: case 6: // SQLITE_BUSY, SQLITE_LOCKED
+                    return new HashallException("CatalogBusy", HashallErrorKind.ResourceBusy,
+                        $"Catalog '{path}' is locked by another process and stayed locked for {BusyTimeoutMs / 1000} s: {e.Message}", path, e);
+                case 11: case 26: // SQLITE_CORRUPT, SQLITE_NOTADB
+                    return new HashallException("CatalogCorrupt", HashallErrorKind.InvalidData,
+                        $"Catalog '{path}' is not a readable SQLite database (corrupt or another kind of file): {e.Message}. It was not changed.", path, e);
+                case 8: case 14: case 23: // SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_AUTH
+                    return new HashallException("CatalogNotWritable", HashallErrorKind.PermissionDenied,
+                        $"Cannot open catalog '{path}' for writing (read-only file, directory or filesystem, or no permission): {e.Message}", path, e);
+                case 13: // SQLITE_FULL
+                    return new HashallException("CatalogDiskFull", HashallErrorKind.WriteError,
+                        $"The disk holding catalog '{path}' is full: {e.Message}", path, e);
+                default:
+                    return new HashallException("CatalogError", HashallErrorKind.WriteError, $"Catalog '{path}': {e.Message}", path, e);
+            }
+        }
+    }
+}

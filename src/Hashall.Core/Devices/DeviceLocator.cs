@@ -1,0 +1,84 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using Hashall.Core.Platform;
+
+namespace Hashall.Core.Devices
+{
+    /// <summary>
+    /// Resolves paths to the device they live on and to their path inside that filesystem.
+    /// Caches the mount table and identities; one instance per command run.
+    /// </summary>
+    public sealed class DeviceLocator
+    {
+        private IReadOnlyList<MountEntry>? _mounts;
+        private readonly Dictionary<string, DeviceDescriptor> _byMount = new Dictionary<string, DeviceDescriptor>(StringComparer.Ordinal);
+
+        /// <summary>Locates an existing path (the final component is not followed if it is a symlink).</summary>
+        public LocatedPath Locate(string path)
+        {
+            if (string.IsNullOrEmpty(path))
+                throw new HashallException("PathEmpty", HashallErrorKind.InvalidArgument, "The path is empty.", path);
+            string full = Canonical(Path.GetFullPath(path));
+            var status = FileSystemApi.Lstat(full);
+            var mount = FindMount(full, status.DeviceNumber);
+            var device = Describe(mount);
+            return new LocatedPath(full, device, RelativeInFileSystem(full, mount));
+        }
+
+        /// <summary>All mounted filesystems (re-read on each call of a new locator).</summary>
+        public IReadOnlyList<MountEntry> Mounts => _mounts ??= MountTable.Read();
+
+        public DeviceDescriptor Describe(MountEntry mount)
+        {
+            if (_byMount.TryGetValue(mount.MountPoint, out var known))
+                return known;
+            var (identity, kind) = MountTable.Identity(mount);
+            var descriptor = new DeviceDescriptor(identity, kind, mount);
+            _byMount[mount.MountPoint] = descriptor;
+            return descriptor;
+        }
+
+        private static string Canonical(string full)
+        {
+            if (FileSystemApi.IsWindows)
+                return full;
+            if (full == "/")
+                return full;
+            string trimmed = full.TrimEnd('/');
+            string parent = Path.GetDirectoryName(trimmed) ?? "/";
+            string realParent = UnixPaths.RealPath(parent);
+            return PathText.Join(realParent, Path.GetFileName(trimmed));
+        }
+
+        private MountEntry FindMount(string full, ulong deviceNumber)
+        {
+            if (FileSystemApi.IsWindows)
+                return MountTable.WindowsMountOf(full);
+            if (FileSystemApi.IsMacOS)
+                return MountTable.MacMountOf(full, deviceNumber);
+            // The deepest mount containing the path with the path's device number; among mounts stacked
+            // on one point the last listed is the visible one.
+            MountEntry? best = null;
+            foreach (var m in Mounts)
+            {
+                if (m.DeviceNumber != deviceNumber || !PathText.IsUnder(full, m.MountPoint))
+                    continue;
+                if (best == null || m.MountPoint.Length >= best.MountPoint.Length)
+                    best = m;
+            }
+            return best ?? throw new HashallException("MountNotFound", HashallErrorKind.NotFound,
+                $"No mounted filesystem in /proc/self/mountinfo holds '{full}'.", full);
+        }
+
+        private static string RelativeInFileSystem(string full, MountEntry mount)
+        {
+            string inMount = PathText.RelativeTo(full, mount.MountPoint);
+            string root = mount.Root.Trim('/');
+            if (root.Length == 0)
+                return inMount;
+            return inMount.Length == 0 ? root : root + "/" + inMount;
+        }
+    }
+}

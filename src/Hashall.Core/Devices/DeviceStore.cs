@@ -1,0 +1,180 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Hashall.Core.Catalog;
+using Microsoft.Data.Sqlite;
+
+namespace Hashall.Core.Devices
+{
+    /// <summary>The devices table: listing with totals, lookup by id, alias, identity or path, registration, aliases.</summary>
+    public sealed class DeviceStore
+    {
+        private static readonly Regex AliasPattern = new Regex(@"^[A-Za-z][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant);
+
+        private const string SelectDevices = @"
+SELECT d.device_id, d.alias, d.identity, d.identity_kind, d.mount_point, d.mount_root, d.fs_type, d.source,
+       d.first_seen, d.last_seen, d.last_scan,
+       (SELECT count(*) FROM files f WHERE f.device_id = d.device_id AND f.status = 'active'),
+       (SELECT coalesce(sum(size), 0) FROM (SELECT DISTINCT inode, size FROM files f
+            WHERE f.device_id = d.device_id AND f.status = 'active'))
+FROM devices d";
+
+        private readonly CatalogDatabase _db;
+
+        public DeviceStore(CatalogDatabase db) => _db = db;
+
+        public IReadOnlyList<HashallDevice> List() => Query(SelectDevices + " ORDER BY d.device_id;", null);
+
+        public HashallDevice? FindById(long id) => Single(SelectDevices + " WHERE d.device_id = $p;", id);
+
+        public HashallDevice? FindByAlias(string alias) => Single(SelectDevices + " WHERE d.alias = $p;", alias);
+
+        public HashallDevice? FindByIdentity(string identity) => Single(SelectDevices + " WHERE d.identity = $p;", identity);
+
+        /// <summary>
+        /// A device by id, alias, or any path on it. A path on a filesystem the catalog does not know
+        /// yet is registered when <paramref name="register"/> is set, else it is an error.
+        /// </summary>
+        public HashallDevice Resolve(string selector, DeviceLocator locator, bool register)
+        {
+            var match = Find(selector, locator);
+            if (match.Device != null)
+                return match.Device;
+            if (!register)
+                throw new HashallException("DeviceNotCatalogued", HashallErrorKind.NotFound,
+                    $"The filesystem holding '{match.Uncatalogued!.FullPath}' (mounted at '{match.Uncatalogued.Device.Mount.MountPoint}') is not in catalog '{_db.Path}' yet; scan it or name it with Set-HashallDevice.", selector);
+            return Register(match.Uncatalogued!.Device);
+        }
+
+        /// <summary>
+        /// A device by id, alias, or any path on it; for a path on a filesystem the catalog does not
+        /// know yet, that path located (so a caller can ask before registering it).
+        /// </summary>
+        public DeviceMatch Find(string selector, DeviceLocator locator)
+        {
+            if (string.IsNullOrWhiteSpace(selector))
+                throw new HashallException("DeviceSelectorEmpty", HashallErrorKind.InvalidArgument, "The device name is empty: give an alias, a device id or a path.", selector);
+            if (long.TryParse(selector, NumberStyles.None, CultureInfo.InvariantCulture, out long id))
+                return new DeviceMatch(FindById(id) ?? throw NotFound(selector, $"No device with id {id} in catalog '{_db.Path}'."), null);
+            if (AliasPattern.IsMatch(selector) && FindByAlias(selector) is HashallDevice byAlias)
+                return new DeviceMatch(byAlias, null);
+            if (!LooksLikePath(selector))
+                throw NotFound(selector, $"No device with alias '{selector}' in catalog '{_db.Path}'. Get-HashallDevice lists the known devices.");
+            LocatedPath located;
+            try
+            {
+                located = locator.Locate(selector);
+            }
+            catch (HashallException e) when (e.ErrorId == "PathNotFound")
+            {
+                throw NotFound(selector, $"'{selector}' is neither a device alias or id in catalog '{_db.Path}' nor an existing path.");
+            }
+            var existing = FindByIdentity(located.Device.Identity);
+            return existing != null ? new DeviceMatch(existing, located) : new DeviceMatch(null, located);
+        }
+
+        /// <summary>Adds the device or refreshes where it is mounted now (the identity stays, the mount point may move).</summary>
+        public HashallDevice Register(DeviceDescriptor device)
+        {
+            string now = CatalogTime.Format(DateTime.UtcNow);
+            _db.Write(tx =>
+            {
+                using var command = _db.Command(@"
+INSERT INTO devices (identity, identity_kind, mount_point, mount_root, fs_type, source, device_number, first_seen, last_seen)
+VALUES ($identity, $kind, $mount, $root, $fs, $source, $dev, $now, $now)
+ON CONFLICT (identity) DO UPDATE SET
+    mount_point = excluded.mount_point, mount_root = excluded.mount_root, fs_type = excluded.fs_type,
+    source = excluded.source, device_number = excluded.device_number, last_seen = excluded.last_seen;", tx);
+                command.Parameters.AddWithValue("$identity", device.Identity);
+                command.Parameters.AddWithValue("$kind", device.IdentityKind.ToString());
+                command.Parameters.AddWithValue("$mount", device.Mount.MountPoint);
+                command.Parameters.AddWithValue("$root", device.Mount.Root);
+                command.Parameters.AddWithValue("$fs", device.Mount.FileSystemType);
+                command.Parameters.AddWithValue("$source", device.Mount.Source);
+                command.Parameters.AddWithValue("$dev", unchecked((long)device.Mount.DeviceNumber));
+                command.Parameters.AddWithValue("$now", now);
+                return command.ExecuteNonQuery();
+            });
+            return FindByIdentity(device.Identity)!;
+        }
+
+        /// <summary>Names a device; null or "" removes the alias.</summary>
+        public HashallDevice SetAlias(long deviceId, string? alias)
+        {
+            if (!string.IsNullOrEmpty(alias))
+                ValidateAlias(alias!);
+            var owner = string.IsNullOrEmpty(alias) ? null : FindByAlias(alias!);
+            if (owner != null && owner.DeviceId != deviceId)
+                throw new HashallException("DeviceAliasInUse", HashallErrorKind.InvalidArgument,
+                    $"The alias '{alias}' already names device {owner.DeviceId} ({owner.MountPoint}); aliases are unique, ignoring case.", alias);
+            int changed = _db.Write(tx =>
+            {
+                using var command = _db.Command("UPDATE devices SET alias = $alias WHERE device_id = $id;", tx);
+                command.Parameters.AddWithValue("$alias", string.IsNullOrEmpty(alias) ? (object)DBNull.Value : alias!);
+                command.Parameters.AddWithValue("$id", deviceId);
+                return command.ExecuteNonQuery();
+            });
+            if (changed == 0)
+                throw NotFound(deviceId.ToString(CultureInfo.InvariantCulture), $"No device with id {deviceId} in catalog '{_db.Path}'.");
+            return FindById(deviceId)!;
+        }
+
+        public static void ValidateAlias(string alias)
+        {
+            if (!AliasPattern.IsMatch(alias))
+                throw new HashallException("DeviceAliasInvalid", HashallErrorKind.InvalidArgument,
+                    $"'{alias}' is not a valid device alias: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter (so it cannot be mistaken for an id or a path).", alias);
+        }
+
+        private static bool LooksLikePath(string s) =>
+            s.IndexOf('/') >= 0 || s.IndexOf('\\') >= 0 || s.StartsWith(".", StringComparison.Ordinal) || s.StartsWith("~", StringComparison.Ordinal)
+            || (s.Length >= 2 && s[1] == ':');
+
+        private static HashallException NotFound(string selector, string message) =>
+            new HashallException("DeviceNotFound", HashallErrorKind.NotFound, message, selector);
+
+        private HashallDevice? Single(string sql, object parameter)
+        {
+            var list = Query(sql, parameter);
+            return list.Count == 0 ? null : list[0];
+        }
+
+        private IReadOnlyList<HashallDevice> Query(string sql, object? parameter)
+        {
+            using var command = _db.Command(sql);
+            if (parameter != null)
+                command.Parameters.AddWithValue("$p", parameter);
+            var result = new List<HashallDevice>();
+            try
+            {
+                using var reader = command.ExecuteReader();
+                while (reader.Read())
+                    result.Add(Read(reader));
+            }
+            catch (SqliteException e)
+            {
+                throw CatalogDatabase.Translate(e, _db.Path);
+            }
+            return result;
+        }
+
+        private HashallDevice Read(SqliteDataReader r) => new HashallDevice
+        {
+            DeviceId = r.GetInt64(0),
+            Alias = r.IsDBNull(1) ? null : r.GetString(1),
+            Identity = r.GetString(2),
+            IdentityKind = (DeviceIdentityKind)Enum.Parse(typeof(DeviceIdentityKind), r.GetString(3)),
+            MountPoint = r.GetString(4),
+            MountRoot = r.GetString(5),
+            FileSystem = r.GetString(6),
+            Source = r.GetString(7),
+            FirstSeen = CatalogTime.Parse(r.GetString(8)),
+            LastSeen = CatalogTime.Parse(r.GetString(9)),
+            LastScan = r.IsDBNull(10) ? (DateTime?)null : CatalogTime.Parse(r.GetString(10)),
+            Files = r.GetInt64(11),
+            Bytes = r.GetInt64(12),
+            Database = _db.Path,
+        };
+    }
+}

@@ -1,0 +1,29 @@
+using System;
+
+namespace Hashall.Core.Devices
+{
+    /// <summary>A device (filesystem) the catalog knows, with what the catalog holds of it.</summary>
+    public sealed class HashallDevice
+    {
+        public long DeviceId { get; set; }
+        public string? Alias { get; set; }
+        public string Identity { get; set; } = "";
+        public DeviceIdentityKind IdentityKind { get; set; }
+        public string MountPoint { get; set; } = "";
+        /// <summary>The filesystem directory mounted at MountPoint ("/" unless a bind mount or subvolume).</summary>
+        public string MountRoot { get; set; } = "/";
+        public string FileSystem { get; set; } = "";
+        public string Source { get; set; } = "";
+        /// <summary>Active files catalogued on the device (paths; hard links count once per path).</summary>
+        public long Files { get; set; }
+        /// <summary>Bytes those files take, each inode counted once.</summary>
+        public long Bytes { get; set; }
+        public DateTime FirstSeen { get; set; }
+        public DateTime LastSeen { get; set; }
+        public DateTime? LastScan { get; set; }
+        /// <summary>The catalog file this record came from, so later cmdlets in a pipeline use the same one.</summary>
+        public string Database { get; set; } = "";
+
+        public override string ToString() => Alias ?? MountPoint;
+    }
+}

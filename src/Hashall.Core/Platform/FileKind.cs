@@ -1,0 +1,10 @@
+namespace Hashall.Core.Platform
+{
+    public enum FileKind
+    {
+        Regular,
+        Directory,
+        SymbolicLink,
+        Other,
+    }
+}

@@ -1,0 +1,28 @@
+namespace Hashall.Core.Platform
+{
+    /// <summary>
+    /// What the platform's stat says of one path (never following a final symlink). The pair
+    /// (DeviceNumber, Inode) names the file while the system runs; DeviceNumber is the kernel's
+    /// st_dev and may change between boots, so the catalog keys devices by identity instead.
+    /// </summary>
+    public readonly struct FileStatus
+    {
+        public FileStatus(ulong deviceNumber, ulong inode, long size, long linkCount, long mtimeNs, FileKind kind)
+        {
+            DeviceNumber = deviceNumber;
+            Inode = inode;
+            Size = size;
+            LinkCount = linkCount;
+            MtimeNs = mtimeNs;
+            Kind = kind;
+        }
+
+        public ulong DeviceNumber { get; }
+        public ulong Inode { get; }
+        public long Size { get; }
+        public long LinkCount { get; }
+        /// <summary>Modification time in nanoseconds since the Unix epoch (Windows: 100 ns precision).</summary>
+        public long MtimeNs { get; }
+        public FileKind Kind { get; }
+    }
+}

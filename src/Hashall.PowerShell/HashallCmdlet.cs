@@ -1,0 +1,81 @@
+using System;
+using System.Management.Automation;
+using Hashall.Core;
+using Hashall.Core.Catalog;
+
+namespace Hashall.PowerShell
+{
+    /// <summary>What every Hashall cmdlet shares: the -Database parameter, opening the catalog, error records.</summary>
+    public abstract class HashallCmdlet : PSCmdlet
+    {
+        private CatalogDatabase? _catalog;
+
+        /// <summary>The catalog file. Default: $env:HASHALL_DB, else ~/.hashall/catalog.db.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNullOrEmpty]
+        public string? Database { get; set; }
+
+        /// <summary>The open catalog (opened on first use, for the whole pipeline run).</summary>
+        protected CatalogDatabase Catalog
+        {
+            get
+            {
+                if (_catalog == null)
+                {
+                    string? explicitPath = Database == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Database);
+                    var (path, createDirectory) = CatalogLocation.Resolve(explicitPath);
+                    WriteVerbose($"Opening catalog '{path}'.");
+                    _catalog = CatalogDatabase.Open(path, createDirectory);
+                }
+                return _catalog;
+            }
+        }
+
+        /// <summary>Resolves a user-typed path against the current PowerShell location.</summary>
+        protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+
+        protected override void ProcessRecord()
+        {
+            try
+            {
+                Process();
+            }
+            catch (HashallException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e));
+            }
+        }
+
+        protected override void EndProcessing()
+        {
+            try
+            {
+                End();
+            }
+            catch (HashallException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e));
+            }
+            finally
+            {
+                DisposeCatalog();
+            }
+        }
+
+        protected override void StopProcessing() => DisposeCatalog();
+
+        /// <summary>The cmdlet's per-input work; engine errors become terminating error records.</summary>
+        protected abstract void Process();
+
+        protected virtual void End() { }
+
+        /// <summary>A per-item problem: reported, and the run goes on.</summary>
+        protected void WriteHashallError(HashallException e) => WriteError(ErrorRecords.From(e));
+
+        private void DisposeCatalog()
+        {
+            _catalog?.Dispose();
+            _catalog = null;
+        }
+    }
+}

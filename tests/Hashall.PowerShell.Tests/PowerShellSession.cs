@@ -1,0 +1,80 @@
+using System.Collections.ObjectModel;
+using Hashall.Tests.Shared;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+
+namespace Hashall.PowerShell.Tests;
+
+/// <summary>What one script run produced, stream by stream.</summary>
+public sealed class RunResult
+{
+    public required Collection<PSObject> Output { get; init; }
+    public required IReadOnlyList<ErrorRecord> Errors { get; init; }
+    public required IReadOnlyList<ProgressRecord> Progress { get; init; }
+    public required IReadOnlyList<string> Warnings { get; init; }
+    public required string HostText { get; init; }
+    /// <summary>A terminating error, if the script stopped with one.</summary>
+    public RuntimeException? Terminating { get; init; }
+
+    public string? TerminatingErrorId => Terminating?.ErrorRecord?.FullyQualifiedErrorId;
+
+    public RunResult Succeeded()
+    {
+        if (Terminating != null || Errors.Count > 0)
+            throw new Xunit.Sdk.XunitException("The script failed: " + (Terminating?.ErrorRecord?.ToString() ?? Terminating?.Message)
+                + string.Concat(Errors.Select(e => "\n  " + e.FullyQualifiedErrorId + ": " + e)));
+        return this;
+    }
+}
+
+/// <summary>A runspace of the real PowerShell engine with the built Hashall module folder imported.</summary>
+public sealed class PowerShellSession : IDisposable
+{
+    private readonly Runspace _runspace;
+
+    public PowerShellSession(string? database = null)
+    {
+        Host = new RecordingHost();
+        var iss = InitialSessionState.CreateDefault2();
+        _runspace = RunspaceFactory.CreateRunspace(Host, iss);
+        _runspace.Open();
+        Run("$PSStyle.OutputRendering = 'PlainText'; $ProgressPreference = 'Continue'").Succeeded();
+        Run("Import-Module $args[0] -ErrorAction Stop", ModuleFolder.Manifest).Succeeded();
+        if (database != null)
+            Run("$PSDefaultParameterValues['*-Hashall*:Database'] = $args[0]", database).Succeeded();
+        Host.Clear();
+    }
+
+    public RecordingHost Host { get; }
+
+    public RunResult Run(string script, params object?[] args)
+    {
+        using var ps = System.Management.Automation.PowerShell.Create();
+        ps.Runspace = _runspace;
+        ps.AddScript(script);
+        foreach (var arg in args)
+            ps.AddArgument(arg);
+        int hostMark = Host.Text.Length;
+        Collection<PSObject> output = new();
+        RuntimeException? terminating = null;
+        try
+        {
+            output = ps.Invoke();
+        }
+        catch (RuntimeException e)
+        {
+            terminating = e;
+        }
+        return new RunResult
+        {
+            Output = output,
+            Errors = ps.Streams.Error.ToList(),
+            Progress = ps.Streams.Progress.ToList(),
+            Warnings = ps.Streams.Warning.Select(w => w.Message).ToList(),
+            HostText = Host.Text.Substring(Math.Min(hostMark, Host.Text.Length)),
+            Terminating = terminating,
+        };
+    }
+
+    public void Dispose() => _runspace.Dispose();
+}

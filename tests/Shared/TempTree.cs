@@ -1,0 +1,61 @@
+using System.Diagnostics;
+
+namespace Hashall.Tests.Shared;
+
+/// <summary>A scratch directory on a real filesystem, removed afterwards (tmpfs mounts in it unmounted first).</summary>
+public sealed class TempTree : IDisposable
+{
+    private readonly List<string> _mounts = new();
+
+    public TempTree(string? under = null)
+    {
+        Root = System.IO.Path.Combine(under ?? System.IO.Path.GetTempPath(), "hashall-test-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(Root);
+    }
+
+    public string Root { get; }
+
+    public string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    public string WriteFile(string relative, string content)
+    {
+        string full = Path(relative);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
+        File.WriteAllText(full, content);
+        return full;
+    }
+
+    public static bool IsRoot => Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root" || Run("id", "-u").Trim() == "0";
+
+    /// <summary>Mounts a new tmpfs (a second device) at Root/relative; needs root.</summary>
+    public string MountTmpfs(string relative, string options = "size=16m")
+    {
+        string dir = Path(relative);
+        Directory.CreateDirectory(dir);
+        Run("mount", "-t", "tmpfs", "-o", options, "tmpfs", dir);
+        _mounts.Add(dir);
+        return dir;
+    }
+
+    public static string Run(string file, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd();
+        string error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {error}");
+        return output;
+    }
+
+    public void Dispose()
+    {
+        foreach (var m in Enumerable.Reverse(_mounts))
+        {
+            try { Run("umount", "-l", m); } catch (InvalidOperationException) { }
+        }
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
