@@ -51,7 +51,8 @@ public sealed class PowerShellSession : IDisposable
     {
         using var ps = System.Management.Automation.PowerShell.Create();
         ps.Runspace = _runspace;
-        ps.AddScript(script);
+        // A terminating error from a cmdlet only ends its statement; re-throw it so the run reports it.
+        ps.AddScript("try {\n" + script + "\n} catch { throw }");
         foreach (var arg in args)
             ps.AddArgument(arg);
         int hostMark = Host.Text.Length;

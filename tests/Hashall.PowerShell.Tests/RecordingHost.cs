@@ -38,7 +38,9 @@ public sealed class RecordingHost : PSHost
         public void Clear() { lock (_text) _text.Clear(); }
 
         public override PSHostRawUserInterface RawUI => _raw;
-        public override void Write(string value) { lock (_text) _text.Append(value); }
+        // Custom hosts get VT styling even with OutputRendering PlainText: keep only the text.
+        public override void Write(string value) { lock (_text) _text.Append(Ansi.Replace(value, "")); }
+        private static readonly System.Text.RegularExpressions.Regex Ansi = new("\x1b\\[[0-9;?]*[A-Za-z]");
         public override void Write(ConsoleColor fg, ConsoleColor bg, string value) => Write(value);
         public override void WriteLine(string value) => Write(value + "\n");
         public override void WriteErrorLine(string value) => Write("ERROR: " + value + "\n");

@@ -1,6 +1,7 @@
 using System;
 using System.Globalization;
 using System.IO;
+using System.Text;
 using Microsoft.Data.Sqlite;
 
 namespace Hashall.Core.Catalog
@@ -110,33 +111,54 @@ namespace Hashall.Core.Catalog
             DefaultTimeout = BusyTimeoutMs / 1000,
         }.ToString();
 
-        /// <summary>Read-only look at an existing file: refuse what is not ours, corrupt, or from a newer module.</summary>
+        /// <summary>
+        /// Looks at an existing file's SQLite header without opening it as a database (even a read-only
+        /// SQLite connection would create -wal/-shm files beside a WAL catalog): refuse what is not
+        /// SQLite, not ours, or from a newer module, before anything is written.
+        /// </summary>
         private static void Inspect(string full)
         {
-            int appId, version, tables;
+            var header = new byte[100];
+            int read;
             try
             {
-                using var connection = new SqliteConnection(ConnectionString(full, SqliteOpenMode.ReadOnly));
-                connection.Open();
-                Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
-                appId = ScalarInt(connection, "PRAGMA application_id;");
-                version = ScalarInt(connection, "PRAGMA user_version;");
-                tables = ScalarInt(connection, "SELECT count(*) FROM sqlite_master;");
+                using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                read = stream.Read(header, 0, header.Length);
             }
-            catch (SqliteException e)
+            catch (UnauthorizedAccessException e)
             {
-                throw Translate(e, full);
+                throw new HashallException("CatalogNotReadable", HashallErrorKind.PermissionDenied, $"Cannot read catalog '{full}': {e.Message}", full, e);
             }
-            if (appId != ApplicationId && (appId != 0 || tables > 0))
-                throw new HashallException("CatalogNotHashall", HashallErrorKind.InvalidData,
-                    $"'{full}' is an SQLite database but not a Hashall catalog; it was not changed.", full);
+            catch (IOException e)
+            {
+                throw new HashallException("CatalogNotReadable", HashallErrorKind.ReadError, $"Cannot read catalog '{full}': {e.Message}", full, e);
+            }
+            if (read < header.Length || Encoding.ASCII.GetString(header, 0, 16) != "SQLite format 3\0")
+                throw new HashallException("CatalogCorrupt", HashallErrorKind.InvalidData,
+                    $"'{full}' is not an SQLite database (corrupt, truncated or another kind of file). It was not changed.", full);
+            int version = BigEndian(header, 60), appId = BigEndian(header, 68), pages = BigEndian(header, 28);
+            if (appId != ApplicationId && (appId != 0 || pages > 1 || version != 0))
+                throw NotHashall(full);
             if (version > Migrations.Latest)
-                throw new HashallException("CatalogVersionTooNew", HashallErrorKind.InvalidData,
-                    $"Catalog '{full}' has schema version {version}, written by a newer Hashall; this module knows versions up to {Migrations.Latest}. Update the module; the catalog was not changed.", full);
+                throw TooNew(full, version);
         }
+
+        private static int BigEndian(byte[] b, int at) => (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
+
+        private static HashallException NotHashall(string full) => new HashallException("CatalogNotHashall", HashallErrorKind.InvalidData,
+            $"'{full}' is an SQLite database but not a Hashall catalog; it was not changed.", full);
+
+        private static HashallException TooNew(string full, int version) => new HashallException("CatalogVersionTooNew", HashallErrorKind.InvalidData,
+            $"Catalog '{full}' has schema version {version}, written by a newer Hashall; this module knows versions up to {Migrations.Latest}. Update the module; the catalog was not changed.", full);
 
         private void Migrate(int target)
         {
+            // The header may be stale while a crashed writer's WAL holds newer pages: ask SQLite too.
+            int current = SchemaVersion;
+            if (current > Migrations.Latest)
+                throw TooNew(Path, current);
+            if (current == 0 && Convert.ToInt64(Scalar("SELECT count(*) FROM sqlite_master;"), CultureInfo.InvariantCulture) > 0)
+                throw NotHashall(Path);
             foreach (var migration in Migrations.All)
             {
                 if (migration.Version > target)
