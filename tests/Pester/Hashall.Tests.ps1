@@ -1,0 +1,65 @@
+#requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }
+# Pester 5 suite for pwsh users: the same cmdlets the xunit hosted-engine tests cover, run from a real
+# pwsh against the built module folder (./build.ps1 -Task Build, Pester).
+
+BeforeAll {
+    $script:moduleDir = Join-Path $PSScriptRoot '../../out/Hashall'
+    Import-Module (Join-Path $moduleDir 'Hashall.psd1') -Force -ErrorAction Stop
+    $script:db = Join-Path $TestDrive 'catalog.db'
+    $PSDefaultParameterValues['*-Hashall*:Database'] = $db
+}
+
+AfterAll {
+    Remove-Module Hashall -ErrorAction SilentlyContinue
+}
+
+Describe 'Module' {
+    It 'exports the cmdlets its manifest lists' {
+        $manifest = Test-ModuleManifest (Join-Path $moduleDir 'Hashall.psd1')
+        (Get-Module Hashall).ExportedCmdlets.Keys | Sort-Object |
+            Should -Be ($manifest.ExportedCmdlets.Keys | Sort-Object)
+    }
+
+    It 'has full help for <_>' -ForEach @('Get-HashallDevice', 'Set-HashallDevice') {
+        $help = Get-Help $_ -Full
+        $help.Synopsis | Should -Not -BeNullOrEmpty
+        $help.Description | Should -Not -BeNullOrEmpty
+        @($help.Examples.Example).Count | Should -BeGreaterThan 0
+    }
+}
+
+Describe 'Set-HashallDevice and Get-HashallDevice' {
+    BeforeAll {
+        $script:dir = Join-Path $TestDrive 'data'
+        New-Item -ItemType Directory -Path $dir | Out-Null
+    }
+
+    It 'previews registration with -WhatIf and changes nothing' {
+        Set-HashallDevice -Device $dir -Alias scratch -WhatIf
+        Get-HashallDevice | Should -BeNullOrEmpty
+    }
+
+    It 'registers the filesystem of a path and names it' {
+        $device = Set-HashallDevice -Device $dir -Alias scratch -PassThru
+        $device.Alias | Should -Be 'scratch'
+        $device.PSObject.TypeNames[0] | Should -Be 'Hashall.Core.Devices.HashallDevice'
+        (Get-HashallDevice -Device scratch).DeviceId | Should -Be $device.DeviceId
+    }
+
+    It 'filters in the pipeline and binds devices by property name' {
+        Get-HashallDevice | Where-Object Alias -eq 'scratch' | Set-HashallDevice -Alias renamed -Confirm:$false
+        (Get-HashallDevice -Device 'ren*').Alias | Should -Be 'renamed'
+    }
+
+    It 'refuses an unknown alias with a stable error id' {
+        { Get-HashallDevice -Device nosuch -ErrorAction Stop } |
+            Should -Throw -ErrorId 'DeviceNotFound,Hashall.PowerShell.Devices.GetHashallDeviceCommand'
+    }
+
+    It 'refuses a catalog in a missing directory and creates nothing' {
+        $missing = Join-Path $TestDrive 'missing/catalog.db'
+        { Get-HashallDevice -Database $missing } |
+            Should -Throw -ErrorId 'CatalogDirectoryNotFound,Hashall.PowerShell.Devices.GetHashallDeviceCommand'
+        Join-Path $TestDrive 'missing' | Should -Not -Exist
+    }
+}
