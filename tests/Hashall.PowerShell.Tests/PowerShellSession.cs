@@ -36,7 +36,7 @@ public sealed class PowerShellSession : IDisposable
     {
         Host = new RecordingHost();
         var iss = InitialSessionState.CreateDefault2();
-        _runspace = RunspaceFactory.CreateRunspace(Host, iss);
+        _runspace = RunspaceFactory.CreateRunspace(Host.Host, iss);
         _runspace.Open();
         Run("$PSStyle.OutputRendering = 'PlainText'; $ProgressPreference = 'Continue'").Succeeded();
         Run("Import-Module $args[0] -ErrorAction Stop", ModuleFolder.Manifest).Succeeded();

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text;
@@ -26,8 +27,13 @@ namespace Hashall.Core.Catalog
         public string Path { get; }
         public SqliteConnection Connection { get; }
 
-        public static CatalogDatabase Open(string path, bool createDirectory = false, int? targetVersion = null)
+        public static CatalogDatabase Open(string path, bool createDirectory = false) =>
+            Open(path, createDirectory, Migrations.All, BusyTimeoutMs);
+
+        /// <summary>Tests pass their own schema history (to build older or newer catalogs) and a short busy timeout.</summary>
+        internal static CatalogDatabase Open(string path, bool createDirectory, IReadOnlyList<Migration>? migrations, int busyTimeoutMs = BusyTimeoutMs)
         {
+            migrations ??= Migrations.All;
             string full = System.IO.Path.GetFullPath(path);
             string directory = System.IO.Path.GetDirectoryName(full) ?? ".";
             if (Directory.Exists(full))
@@ -42,18 +48,18 @@ namespace Hashall.Core.Catalog
             }
 
             if (File.Exists(full) && new FileInfo(full).Length > 0)
-                Inspect(full);
+                Inspect(full, migrations);
 
-            var connection = new SqliteConnection(ConnectionString(full, SqliteOpenMode.ReadWriteCreate));
+            var connection = new SqliteConnection(ConnectionString(full, SqliteOpenMode.ReadWriteCreate, busyTimeoutMs));
             try
             {
                 connection.Open();
-                Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
+                Execute(connection, $"PRAGMA busy_timeout = {busyTimeoutMs};");
                 Execute(connection, "PRAGMA journal_mode = WAL;");
                 Execute(connection, "PRAGMA synchronous = NORMAL;");
                 Execute(connection, "PRAGMA foreign_keys = ON;");
                 var db = new CatalogDatabase(full, connection);
-                db.Migrate(targetVersion ?? Migrations.Latest);
+                db.Migrate(migrations);
                 return db;
             }
             catch (SqliteException e)
@@ -103,12 +109,12 @@ namespace Hashall.Core.Catalog
 
         public void Dispose() => Connection.Dispose();
 
-        private static string ConnectionString(string path, SqliteOpenMode mode) => new SqliteConnectionStringBuilder
+        private static string ConnectionString(string path, SqliteOpenMode mode, int busyTimeoutMs) => new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = mode,
             Pooling = false,
-            DefaultTimeout = BusyTimeoutMs / 1000,
+            DefaultTimeout = Math.Max(1, busyTimeoutMs / 1000),
         }.ToString();
 
         /// <summary>
@@ -116,7 +122,7 @@ namespace Hashall.Core.Catalog
         /// SQLite connection would create -wal/-shm files beside a WAL catalog): refuse what is not
         /// SQLite, not ours, or from a newer module, before anything is written.
         /// </summary>
-        private static void Inspect(string full)
+        private static void Inspect(string full, IReadOnlyList<Migration> migrations)
         {
             var header = new byte[100];
             int read;
@@ -139,8 +145,8 @@ namespace Hashall.Core.Catalog
             int version = BigEndian(header, 60), appId = BigEndian(header, 68), pages = BigEndian(header, 28);
             if (appId != ApplicationId && (appId != 0 || pages > 1 || version != 0))
                 throw NotHashall(full);
-            if (version > Migrations.Latest)
-                throw TooNew(full, version);
+            if (version > Latest(migrations))
+                throw TooNew(full, version, Latest(migrations));
         }
 
         private static int BigEndian(byte[] b, int at) => (b[at] << 24) | (b[at + 1] << 16) | (b[at + 2] << 8) | b[at + 3];
@@ -148,43 +154,58 @@ namespace Hashall.Core.Catalog
         private static HashallException NotHashall(string full) => new HashallException("CatalogNotHashall", HashallErrorKind.InvalidData,
             $"'{full}' is an SQLite database but not a Hashall catalog; it was not changed.", full);
 
-        private static HashallException TooNew(string full, int version) => new HashallException("CatalogVersionTooNew", HashallErrorKind.InvalidData,
-            $"Catalog '{full}' has schema version {version}, written by a newer Hashall; this module knows versions up to {Migrations.Latest}. Update the module; the catalog was not changed.", full);
+        private static HashallException TooNew(string full, int version, int latest) => new HashallException("CatalogVersionTooNew", HashallErrorKind.InvalidData,
+            $"Catalog '{full}' has schema version {version}, written by a newer Hashall; this module knows versions up to {latest}. Update the module; the catalog was not changed.", full);
 
-        private void Migrate(int target)
+        private static int Latest(IReadOnlyList<Migration> migrations) => migrations[migrations.Count - 1].Version;
+
+        private void Migrate(IReadOnlyList<Migration> migrations)
         {
             // The header may be stale while a crashed writer's WAL holds newer pages: ask SQLite too.
             int current = SchemaVersion;
-            if (current > Migrations.Latest)
-                throw TooNew(Path, current);
+            if (current > Latest(migrations))
+                throw TooNew(Path, current, Latest(migrations));
             if (current == 0 && Convert.ToInt64(Scalar("SELECT count(*) FROM sqlite_master;"), CultureInfo.InvariantCulture) > 0)
                 throw NotHashall(Path);
-            foreach (var migration in Migrations.All)
+            foreach (var migration in migrations)
             {
-                if (migration.Version > target)
-                    break;
-                if (migration.Version <= SchemaVersion)
+                if (migration.Version <= current)
                     continue;
-                using var transaction = Connection.BeginTransaction(deferred: false);
-                // Another process may have migrated while we waited for the write lock.
-                using (var check = Command("PRAGMA user_version;", transaction))
+                try
                 {
-                    if (Convert.ToInt32(check.ExecuteScalar(), CultureInfo.InvariantCulture) >= migration.Version)
-                        continue;
+                    Apply(migration);
                 }
-                using (var apply = Command(migration.Sql, transaction))
-                    apply.ExecuteNonQuery();
-                using (var record = Command("INSERT INTO schema_migrations(version, name, applied_at) VALUES ($v, $n, $t);", transaction))
+                catch (SqliteException e) when (e.SqliteErrorCode == 1)
                 {
-                    record.Parameters.AddWithValue("$v", migration.Version);
-                    record.Parameters.AddWithValue("$n", migration.Name);
-                    record.Parameters.AddWithValue("$t", CatalogTime.Format(DateTime.UtcNow));
-                    record.ExecuteNonQuery();
+                    throw new HashallException("CatalogMigrationFailed", HashallErrorKind.InvalidData,
+                        $"Upgrading catalog '{Path}' to schema version {migration.Version} ({migration.Name}) failed and was rolled back: {e.Message}", Path, e);
                 }
-                using (var stamp = Command($"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {migration.Version};", transaction))
-                    stamp.ExecuteNonQuery();
-                transaction.Commit();
+                current = migration.Version;
             }
+        }
+
+        /// <summary>One migration in one immediate transaction, stamped with its version.</summary>
+        private void Apply(Migration migration)
+        {
+            using var transaction = Connection.BeginTransaction(deferred: false);
+            // Another process may have migrated while we waited for the write lock.
+            using (var check = Command("PRAGMA user_version;", transaction))
+            {
+                if (Convert.ToInt32(check.ExecuteScalar(), CultureInfo.InvariantCulture) >= migration.Version)
+                    return;
+            }
+            using (var apply = Command(migration.Sql, transaction))
+                apply.ExecuteNonQuery();
+            using (var record = Command("INSERT INTO schema_migrations(version, name, applied_at) VALUES ($v, $n, $t);", transaction))
+            {
+                record.Parameters.AddWithValue("$v", migration.Version);
+                record.Parameters.AddWithValue("$n", migration.Name);
+                record.Parameters.AddWithValue("$t", CatalogTime.Format(DateTime.UtcNow));
+                record.ExecuteNonQuery();
+            }
+            using (var stamp = Command($"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {migration.Version};", transaction))
+                stamp.ExecuteNonQuery();
+            transaction.Commit();
         }
 
         private static void Execute(SqliteConnection connection, string sql)
@@ -208,7 +229,7 @@ namespace Hashall.Core.Catalog
             {
                 case 5: case 6: // SQLITE_BUSY, SQLITE_LOCKED
                     return new HashallException("CatalogBusy", HashallErrorKind.ResourceBusy,
-                        $"Catalog '{path}' is locked by another process and stayed locked for {BusyTimeoutMs / 1000} s: {e.Message}", path, e);
+                        $"Catalog '{path}' is locked by another process and stayed locked past the busy timeout: {e.Message}", path, e);
                 case 11: case 26: // SQLITE_CORRUPT, SQLITE_NOTADB
                     return new HashallException("CatalogCorrupt", HashallErrorKind.InvalidData,
                         $"Catalog '{path}' is not a readable SQLite database (corrupt or another kind of file): {e.Message}. It was not changed.", path, e);
