@@ -10,6 +10,9 @@
     PowerShellVersion      = '5.1'
     DotNetFrameworkVersion = '4.7.2'
     CmdletsToExport        = @(
+        'Invoke-HashallScan'
+        'Get-HashallFile'
+        'Get-HashallDuplicate'
         'Get-HashallDevice'
         'Set-HashallDevice'
     )

@@ -1,14 +1,16 @@
 using System;
 using System.Management.Automation;
+using System.Threading;
 using Hashall.Core;
 using Hashall.Core.Catalog;
 
 namespace Hashall.PowerShell
 {
     /// <summary>What every Hashall cmdlet shares: the -Database parameter, opening the catalog, error records.</summary>
-    public abstract class HashallCmdlet : PSCmdlet
+    public abstract class HashallCmdlet : PSCmdlet, IDisposable
     {
         private CatalogDatabase? _catalog;
+        private readonly CancellationTokenSource _stopping = new CancellationTokenSource();
 
         /// <summary>The catalog file. Default: $env:HASHALL_DB, else ~/.hashall/catalog.db.</summary>
         [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -22,14 +24,19 @@ namespace Hashall.PowerShell
             {
                 if (_catalog == null)
                 {
-                    string? explicitPath = Database == null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(Database);
-                    var (path, createDirectory) = CatalogLocation.Resolve(explicitPath);
+                    var (path, createDirectory) = CatalogLocation.Resolve(Database == null ? null : ResolvePath(Database));
                     WriteVerbose($"Opening catalog '{path}'.");
                     _catalog = CatalogDatabase.Open(path, createDirectory);
                 }
                 return _catalog;
             }
         }
+
+        /// <summary>The catalog's path, without opening (or creating) it: for -WhatIf messages.</summary>
+        protected string CatalogPath => _catalog?.Path ?? CatalogLocation.Resolve(Database == null ? null : ResolvePath(Database)).Path;
+
+        /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing).</summary>
+        protected CancellationToken StopToken => _stopping.Token;
 
         /// <summary>Resolves a user-typed path against the current PowerShell location.</summary>
         protected string ResolvePath(string path) => SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
@@ -62,7 +69,14 @@ namespace Hashall.PowerShell
             }
         }
 
-        protected override void StopProcessing() => DisposeCatalog();
+        // The pipeline thread may be inside the catalog: signal it, and let it close the catalog itself.
+        protected override void StopProcessing() => _stopping.Cancel();
+
+        public void Dispose()
+        {
+            DisposeCatalog();
+            _stopping.Dispose();
+        }
 
         /// <summary>The cmdlet's per-input work; engine errors become terminating error records.</summary>
         protected abstract void Process();

@@ -37,6 +37,21 @@ namespace Hashall.Core.Platform
             return directory.Length > 0 && IsSeparator(directory[directory.Length - 1]) ? directory + relative : directory + sep + relative;
         }
 
+        /// <summary>
+        /// The absolute path of a path relative to a filesystem's root, through a mount of that
+        /// filesystem's <paramref name="mountRoot"/> at <paramref name="mountPoint"/>; null when the
+        /// path is outside what that mount shows (a bind mount of another directory).
+        /// </summary>
+        public static string? UnderMount(string mountPoint, string mountRoot, string relative)
+        {
+            string root = mountRoot.Trim('/');
+            if (root.Length == 0)
+                return Join(mountPoint, relative);
+            if (relative == root)
+                return mountPoint;
+            return relative.StartsWith(root + "/", StringComparison.Ordinal) ? Join(mountPoint, relative.Substring(root.Length + 1)) : null;
+        }
+
         private static string TrimSeparator(string root) =>
             root.Length > 1 && IsSeparator(root[root.Length - 1]) ? root.TrimEnd('/', '\\') : (root == "/" ? "" : root);
 

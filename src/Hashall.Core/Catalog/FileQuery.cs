@@ -1,0 +1,185 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using Hashall.Core.Devices;
+using Hashall.Core.Platform;
+using Microsoft.Data.Sqlite;
+
+namespace Hashall.Core.Catalog
+{
+    /// <summary>A place in the catalog: a device and a path prefix on it ("" for the whole device).</summary>
+    public sealed class CatalogScope
+    {
+        public CatalogScope(HashallDevice device, string prefix)
+        {
+            Device = device;
+            Prefix = prefix;
+        }
+
+        public HashallDevice Device { get; }
+        public string Prefix { get; }
+    }
+
+    /// <summary>Streams catalogued files and duplicate groups, filtered in SQL by device, path prefix, hash and status.</summary>
+    public sealed class FileQuery
+    {
+        private readonly CatalogDatabase _db;
+        private readonly Dictionary<long, HashallDevice> _devices;
+
+        public FileQuery(CatalogDatabase db)
+        {
+            _db = db;
+            _devices = new DeviceStore(db).List().ToDictionary(d => d.DeviceId);
+        }
+
+        public IReadOnlyCollection<HashallDevice> Devices => _devices.Values;
+
+        /// <summary>
+        /// The device and relative prefix of an absolute path, which need not exist any more (deleted
+        /// files are still catalogued): the existing path's device by identity, else the catalogued
+        /// device with the longest mount point above it.
+        /// </summary>
+        public CatalogScope? ScopeOf(string fullPath, DeviceLocator locator)
+        {
+            try
+            {
+                var located = locator.Locate(fullPath);
+                var device = _devices.Values.FirstOrDefault(d => d.Identity == located.Device.Identity);
+                if (device != null)
+                    return new CatalogScope(device, located.RelativePath);
+            }
+            catch (HashallException e) when (e.Kind == HashallErrorKind.NotFound || e.Kind == HashallErrorKind.PermissionDenied)
+            {
+            }
+            var best = _devices.Values.Where(d => PathText.IsUnder(fullPath, d.MountPoint)).OrderByDescending(d => d.MountPoint.Length).FirstOrDefault();
+            if (best == null)
+                return null;
+            string inMount = PathText.RelativeTo(fullPath, best.MountPoint);
+            string root = best.MountRoot.Trim('/');
+            return new CatalogScope(best, root.Length == 0 ? inMount : inMount.Length == 0 ? root : root + "/" + inMount);
+        }
+
+        /// <summary>Files in any of the scopes (all devices when none), optionally by hash, active only unless asked.</summary>
+        public IEnumerable<HashallFile> Files(IReadOnlyList<CatalogScope> scopes, IReadOnlyList<string> hashes, bool includeDeleted)
+        {
+            var where = new List<string>();
+            var parameters = new List<(string, object)>();
+            if (!includeDeleted)
+                where.Add("status = 'active'");
+            if (scopes.Count > 0)
+            {
+                var ors = new List<string>();
+                for (int i = 0; i < scopes.Count; i++)
+                {
+                    string p = "$p" + i;
+                    parameters.Add(("$d" + i, scopes[i].Device.DeviceId));
+                    string clause = $"device_id = $d{i}";
+                    if (scopes[i].Prefix.Length > 0)
+                    {
+                        clause += $" AND (path = {p} OR (path >= {p}lo AND path < {p}hi))";
+                        parameters.Add((p, scopes[i].Prefix));
+                        parameters.Add((p + "lo", scopes[i].Prefix + "/"));
+                        parameters.Add((p + "hi", scopes[i].Prefix + "0"));
+                    }
+                    ors.Add("(" + clause + ")");
+                }
+                where.Add("(" + string.Join(" OR ", ors) + ")");
+            }
+            if (hashes.Count > 0)
+            {
+                var ors = new List<string>();
+                for (int i = 0; i < hashes.Count; i++)
+                {
+                    parameters.Add(("$h" + i, hashes[i]));
+                    ors.Add($"sha1 = $h{i} OR sha256 = $h{i} OR quick_hash = $h{i}");
+                }
+                where.Add("(" + string.Join(" OR ", ors) + ")");
+            }
+            string sql = $"SELECT {FileStore.Columns}, first_seen, last_seen FROM files"
+                + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : "") + " ORDER BY device_id, path;";
+            return Stream(sql, parameters, ToFile);
+        }
+
+        /// <summary>Duplicate groups (same size and SHA-1, more than one inode, active, one device), largest files first.</summary>
+        public IEnumerable<DuplicateGroup> Duplicates(IReadOnlyList<long> deviceIds, long minimumSize)
+        {
+            string devices = deviceIds.Count == 0 ? "" : $" AND device_id IN ({string.Join(",", deviceIds.Select(d => d.ToString(CultureInfo.InvariantCulture)))})";
+            string sql = $@"
+WITH g AS (
+    SELECT device_id, size, sha1 FROM files
+    WHERE status = 'active' AND sha1 IS NOT NULL AND size >= $min{devices}
+    GROUP BY device_id, size, sha1 HAVING count(DISTINCT inode) > 1)
+SELECT {string.Join(", ", FileStore.Columns.Split(',').Select(c => "f." + c.Trim()))}, f.first_seen, f.last_seen
+FROM files f JOIN g ON f.device_id = g.device_id AND f.size = g.size AND f.sha1 = g.sha1
+WHERE f.status = 'active'
+ORDER BY f.size DESC, f.device_id, f.sha1, f.inode, f.path;";
+            DuplicateGroup? group = null;
+            foreach (var file in Stream(sql, new List<(string, object)> { ("$min", minimumSize) }, ToFile))
+            {
+                if (group != null && (group.DeviceId != file.DeviceId || group.Sha1 != file.Sha1 || group.Size != file.Size))
+                {
+                    yield return group;
+                    group = null;
+                }
+                group ??= new DuplicateGroup { DeviceId = file.DeviceId, Device = file.Device, Size = file.Size, Sha1 = file.Sha1!, Database = _db.Path };
+                group.Files.Add(file);
+            }
+            if (group != null)
+                yield return group;
+        }
+
+        private HashallFile ToFile(SqliteDataReader r)
+        {
+            var row = FileStore.Read(r);
+            _devices.TryGetValue(row.DeviceId, out var device);
+            return new HashallFile
+            {
+                FileId = row.FileId,
+                DeviceId = row.DeviceId,
+                Device = device?.Alias ?? device?.MountPoint ?? "",
+                FullName = device == null ? row.Path : PathText.UnderMount(device.MountPoint, device.MountRoot, row.Path) ?? row.Path,
+                Path = row.Path,
+                Size = row.Size,
+                MtimeNs = row.MtimeNs,
+                Inode = row.Inode,
+                LinkCount = row.LinkCount,
+                Sha1 = row.Sha1,
+                Sha256 = row.Sha256,
+                QuickHash = row.QuickHash,
+                Status = row.Deleted ? "deleted" : "active",
+                FirstSeen = CatalogTime.Parse(r.GetString(11)),
+                LastSeen = CatalogTime.Parse(r.GetString(12)),
+                Database = _db.Path,
+            };
+        }
+
+        private IEnumerable<T> Stream<T>(string sql, List<(string Name, object Value)> parameters, Func<SqliteDataReader, T> read)
+        {
+            using var command = _db.Command(sql);
+            foreach (var (name, value) in parameters)
+                command.Parameters.AddWithValue(name, value);
+            SqliteDataReader reader;
+            try
+            {
+                reader = command.ExecuteReader();
+            }
+            catch (SqliteException e)
+            {
+                throw CatalogDatabase.Translate(e, _db.Path);
+            }
+            using (reader)
+            {
+                while (true)
+                {
+                    bool more;
+                    try { more = reader.Read(); }
+                    catch (SqliteException e) { throw CatalogDatabase.Translate(e, _db.Path); }
+                    if (!more)
+                        yield break;
+                    yield return read(reader);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using Hashall.Core.Catalog;
+using Hashall.Core.Platform;
+using Microsoft.Data.Sqlite;
+
+namespace Hashall.Core.Scanning
+{
+    /// <summary>
+    /// The scan's only catalog writer: row changes batched into transactions (committed every few
+    /// thousand rows or every second), so a stopped scan keeps everything finished before the stop.
+    /// </summary>
+    internal sealed class ScanWriter : IDisposable
+    {
+        private const int MaxBatchRows = 4096;
+        private static readonly TimeSpan MaxBatchAge = TimeSpan.FromSeconds(1);
+
+        private readonly CatalogDatabase _db;
+        private readonly string _now;
+        private readonly Stopwatch _batchAge = new Stopwatch();
+        private SqliteTransaction? _transaction;
+        private int _batchRows;
+        private SqliteCommand? _upsert, _touchRow, _move, _dropStale, _delete;
+
+        public ScanWriter(CatalogDatabase db, DateTime now)
+        {
+            _db = db;
+            _now = CatalogTime.Format(now);
+        }
+
+        public string Now => _now;
+
+        /// <summary>Inserts or rewrites the row of a path with what is on disk now and its hashes.</summary>
+        public void Upsert(long deviceId, string path, FileStatus st, string? sha1, string? sha256, string? quick)
+        {
+            var c = Prepare(ref _upsert, @"
+INSERT INTO files (device_id, path, size, mtime_ns, inode, link_count, sha1, sha256, quick_hash, first_seen, last_seen, status)
+VALUES ($d, $p, $size, $mtime, $inode, $links, $sha1, $sha256, $quick, $now, $now, 'active')
+ON CONFLICT (device_id, path) DO UPDATE SET
+    size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode, link_count = excluded.link_count,
+    sha1 = excluded.sha1, sha256 = excluded.sha256, quick_hash = excluded.quick_hash,
+    last_seen = excluded.last_seen, status = 'active';",
+                "$d", "$p", "$size", "$mtime", "$inode", "$links", "$sha1", "$sha256", "$quick", "$now");
+            Run(c, deviceId, path, st.Size, st.MtimeNs, unchecked((long)st.Inode), st.LinkCount, Db(sha1), Db(sha256), Db(quick), _now);
+        }
+
+        /// <summary>An unchanged file whose row was marked deleted or whose link count moved.</summary>
+        public void Touch(long fileId, long linkCount) =>
+            Run(Prepare(ref _touchRow, "UPDATE files SET link_count = $links, status = 'active', last_seen = $now WHERE file_id = $id;", "$links", "$now", "$id"),
+                linkCount, _now, fileId);
+
+        /// <summary>A rename: the row (and its id, which plans refer to) follows the inode to its new path.</summary>
+        public void Move(long fileId, long deviceId, string newPath, FileStatus st)
+        {
+            Run(Prepare(ref _dropStale, "DELETE FROM files WHERE device_id = $d AND path = $p AND file_id <> $id;", "$d", "$p", "$id"), deviceId, newPath, fileId);
+            Run(Prepare(ref _move, "UPDATE files SET path = $p, link_count = $links, status = 'active', last_seen = $now WHERE file_id = $id;", "$p", "$links", "$now", "$id"),
+                newPath, st.LinkCount, _now, fileId);
+        }
+
+        public void MarkDeleted(long fileId) =>
+            Run(Prepare(ref _delete, "UPDATE files SET status = 'deleted' WHERE file_id = $id;", "$id"), fileId);
+
+        /// <summary>Marks every active row at or under <paramref name="prefix"/> as seen now, except the ones named.</summary>
+        public void TouchScope(long deviceId, string prefix, IEnumerable<long> except)
+        {
+            string excluded = string.Join(",", except.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            using var c = _db.Command("UPDATE files SET last_seen = $now WHERE device_id = $d AND status = 'active' AND last_seen <> $now"
+                + FileStore.PrefixClause(prefix) + (excluded.Length > 0 ? $" AND file_id NOT IN ({excluded})" : "") + ";", Transaction());
+            c.Parameters.AddWithValue("$now", _now);
+            c.Parameters.AddWithValue("$d", deviceId);
+            FileStore.AddPrefixParameters(c, prefix);
+            Execute(c);
+        }
+
+        public void DeviceScanned(long deviceId)
+        {
+            using var c = _db.Command("UPDATE devices SET last_scan = $now, last_seen = $now WHERE device_id = $d;", Transaction());
+            c.Parameters.AddWithValue("$now", _now);
+            c.Parameters.AddWithValue("$d", deviceId);
+            Execute(c);
+        }
+
+        /// <summary>Commits when the batch is big or old enough.</summary>
+        public void MaybeCommit()
+        {
+            if (_transaction != null && (_batchRows >= MaxBatchRows || _batchAge.Elapsed >= MaxBatchAge))
+                Commit();
+        }
+
+        public void Commit()
+        {
+            if (_transaction == null)
+                return;
+            try
+            {
+                _transaction.Commit();
+            }
+            catch (SqliteException e)
+            {
+                throw CatalogDatabase.Translate(e, _db.Path);
+            }
+            finally
+            {
+                DisposeTransaction();
+            }
+        }
+
+        public void Dispose() => DisposeTransaction(); // uncommitted work rolls back
+
+        private SqliteTransaction Transaction()
+        {
+            if (_transaction == null)
+            {
+                try
+                {
+                    _transaction = _db.Connection.BeginTransaction(deferred: false);
+                }
+                catch (SqliteException e)
+                {
+                    throw CatalogDatabase.Translate(e, _db.Path);
+                }
+                _batchRows = 0;
+                _batchAge.Restart();
+            }
+            return _transaction;
+        }
+
+        private SqliteCommand Prepare(ref SqliteCommand? command, string sql, params string[] names)
+        {
+            var transaction = Transaction();
+            if (command == null)
+            {
+                command = _db.Command(sql, transaction);
+                foreach (var name in names)
+                    command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+            command.Transaction = transaction;
+            return command;
+        }
+
+        private void Run(SqliteCommand command, params object[] values)
+        {
+            for (int i = 0; i < values.Length; i++)
+                command.Parameters[i].Value = values[i];
+            Execute(command);
+        }
+
+        private void Execute(SqliteCommand command)
+        {
+            try
+            {
+                command.ExecuteNonQuery();
+            }
+            catch (SqliteException e)
+            {
+                throw CatalogDatabase.Translate(e, _db.Path);
+            }
+            _batchRows++;
+        }
+
+        private static object Db(string? value) => value ?? (object)DBNull.Value;
+
+        private void DisposeTransaction()
+        {
+            foreach (var c in new[] { _upsert, _touchRow, _move, _dropStale, _delete })
+                c?.Dispose();
+            _upsert = _touchRow = _move = _dropStale = _delete = null;
+            _transaction?.Dispose();
+            _transaction = null;
+        }
+    }
+}
