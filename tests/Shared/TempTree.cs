@@ -37,6 +37,11 @@ public sealed class TempTree : IDisposable
         return dir;
     }
 
+    /// <summary>SHA-1 of a file by coreutils (an independent implementation).</summary>
+    public static string Sha1Sum(string path) => Run("sh", "-c", "sha1sum < \"$1\"", "_", path).Split(' ')[0];
+
+    public static string Sha256Sum(string path) => Run("sh", "-c", "sha256sum < \"$1\"", "_", path).Split(' ')[0];
+
     public static string Run(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -56,6 +61,10 @@ public sealed class TempTree : IDisposable
         {
             try { Run("umount", "-l", m); } catch (InvalidOperationException) { }
         }
-        try { Directory.Delete(Root, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        try { Directory.Delete(Root, recursive: true); }
+        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ArgumentException)
+        {
+            try { Run("rm", "-rf", Root); } catch (InvalidOperationException) { } // deep or odd trees
+        }
     }
 }

@@ -11,5 +11,7 @@ namespace Hashall.Core.Scanning
         public int ThrottleLimit { get; set; } = Environment.ProcessorCount;
         /// <summary>Walk into other filesystems mounted under a root (as their own devices).</summary>
         public bool CrossMounts { get; set; }
+        /// <summary>Least time between two progress reports.</summary>
+        public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(250);
     }
 }

@@ -20,7 +20,6 @@ namespace Hashall.Core.Scanning
     public sealed class Scanner
     {
         private const int ENOENT = 2;
-        private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(250);
         private static readonly TimeSpan QueueWait = TimeSpan.FromMilliseconds(50);
 
         private readonly CatalogDatabase _db;
@@ -436,7 +435,7 @@ namespace Hashall.Core.Scanning
         private void Report(bool force)
         {
             var now = _clock.Elapsed;
-            if (!force && now - _lastProgress < ProgressInterval)
+            if (!force && now - _lastProgress < _options.ProgressInterval)
                 return;
             _lastProgress = now;
             _progress.Elapsed = now;
