@@ -196,7 +196,7 @@ public sealed class ScannerTests : IDisposable
             var rows = _f.Rows();
             Assert.Equal(2, rows.Count);
             Assert.NotEqual(rows[Path.Combine(_f.Data, "outer")].DeviceId, rows[Path.Combine(mount, "inner")].DeviceId);
-            Assert.Equal("inner", rows[Path.Combine(mount, "inner")].Path); // relative to the tmpfs root
+            Assert.Equal("inner", rows[Path.Combine(mount, "inner")].RelativePath); // relative to the tmpfs root
         }
         finally
         {

@@ -32,11 +32,14 @@ public sealed class PowerShellSession : IDisposable
 {
     private readonly Runspace _runspace;
 
-    public PowerShellSession(string? database = null)
+    /// <param name="useCurrentThread">Run every script on the calling thread (for per-thread credentials).</param>
+    public PowerShellSession(string? database = null, bool useCurrentThread = false)
     {
         Host = new RecordingHost();
         var iss = InitialSessionState.CreateDefault2();
         _runspace = RunspaceFactory.CreateRunspace(Host.Host, iss);
+        if (useCurrentThread)
+            _runspace.ThreadOptions = PSThreadOptions.UseCurrentThread;
         _runspace.Open();
         Run("$PSStyle.OutputRendering = 'PlainText'; $ProgressPreference = 'Continue'").Succeeded();
         Run("Import-Module $args[0] -ErrorAction Stop", ModuleFolder.Manifest).Succeeded();

@@ -139,7 +139,7 @@ ORDER BY f.size DESC, f.device_id, f.sha1, f.inode, f.path;";
                 DeviceId = row.DeviceId,
                 Device = device?.Alias ?? device?.MountPoint ?? "",
                 FullName = device == null ? row.Path : PathText.UnderMount(device.MountPoint, device.MountRoot, row.Path) ?? row.Path,
-                Path = row.Path,
+                RelativePath = row.Path,
                 Size = row.Size,
                 MtimeNs = row.MtimeNs,
                 Inode = row.Inode,

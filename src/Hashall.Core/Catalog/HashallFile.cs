@@ -11,9 +11,9 @@ namespace Hashall.Core.Catalog
         public string Device { get; set; } = "";
         /// <summary>Absolute path through the device's current mount point.</summary>
         public string FullName { get; set; } = "";
-        /// <summary>Path relative to the filesystem's root.</summary>
-        public string Path { get; set; } = "";
-        public string Name => Path.Substring(Path.LastIndexOf('/') + 1);
+        /// <summary>Path relative to the filesystem's root ('/'-separated); FullName is the absolute path.</summary>
+        public string RelativePath { get; set; } = "";
+        public string Name => RelativePath.Substring(RelativePath.LastIndexOf('/') + 1);
         public long Size { get; set; }
         /// <summary>Modification time in nanoseconds since the Unix epoch (full precision).</summary>
         public long MtimeNs { get; set; }

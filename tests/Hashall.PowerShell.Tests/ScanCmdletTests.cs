@@ -1,0 +1,168 @@
+using System.Management.Automation;
+using Hashall.Tests.Shared;
+
+namespace Hashall.PowerShell.Tests;
+
+/// <summary>Invoke-HashallScan, Get-HashallFile and Get-HashallDuplicate as a user types them.</summary>
+public sealed class ScanCmdletTests : IDisposable
+{
+    private readonly TempTree _tree = new();
+    private readonly string _db;
+    private readonly string _data;
+    private readonly PowerShellSession _ps;
+
+    public ScanCmdletTests()
+    {
+        _db = _tree.Path("catalog.db");
+        _data = _tree.Path("data");
+        Directory.CreateDirectory(_data);
+        _ps = new PowerShellSession(_db);
+    }
+
+    public void Dispose()
+    {
+        _ps.Dispose();
+        _tree.Dispose();
+    }
+
+    private string Write(string relative, int size, int seed)
+    {
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        string full = Path.Combine(_data, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        File.WriteAllBytes(full, bytes);
+        return full;
+    }
+
+    private static long Long(PSObject o, string name) => Convert.ToInt64(o.Properties[name].Value);
+
+    [Fact]
+    public void ScanWritesAResultAndProgressAndFilesPipeIntoWhereObject()
+    {
+        Write("big/one.bin", 2 * 1024 * 1024, 1);
+        Write("big/two.bin", 3 * 1024 * 1024, 2);
+        Write("small/a.txt", 100, 3);
+        var scan = _ps.Run("Invoke-HashallScan -Path $args[0]", _data).Succeeded();
+        var result = scan.Output.Single();
+        Assert.Equal("Hashall.Core.Scanning.ScanResult", result.TypeNames[0]);
+        Assert.Equal(3, Long(result, "Added"));
+        Assert.True((bool)result.Properties["Completed"].Value);
+        Assert.NotEmpty(scan.Progress);
+        Assert.Contains(scan.Progress, p => p.Activity == "Hashall scan" && p.StatusDescription.Contains("files found"));
+        Assert.Equal(ProgressRecordType.Completed, scan.Progress[^1].RecordType);
+
+        var big = _ps.Run("Get-HashallFile -Device $args[0] | Where-Object Size -gt 1MB | ForEach-Object FullName", _data).Succeeded();
+        Assert.Equal([Path.Combine(_data, "big/one.bin"), Path.Combine(_data, "big/two.bin")], big.Output.Select(o => (string)o.BaseObject).Order());
+
+        // Wildcards, and a hash from coreutils.
+        string sha1 = TempTree.Sha1Sum(Path.Combine(_data, "small/a.txt"));
+        var byHash = _ps.Run("Get-HashallFile -Hash $args[0]", sha1.ToUpperInvariant()).Succeeded().Output.Single();
+        Assert.Equal(Path.Combine(_data, "small/a.txt"), byHash.Properties["FullName"].Value);
+        var wild = _ps.Run("Get-HashallFile -Path ($args[0] + '/big/*.bin')", _data).Succeeded().Output;
+        Assert.Equal(2, wild.Count);
+    }
+
+    [Fact]
+    public void DirectoriesPipeIntoScanAndDevicesPipeIntoGetHashallFile()
+    {
+        Write("x/1", 10, 1);
+        Write("y/2", 10, 2);
+        var result = _ps.Run("[IO.DirectoryInfo]::new($args[0]).GetDirectories() | Invoke-HashallScan", _data).Succeeded().Output.Single();
+        Assert.Equal(2, ((System.Collections.IEnumerable)result.Properties["Roots"].Value).Cast<object>().Count());
+        var files = _ps.Run("Get-HashallDevice | Get-HashallFile | ForEach-Object Name").Succeeded().Output.Select(o => (string)o.BaseObject).Order();
+        Assert.Equal(["1", "2"], files);
+        // Files pipe back into a scan by FullName.
+        var rescan = _ps.Run("Get-HashallFile -Path ($args[0] + '/x') | Invoke-HashallScan", _data).Succeeded().Output.Single();
+        Assert.Equal(1, Long(rescan, "Unchanged"));
+    }
+
+    [Fact]
+    public void WhatIfScansNothingAndCreatesNoCatalog()
+    {
+        Write("f", 10, 1);
+        var run = _ps.Run("Invoke-HashallScan -Path $args[0] -WhatIf", _data).Succeeded();
+        Assert.Empty(run.Output);
+        Assert.Contains($"What if: Performing the operation \"Scan into catalog '{_db}'\" on target \"{_data}\"", run.HostText);
+        Assert.False(File.Exists(_db));
+    }
+
+    [Fact]
+    public void PerFileProblemsAreNonTerminatingErrorsWithStableIds()
+    {
+        Write("good", 10, 1);
+        TempTree.Run("python3", "-c", "import os,sys; open(os.fsencode(sys.argv[1])+b'/bad-\\xff','wb').write(b'z')", _data);
+        var run = _ps.Run("Invoke-HashallScan -Path $args[0], $args[1] -ErrorVariable err -ErrorAction SilentlyContinue; $err | ForEach-Object FullyQualifiedErrorId",
+            _data, Path.Combine(_data, "missing"));
+        Assert.Null(run.Terminating);
+        var result = run.Output[0];
+        Assert.Equal(1, Long(result, "Added"));
+        Assert.Equal(2, Long(result, "Errors"));
+        var ids = run.Output.Skip(1).Select(o => (string)o.BaseObject).Order().ToArray();
+        Assert.Equal(["InvalidUtf8Name,Hashall.PowerShell.Scanning.InvokeHashallScanCommand", "PathNotFound,Hashall.PowerShell.Scanning.InvokeHashallScanCommand"], ids);
+    }
+
+    [Fact]
+    public void UnreadableFileIsReportedAsUser()
+    {
+        Write("ok", 10, 1);
+        string secret = Write("secret", 10, 2);
+        TempTree.Run("chmod", "-R", "a+rwX", _tree.Root);
+        File.SetUnixFileMode(secret, UnixFileMode.None);
+        // A session on this thread, so the test can take away root's override of file modes for it.
+        using var ps = new PowerShellSession(_db, useCurrentThread: true);
+        var run = Privileges.AsUser(Privileges.Nobody, () => ps.Run("Invoke-HashallScan $args[0] -ErrorVariable err -ErrorAction SilentlyContinue; $err", _data));
+        var error = (ErrorRecord)run.Output[1].BaseObject;
+        Assert.Equal("FileUnreadable,Hashall.PowerShell.Scanning.InvokeHashallScanCommand", error.FullyQualifiedErrorId);
+        Assert.Equal(secret, error.TargetObject);
+        Assert.Equal(ErrorCategory.PermissionDenied, error.CategoryInfo.Category);
+    }
+
+    [Fact]
+    public void DuplicatesAreGroupedPerDeviceWithReclaimableBytes()
+    {
+        string a = Write("dups/a.bin", 40_000, 7);
+        File.Copy(a, Path.Combine(_data, "dups/b.bin"));
+        Directory.CreateDirectory(Path.Combine(_data, "other"));
+        File.Copy(a, Path.Combine(_data, "other/c.bin"));
+        TempTree.Run("ln", a, Path.Combine(_data, "dups/a-link.bin"));
+        Write("unique.bin", 40_000, 8);
+        File.WriteAllText(Path.Combine(_data, "empty1"), "");
+        File.WriteAllText(Path.Combine(_data, "empty2"), "");
+        _ps.Run("Invoke-HashallScan $args[0]", _data).Succeeded();
+
+        var group = _ps.Run("Get-HashallDuplicate").Succeeded().Output.Single();
+        Assert.Equal(3, Convert.ToInt32(group.Properties["InodeCount"].Value));
+        Assert.Equal(4, Convert.ToInt32(group.Properties["FileCount"].Value));
+        Assert.Equal(80_000L, Long(group, "ReclaimableBytes"));
+        Assert.Equal(TempTree.Sha1Sum(a), group.Properties["Sha1"].Value);
+        Assert.Empty(_ps.Run("Get-HashallDuplicate -MinimumSize 50000").Succeeded().Output);
+        Assert.Equal(2, _ps.Run("Get-HashallDuplicate -MinimumSize 0").Succeeded().Output.Count); // the empty files too
+
+        var shown = _ps.Run("Get-HashallDuplicate | Out-Default").Succeeded().HostText;
+        Assert.Contains("78 KiB", shown);
+    }
+
+    [Fact]
+    public void DeletedFilesAreHiddenUnlessAskedFor()
+    {
+        string gone = Write("gone", 10, 1);
+        Write("stays", 10, 2);
+        _ps.Run("Invoke-HashallScan $args[0]", _data).Succeeded();
+        File.Delete(gone);
+        Assert.Equal(1, Long(_ps.Run("Invoke-HashallScan $args[0]", _data).Succeeded().Output.Single(), "Deleted"));
+        Assert.Single(_ps.Run("Get-HashallFile -Path $args[0]", _data).Succeeded().Output);
+        var all = _ps.Run("Get-HashallFile -Path $args[0] -IncludeDeleted | Where-Object Status -eq deleted | ForEach-Object FullName", _data).Succeeded().Output;
+        Assert.Equal(gone, all.Single().BaseObject);
+        // The path no longer exists, and still resolves to its catalogued device.
+        Assert.Single(_ps.Run("Get-HashallFile -Path $args[0] -IncludeDeleted", gone).Succeeded().Output);
+    }
+
+    [Fact]
+    public void BadQueriesNameTheirInput()
+    {
+        Assert.Equal("HashInvalid,Hashall.PowerShell.Catalog.GetHashallFileCommand", _ps.Run("Get-HashallFile -Hash xyz").TerminatingErrorId);
+        var unknown = _ps.Run("Get-HashallFile -Path $args[0] -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object FullyQualifiedErrorId", _data);
+        Assert.Equal("PathNotCatalogued,Hashall.PowerShell.Catalog.GetHashallFileCommand", unknown.Output.Single().BaseObject);
+    }
+}
