@@ -20,7 +20,7 @@ Describe 'Module' {
             Should -Be ($manifest.ExportedCmdlets.Keys | Sort-Object)
     }
 
-    It 'has full help for <_>' -ForEach @('Get-HashallDevice', 'Set-HashallDevice') {
+    It 'has full help for <_>' -ForEach @('Invoke-HashallScan', 'Get-HashallFile', 'Get-HashallDuplicate', 'Get-HashallDevice', 'Set-HashallDevice') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Description | Should -Not -BeNullOrEmpty
@@ -61,5 +61,51 @@ Describe 'Set-HashallDevice and Get-HashallDevice' {
         { Get-HashallDevice -Database $missing } |
             Should -Throw -ErrorId 'CatalogDirectoryNotFound,Hashall.PowerShell.Devices.GetHashallDeviceCommand'
         Join-Path $TestDrive 'missing' | Should -Not -Exist
+    }
+}
+
+Describe 'Invoke-HashallScan, Get-HashallFile and Get-HashallDuplicate' {
+    BeforeAll {
+        $script:tree = Join-Path $TestDrive 'tree'
+        New-Item -ItemType Directory -Path (Join-Path $tree 'a'), (Join-Path $tree 'b') | Out-Null
+        $bytes = [byte[]]::new(20000); [Random]::new(1).NextBytes($bytes)
+        [IO.File]::WriteAllBytes((Join-Path $tree 'a/one.bin'), $bytes)
+        [IO.File]::WriteAllBytes((Join-Path $tree 'b/copy.bin'), $bytes)
+        Set-Content -Path (Join-Path $tree 'a/note.txt') -Value 'hello'
+    }
+
+    It 'previews a scan with -WhatIf and writes nothing' {
+        Invoke-HashallScan -Path $tree -WhatIf | Should -BeNullOrEmpty
+        Get-HashallFile -Path $tree -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It 'catalogs every file with the hash Get-FileHash computes' {
+        $result = Invoke-HashallScan -Path $tree
+        $result.Added | Should -Be 3
+        $result.Completed | Should -BeTrue
+        foreach ($file in Get-ChildItem $tree -Recurse -File) {
+            (Get-HashallFile -Path $file.FullName).Sha1 | Should -Be (Get-FileHash $file.FullName -Algorithm SHA1).Hash.ToLowerInvariant()
+        }
+    }
+
+    It 'rescans without reading unchanged files' {
+        $again = Invoke-HashallScan -Path $tree
+        $again.Unchanged | Should -Be 3
+        $again.Hashed | Should -Be 0
+    }
+
+    It 'accepts directories from Get-ChildItem' {
+        $result = Get-ChildItem $tree -Directory | Invoke-HashallScan
+        @($result.Roots).Count | Should -Be 2
+    }
+
+    It 'finds the duplicate pair and what linking would reclaim' {
+        $group = Get-HashallDuplicate
+        $group.FileCount | Should -Be 2
+        $group.ReclaimableBytes | Should -Be 20000
+    }
+
+    It 'filters files in the pipeline' {
+        Get-HashallFile -Path $tree | Where-Object Size -gt 1000 | Should -HaveCount 2
     }
 }
