@@ -45,6 +45,20 @@ public sealed class CatalogTests : IDisposable
     }
 
     [Fact]
+    public void AVersion1CatalogIsUpgradedToTheLatestSchemaByTheModulesOwnMigrations()
+    {
+        using (var db = CatalogDatabase.Open(Db, false, new[] { Migrations.All[0] }))
+            new DeviceStore(db).Register(TestDevices.Descriptor("uuid:v1", "/mnt/v1"));
+        using (var db = CatalogDatabase.Open(Db))
+        {
+            Assert.Equal(Migrations.Latest, db.SchemaVersion);
+            Assert.Equal((long)Migrations.All.Count, db.Scalar("SELECT count(*) FROM schema_migrations;"));
+            Assert.Equal(0L, db.Scalar("SELECT count(*) FROM scans;"));
+            Assert.Equal("/mnt/v1", Assert.Single(new DeviceStore(db).List()).MountPoint);
+        }
+    }
+
+    [Fact]
     public void FailedMigrationRollsBackWholly()
     {
         var v1 = Migrations.All[0];
@@ -76,7 +90,7 @@ public sealed class CatalogTests : IDisposable
         using var tx = first.Connection.BeginTransaction(deferred: false);
         using (var cmd = first.Command("INSERT INTO devices (identity, identity_kind, mount_point, fs_type, source, first_seen, last_seen) VALUES ('uuid:a','FilesystemUuid','/a','ext4','/dev/a','2026-01-01T00:00:00.0000000Z','2026-01-01T00:00:00.0000000Z');", tx))
             cmd.ExecuteNonQuery();
-        var writer = Task.Run(() => store.Register(TestDevices.Descriptor("uuid:b", "/b")));
+        var writer = Task.Run(() => store.FindById(store.Register(TestDevices.Descriptor("uuid:b", "/b")))!);
         Thread.Sleep(300);
         Assert.False(writer.IsCompleted); // queued behind the open write transaction
         // A reader is not blocked by the writer (WAL).
@@ -91,8 +105,8 @@ public sealed class CatalogTests : IDisposable
     {
         using var db = CatalogDatabase.Open(Db);
         var store = new DeviceStore(db);
-        var first = store.Register(TestDevices.Descriptor("uuid:1234", "/mnt/pool"));
-        var moved = store.Register(TestDevices.Descriptor("uuid:1234", "/media/pool"));
+        var first = store.FindById(store.Register(TestDevices.Descriptor("uuid:1234", "/mnt/pool")))!;
+        var moved = store.FindById(store.Register(TestDevices.Descriptor("uuid:1234", "/media/pool")))!;
         Assert.Equal(first.DeviceId, moved.DeviceId);
         Assert.Equal("/media/pool", moved.MountPoint);
         Assert.Single(store.List());
@@ -103,7 +117,7 @@ public sealed class CatalogTests : IDisposable
     {
         using var db = CatalogDatabase.Open(Db);
         var store = new DeviceStore(db);
-        var device = store.Register(TestDevices.Descriptor("uuid:1", "/mnt/a"));
+        var device = store.FindById(store.Register(TestDevices.Descriptor("uuid:1", "/mnt/a")))!;
         void AddFile(string path, long size, long inode, string status)
         {
             using var cmd = db.Command("INSERT INTO files (device_id, path, size, mtime_ns, inode, link_count, first_seen, last_seen, status) VALUES ($d, $p, $s, 0, $i, 1, '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:00.0000000Z', $st);");
@@ -128,8 +142,8 @@ public sealed class CatalogTests : IDisposable
     {
         using var db = CatalogDatabase.Open(Db);
         var store = new DeviceStore(db);
-        var a = store.Register(TestDevices.Descriptor("uuid:a", "/a"));
-        var b = store.Register(TestDevices.Descriptor("uuid:b", "/b"));
+        var a = store.FindById(store.Register(TestDevices.Descriptor("uuid:a", "/a")))!;
+        var b = store.FindById(store.Register(TestDevices.Descriptor("uuid:b", "/b")))!;
         store.SetAlias(a.DeviceId, "Pool");
         Assert.Equal("DeviceAliasInUse", Assert.Throws<HashallException>(() => store.SetAlias(b.DeviceId, "pool")).ErrorId);
         foreach (var bad in new[] { "1pool", "my pool", "a/b", new string('a', 65) })

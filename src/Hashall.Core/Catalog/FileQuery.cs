@@ -26,11 +26,19 @@ namespace Hashall.Core.Catalog
     {
         private readonly CatalogDatabase _db;
         private readonly Dictionary<long, HashallDevice> _devices;
+        private readonly Dictionary<long, List<(string Prefix, DateTime Finished)>> _scans = new Dictionary<long, List<(string, DateTime)>>();
 
         public FileQuery(CatalogDatabase db)
         {
             _db = db;
             _devices = new DeviceStore(db).List().ToDictionary(d => d.DeviceId);
+            foreach (var (device, prefix, finished) in Stream("SELECT device_id, prefix, max(finished_at) FROM scans GROUP BY device_id, prefix;",
+                         new List<(string, object)>(), r => (r.GetInt64(0), r.GetString(1), CatalogTime.Parse(r.GetString(2)))))
+            {
+                if (!_scans.TryGetValue(device, out var list))
+                    _scans[device] = list = new List<(string, DateTime)>();
+                list.Add((prefix, finished));
+            }
         }
 
         public IReadOnlyCollection<HashallDevice> Devices => _devices.Values;
@@ -149,9 +157,23 @@ ORDER BY f.size DESC, f.device_id, f.sha1, f.inode, f.path;";
                 QuickHash = row.QuickHash,
                 Status = row.Deleted ? "deleted" : "active",
                 FirstSeen = CatalogTime.Parse(r.GetString(11)),
-                LastSeen = CatalogTime.Parse(r.GetString(12)),
+                LastSeen = LastSeen(row, CatalogTime.Parse(r.GetString(12))),
                 Database = _db.Path,
             };
+        }
+
+        /// <summary>An active file was seen by the newest complete scan of a root holding it, if later than its row's write.</summary>
+        private DateTime LastSeen(FileRow row, DateTime written)
+        {
+            if (row.Deleted || !_scans.TryGetValue(row.DeviceId, out var scans))
+                return written;
+            var latest = written;
+            foreach (var (prefix, finished) in scans)
+            {
+                if (finished > latest && (prefix.Length == 0 || row.Path == prefix || row.Path.StartsWith(prefix + "/", StringComparison.Ordinal)))
+                    latest = finished;
+            }
+            return latest;
         }
 
         private IEnumerable<T> Stream<T>(string sql, List<(string Name, object Value)> parameters, Func<SqliteDataReader, T> read)

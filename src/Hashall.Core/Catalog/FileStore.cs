@@ -1,3 +1,5 @@
+using Hashall.Core.Platform;
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using Microsoft.Data.Sqlite;
@@ -62,6 +64,7 @@ ORDER BY f.inode;", c => c.Parameters.AddWithValue("$d", deviceId));
             command.Parameters.AddWithValue("$prefixHigh", prefix + "0"); // '0' follows '/'
         }
 
+        [MethodImpl(HotPath.Optimize)]
         internal static FileRow Read(SqliteDataReader r) => new FileRow
         {
             FileId = r.GetInt64(0),
@@ -77,6 +80,7 @@ ORDER BY f.inode;", c => c.Parameters.AddWithValue("$d", deviceId));
             Deleted = r.GetString(10) == "deleted",
         };
 
+        [MethodImpl(HotPath.Optimize)]
         private List<FileRow> Query(string sql, Action<SqliteCommand> bind)
         {
             var rows = new List<FileRow>();

@@ -54,6 +54,21 @@ CREATE INDEX ix_files_inode ON files (device_id, inode);
 CREATE INDEX ix_files_size ON files (device_id, size);
 CREATE INDEX ix_files_sha1 ON files (sha1) WHERE sha1 IS NOT NULL;
 "),
+            new Migration(2, "scan history", @"
+-- One row per root walked to the end. A file's last sighting is the later of its row's last_seen
+-- (set when the row is written) and the newest complete scan of a root holding it, so an unchanged
+-- tree costs no row writes on a rescan.
+CREATE TABLE scans (
+    scan_id      INTEGER PRIMARY KEY,
+    device_id    INTEGER NOT NULL REFERENCES devices(device_id),
+    prefix       TEXT NOT NULL,
+    started_at   TEXT NOT NULL,
+    finished_at  TEXT NOT NULL,
+    mode         TEXT NOT NULL,
+    files_seen   INTEGER NOT NULL
+);
+CREATE INDEX ix_scans_device ON scans (device_id, prefix, finished_at);
+"),
         };
 
         public static int Latest => All[All.Count - 1].Version;

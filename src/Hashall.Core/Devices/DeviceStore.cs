@@ -44,7 +44,7 @@ FROM devices d";
             if (!register)
                 throw new HashallException("DeviceNotCatalogued", HashallErrorKind.NotFound,
                     $"The filesystem holding '{match.Uncatalogued!.FullPath}' (mounted at '{match.Uncatalogued.Device.Mount.MountPoint}') is not in catalog '{_db.Path}' yet; scan it or name it with Set-HashallDevice.", selector);
-            return Register(match.Uncatalogued!.Device);
+            return FindById(Register(match.Uncatalogued!.Device))!;
         }
 
         /// <summary>
@@ -74,11 +74,14 @@ FROM devices d";
             return existing != null ? new DeviceMatch(existing, located) : new DeviceMatch(null, located);
         }
 
-        /// <summary>Adds the device or refreshes where it is mounted now (the identity stays, the mount point may move).</summary>
-        public HashallDevice Register(DeviceDescriptor device)
+        /// <summary>
+        /// Adds the device or refreshes where it is mounted now (the identity stays, the mount point may
+        /// move); returns its id. Cheap: unlike the lookups, it does not total the device's files.
+        /// </summary>
+        public long Register(DeviceDescriptor device)
         {
             string now = CatalogTime.Format(DateTime.UtcNow);
-            _db.Write(tx =>
+            return _db.Write(tx =>
             {
                 using var command = _db.Command(@"
 INSERT INTO devices (identity, identity_kind, mount_point, mount_root, fs_type, source, device_number, first_seen, last_seen)
@@ -94,9 +97,11 @@ ON CONFLICT (identity) DO UPDATE SET
                 command.Parameters.AddWithValue("$source", device.Mount.Source);
                 command.Parameters.AddWithValue("$dev", unchecked((long)device.Mount.DeviceNumber));
                 command.Parameters.AddWithValue("$now", now);
-                return command.ExecuteNonQuery();
+                command.ExecuteNonQuery();
+                using var id = _db.Command("SELECT device_id FROM devices WHERE identity = $identity;", tx);
+                id.Parameters.AddWithValue("$identity", device.Identity);
+                return (long)id.ExecuteScalar()!;
             });
-            return FindByIdentity(device.Identity)!;
         }
 
         /// <summary>Names a device; null or "" removes the alias.</summary>

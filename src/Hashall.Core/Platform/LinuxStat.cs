@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Runtime.InteropServices;
 
@@ -17,14 +18,21 @@ namespace Hashall.Core.Platform
         [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
         private static extern unsafe int statx(int dirfd, byte* path, int flags, uint mask, byte* buffer);
 
+        [MethodImpl(HotPath.Optimize)]
         public static unsafe int TryLstat(byte[] nulTerminatedPath, out FileStatus status)
         {
-            byte* buf = stackalloc byte[StatxSize];
-            int rc;
             fixed (byte* p = nulTerminatedPath)
             {
-                rc = statx(AtFdCwd, p, AtSymlinkNoFollow, StatxBasicStats, buf);
+                return TryLstatAt(AtFdCwd, p, out status);
             }
+        }
+
+        /// <summary>lstat of a NUL-terminated name relative to an open directory.</summary>
+        [MethodImpl(HotPath.Optimize)]
+        public static unsafe int TryLstatAt(int dirFd, byte* name, out FileStatus status)
+        {
+            byte* buf = stackalloc byte[StatxSize];
+            int rc = statx(dirFd, name, AtSymlinkNoFollow, StatxBasicStats, buf);
             if (rc != 0)
             {
                 status = default;

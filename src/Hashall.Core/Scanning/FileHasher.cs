@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Buffers;
 using System.IO;
@@ -22,16 +23,19 @@ namespace Hashall.Core.Scanning
         /// first 64 KiB and the last 64 KiB. A file of at most 128 KiB is read whole either way, and
         /// then gets its full hashes too.
         /// </summary>
+        [MethodImpl(HotPath.Optimize)]
         public static HashResult Hash(string path, FileStatus before, HashAlgorithms algorithms, bool quick, CancellationToken cancel)
         {
             bool whole = !quick || before.Size <= 2L * SampleBytes;
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(whole ? BufferBytes : SampleBytes);
+            // A buffer the size of the file (or 1 MiB): small files are read in one call.
+            int bufferBytes = whole ? (int)Math.Min(BufferBytes, Math.Max(4096, before.Size)) : SampleBytes;
+            byte[] buffer = ArrayPool<byte>.Shared.Rent(bufferBytes);
             try
             {
                 HashResult result;
-                using (var stream = Open(path))
+                using (var stream = Open(path, sequential: before.Size > BufferBytes))
                 {
-                    result = whole ? HashWhole(stream, path, before, algorithms, quick, buffer, cancel) : HashSample(stream, path, before, buffer);
+                    result = whole ? HashWhole(stream, before, algorithms, quick, buffer, cancel) : HashSample(stream, path, before, buffer);
                 }
                 EnsureUnchanged(path, before, result.BytesRead, whole);
                 return result;
@@ -42,7 +46,8 @@ namespace Hashall.Core.Scanning
             }
         }
 
-        private static HashResult HashWhole(FileStream stream, string path, FileStatus before, HashAlgorithms algorithms, bool quick,
+        [MethodImpl(HotPath.Optimize)]
+        private static HashResult HashWhole(Stream stream, FileStatus before, HashAlgorithms algorithms, bool quick,
             byte[] buffer, CancellationToken cancel)
         {
             using var sha1 = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
@@ -50,21 +55,20 @@ namespace Hashall.Core.Scanning
             using var sample = quick ? SampleHash(before.Size) : null;
             long total = 0;
             int read;
-            while ((read = stream.Read(buffer, 0, BufferBytes)) > 0)
+            // Reads up to the size the walk saw; growth or shrinkage shows in the check after reading.
+            while (total < before.Size && (read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, before.Size - total))) > 0)
             {
                 cancel.ThrowIfCancellationRequested();
                 sha1.AppendData(buffer, 0, read);
                 sha256?.AppendData(buffer, 0, read);
                 sample?.AppendData(buffer, 0, read); // small file: the sample is the whole file
                 total += read;
-                if (total > before.Size)
-                    throw Changed(path, "it grew while being read");
             }
             return new HashResult(Hex(sha1.GetHashAndReset()), sha256 == null ? null : Hex(sha256.GetHashAndReset()),
                 sample == null ? null : Hex(sample.GetHashAndReset()), total);
         }
 
-        private static HashResult HashSample(FileStream stream, string path, FileStatus before, byte[] buffer)
+        private static HashResult HashSample(Stream stream, string path, FileStatus before, byte[] buffer)
         {
             using var sample = SampleHash(before.Size);
             ReadExactly(stream, path, buffer, SampleBytes);
@@ -94,11 +98,15 @@ namespace Hashall.Core.Scanning
                 throw Changed(path, "it shrank while being read");
         }
 
-        private static FileStream Open(string path)
+        [MethodImpl(HotPath.Optimize)]
+        private static Stream Open(string path, bool sequential)
         {
             try
             {
-                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+                if (!FileSystemApi.IsWindows && !FileSystemApi.IsMacOS)
+                    return LinuxFileStream.Open(path, sequential);
+                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1,
+                    sequential ? FileOptions.SequentialScan : FileOptions.None);
             }
             catch (FileNotFoundException e)
             {
@@ -118,6 +126,7 @@ namespace Hashall.Core.Scanning
             }
         }
 
+        [MethodImpl(HotPath.Optimize)]
         private static void EnsureUnchanged(string path, FileStatus before, long bytesRead, bool whole)
         {
             int error = FileSystemApi.TryLstat(path, out var after);

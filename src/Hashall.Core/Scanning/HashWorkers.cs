@@ -1,16 +1,21 @@
+using Hashall.Core.Platform;
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Threading;
 
 namespace Hashall.Core.Scanning
 {
     /// <summary>
-    /// A fixed set of threads hashing queued jobs. The queue is bounded (memory stays flat however big
-    /// the tree); finished jobs wait in <see cref="Finished"/> for the scanning thread.
+    /// A fixed set of threads hashing queued batches of jobs. Batches (not single files) cross
+    /// threads, so thousands of small files cost a few hand-offs, not one each. The queue is bounded
+    /// (memory stays flat however big the tree); finished jobs wait in <see cref="Finished"/> for the
+    /// scanning thread.
     /// </summary>
     internal sealed class HashWorkers : IDisposable
     {
-        private readonly BlockingCollection<HashJob> _queue;
+        private readonly BlockingCollection<List<HashJob>> _queue;
         private readonly Thread[] _threads;
         private readonly HashAlgorithms _algorithms;
         private readonly CancellationToken _cancel;
@@ -21,7 +26,7 @@ namespace Hashall.Core.Scanning
         {
             _algorithms = algorithms;
             _cancel = cancel;
-            _queue = new BlockingCollection<HashJob>(threads * 32);
+            _queue = new BlockingCollection<List<HashJob>>(threads * 2);
             _threads = new Thread[threads];
             for (int i = 0; i < threads; i++)
             {
@@ -33,41 +38,27 @@ namespace Hashall.Core.Scanning
         public ConcurrentQueue<HashJob> Finished { get; } = new ConcurrentQueue<HashJob>();
         public long Submitted { get; private set; }
 
-        /// <summary>Queues a job, waiting at most <paramref name="wait"/> for room; false when full.</summary>
-        public bool TryAdd(HashJob job, TimeSpan wait)
+        /// <summary>Queues a batch, waiting at most <paramref name="wait"/> for room; false when full.</summary>
+        public bool TryAdd(List<HashJob> batch, TimeSpan wait)
         {
-            if (!_queue.TryAdd(job, (int)wait.TotalMilliseconds, _cancel))
+            if (!_queue.TryAdd(batch, (int)wait.TotalMilliseconds, _cancel))
                 return false;
-            Submitted++;
+            Submitted += batch.Count;
             return true;
         }
 
         /// <summary>Waits until a job finishes or the time is up.</summary>
         public void WaitForFinished(TimeSpan wait) => _finishedSignal.Wait(wait);
 
+        [MethodImpl(HotPath.Optimize)]
         private void Work()
         {
             try
             {
-                foreach (var job in _queue.GetConsumingEnumerable(_cancel))
+                foreach (var batch in _queue.GetConsumingEnumerable(_cancel))
                 {
-                    try
-                    {
-                        job.Result = FileHasher.Hash(job.FullPath, job.Status, _algorithms, job.Quick, _cancel);
-                    }
-                    catch (HashallException e)
-                    {
-                        job.Error = e;
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        job.Error = new HashallException("ScanStopped", HashallErrorKind.ResourceUnavailable, $"The scan stopped before '{job.FullPath}' was read.", job.FullPath);
-                    }
-                    catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
-                    {
-                        job.Error = new HashallException("FileUnreadable", HashallErrorKind.ReadError, $"Cannot read '{job.FullPath}': {e.Message}; its catalog entry is kept.", job.FullPath, e);
-                    }
-                    Finished.Enqueue(job);
+                    foreach (var job in batch)
+                        Run(job);
                     _finishedSignal.Release();
                 }
             }
@@ -77,12 +68,27 @@ namespace Hashall.Core.Scanning
             }
         }
 
-        /// <summary>No more jobs; waits for the threads to finish what they hold.</summary>
-        public void Complete()
+        [MethodImpl(HotPath.Optimize)]
+        private void Run(HashJob job)
         {
-            _queue.CompleteAdding();
-            foreach (var t in _threads)
-                t.Join();
+            try
+            {
+                _cancel.ThrowIfCancellationRequested();
+                job.Result = FileHasher.Hash(job.FullPath, job.Status, _algorithms, job.Quick, _cancel);
+            }
+            catch (HashallException e)
+            {
+                job.Error = e;
+            }
+            catch (OperationCanceledException)
+            {
+                job.Error = new HashallException("ScanStopped", HashallErrorKind.ResourceUnavailable, $"The scan stopped before '{job.FullPath}' was read.", job.FullPath);
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException)
+            {
+                job.Error = new HashallException("FileUnreadable", HashallErrorKind.ReadError, $"Cannot read '{job.FullPath}': {e.Message}; its catalog entry is kept.", job.FullPath, e);
+            }
+            Finished.Enqueue(job);
         }
 
         public void Dispose()

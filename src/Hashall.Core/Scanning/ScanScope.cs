@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
+using System.Threading.Tasks;
 using Hashall.Core.Catalog;
 using Hashall.Core.Devices;
 using Hashall.Core.Platform;
@@ -11,13 +13,35 @@ namespace Hashall.Core.Scanning
     /// </summary>
     internal sealed class ScanScope
     {
-        public ScanScope(long deviceId, DeviceDescriptor device, string rootFullPath, string relativePrefix, List<FileRow> rows, bool hasRowsOutside)
+        private readonly Task<(List<FileRow> Rows, bool RowsOutside)> _loading;
+
+        public ScanScope(long deviceId, DeviceDescriptor device, string rootFullPath, string relativePrefix, Task<(List<FileRow> Rows, bool RowsOutside)> loading)
         {
-            HasRowsOutside = hasRowsOutside;
             DeviceId = deviceId;
             Device = device;
             RootFullPath = rootFullPath;
             RelativePrefix = relativePrefix;
+            _loading = loading;
+        }
+
+        public bool RowsReady => _loading.IsCompleted;
+        public bool RowsLoaded { get; private set; }
+        /// <summary>Files the walk found before the rows had loaded.</summary>
+        public List<PendingFile> Deferred { get; } = new List<PendingFile>();
+
+        /// <summary>Takes the loaded rows (waiting for them if need be); loading errors surface here.</summary>
+        [MethodImpl(HotPath.Optimize)]
+        public void LoadRows()
+        {
+            List<FileRow> rows;
+            try
+            {
+                (rows, HasRowsOutside) = _loading.GetAwaiter().GetResult();
+            }
+            finally
+            {
+                RowsLoaded = true;
+            }
             foreach (var row in rows)
             {
                 Rows[row.Path] = row;
@@ -46,9 +70,11 @@ namespace Hashall.Core.Scanning
         /// <summary>New paths whose inode, size and mtime match a catalogued row: a rename or a new hard link.</summary>
         public List<(string Path, FileStatus Status, FileRow Source)> Relinks { get; } = new List<(string, FileStatus, FileRow)>();
         public bool WalkFailed { get; set; }
+        public long FilesSeen { get; set; }
         /// <summary>The device has active rows outside this scope (so a new path's inode may be known elsewhere).</summary>
-        public bool HasRowsOutside { get; }
+        public bool HasRowsOutside { get; private set; }
 
+        [MethodImpl(HotPath.Optimize)]
         public string Relative(string fullPath) =>
             fullPath.Length == RootFullPath.Length ? RelativePrefix
             : RelativePrefix.Length == 0 ? PathText.RelativeTo(fullPath, RootFullPath)

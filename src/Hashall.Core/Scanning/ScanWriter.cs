@@ -1,7 +1,7 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Linq;
 using Hashall.Core.Catalog;
 using Hashall.Core.Platform;
 using Microsoft.Data.Sqlite;
@@ -33,6 +33,7 @@ namespace Hashall.Core.Scanning
         public string Now => _now;
 
         /// <summary>Inserts or rewrites the row of a path with what is on disk now and its hashes.</summary>
+        [MethodImpl(HotPath.Optimize)]
         public void Upsert(long deviceId, string path, FileStatus st, string? sha1, string? sha256, string? quick)
         {
             var c = Prepare(ref _upsert, @"
@@ -62,24 +63,26 @@ ON CONFLICT (device_id, path) DO UPDATE SET
         public void MarkDeleted(long fileId) =>
             Run(Prepare(ref _delete, "UPDATE files SET status = 'deleted' WHERE file_id = $id;", "$id"), fileId);
 
-        /// <summary>Marks every active row at or under <paramref name="prefix"/> as seen now, except the ones named.</summary>
-        public void TouchScope(long deviceId, string prefix, IEnumerable<long> except)
+        /// <summary>Records a root walked to the end: the device's scan time, and the sighting of every file under it.</summary>
+        public void ScopeScanned(long deviceId, string prefix, string mode, long filesSeen)
         {
-            string excluded = string.Join(",", except.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            using var c = _db.Command("UPDATE files SET last_seen = $now WHERE device_id = $d AND status = 'active' AND last_seen <> $now"
-                + FileStore.PrefixClause(prefix) + (excluded.Length > 0 ? $" AND file_id NOT IN ({excluded})" : "") + ";", Transaction());
-            c.Parameters.AddWithValue("$now", _now);
-            c.Parameters.AddWithValue("$d", deviceId);
-            FileStore.AddPrefixParameters(c, prefix);
-            Execute(c);
-        }
-
-        public void DeviceScanned(long deviceId)
-        {
-            using var c = _db.Command("UPDATE devices SET last_scan = $now, last_seen = $now WHERE device_id = $d;", Transaction());
-            c.Parameters.AddWithValue("$now", _now);
-            c.Parameters.AddWithValue("$d", deviceId);
-            Execute(c);
+            using (var c = _db.Command("UPDATE devices SET last_scan = $now, last_seen = $now WHERE device_id = $d;", Transaction()))
+            {
+                c.Parameters.AddWithValue("$now", _now);
+                c.Parameters.AddWithValue("$d", deviceId);
+                Execute(c);
+            }
+            using (var c = _db.Command(@"INSERT INTO scans (device_id, prefix, started_at, finished_at, mode, files_seen)
+VALUES ($d, $prefix, $started, $finished, $mode, $seen);", Transaction()))
+            {
+                c.Parameters.AddWithValue("$d", deviceId);
+                c.Parameters.AddWithValue("$prefix", prefix);
+                c.Parameters.AddWithValue("$started", _now);
+                c.Parameters.AddWithValue("$finished", CatalogTime.Format(DateTime.UtcNow));
+                c.Parameters.AddWithValue("$mode", mode);
+                c.Parameters.AddWithValue("$seen", filesSeen);
+                Execute(c);
+            }
         }
 
         /// <summary>Commits when the batch is big or old enough.</summary>
@@ -140,6 +143,7 @@ ON CONFLICT (device_id, path) DO UPDATE SET
             return command;
         }
 
+        [MethodImpl(HotPath.Optimize)]
         private void Run(SqliteCommand command, params object[] values)
         {
             for (int i = 0; i < values.Length; i++)
@@ -147,6 +151,7 @@ ON CONFLICT (device_id, path) DO UPDATE SET
             Execute(command);
         }
 
+        [MethodImpl(HotPath.Optimize)]
         private void Execute(SqliteCommand command)
         {
             try

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
@@ -21,6 +22,8 @@ namespace Hashall.Core.Scanning
     {
         private const int ENOENT = 2;
         private static readonly TimeSpan QueueWait = TimeSpan.FromMilliseconds(50);
+        private const int BatchFiles = 64;
+        private const long BatchBytes = 8L << 20;
 
         private readonly CatalogDatabase _db;
         private readonly ScanOptions _options;
@@ -36,6 +39,8 @@ namespace Hashall.Core.Scanning
         private ScanWriter? _writer;
         private HashWorkers? _workers;
         private long _drained;
+        private List<HashJob> _batch = new List<HashJob>();
+        private long _batchBytes;
         private CancellationToken _cancel;
 
         public Scanner(CatalogDatabase db, ScanOptions options, IScanObserver observer)
@@ -115,11 +120,18 @@ namespace Hashall.Core.Scanning
             try
             {
                 var located = _locator.Locate(root);
-                var device = _devices.Register(located.Device);
+                long deviceId = _devices.Register(located.Device);
                 _result.Roots.Add(located.FullPath);
-                var rows = _files.UnderPrefix(device.DeviceId, located.RelativePath);
-                bool rowsOutside = _files.CountActive(device.DeviceId) > rows.Count(r => !r.Deleted);
-                return new ScanScope(device.DeviceId, located.Device, located.FullPath, located.RelativePath, rows, rowsOutside);
+                // The catalog's rows for the root load on another connection while the walk starts.
+                string dbPath = _db.Path;
+                var rows = System.Threading.Tasks.Task.Run(() =>
+                {
+                    using var reader = CatalogDatabase.OpenReader(dbPath);
+                    var store = new FileStore(reader);
+                    var list = store.UnderPrefix(deviceId, located.RelativePath);
+                    return (list, store.CountActive(deviceId) > list.Count(r => !r.Deleted));
+                });
+                return new ScanScope(deviceId, located.Device, located.FullPath, located.RelativePath, rows);
             }
             catch (HashallException e) when (e.Kind != HashallErrorKind.WriteError && e.Kind != HashallErrorKind.ResourceBusy)
             {
@@ -129,6 +141,7 @@ namespace Hashall.Core.Scanning
         }
 
         /// <summary>Depth-first walk of one scope; returns nested mount points to walk as scopes of their own (with CrossMounts).</summary>
+        [MethodImpl(HotPath.Optimize)]
         private List<string> Walk(ScanScope scope)
         {
             var nested = new List<string>();
@@ -141,75 +154,106 @@ namespace Hashall.Core.Scanning
             }
             if (root.Kind == FileKind.Regular)
             {
-                Visit(scope, scope.RootFullPath, root);
+                Visit(scope, new PendingFile(Path.GetDirectoryName(scope.RootFullPath) ?? "", Path.GetFileName(scope.RootFullPath), scope.RelativePrefix, root));
+                ProcessDeferred(scope, wait: true);
                 return nested;
             }
-            var stack = new Stack<string>();
-            stack.Push(scope.RootFullPath);
+            var stack = new Stack<(string Full, string Relative)>();
+            stack.Push((scope.RootFullPath, scope.RelativePrefix));
             while (stack.Count > 0 && !_cancel.IsCancellationRequested)
             {
-                string dir = stack.Pop();
+                var (dir, dirRel) = stack.Pop();
                 _progress.CurrentPath = dir;
-                List<string> entries;
+                List<DirectoryEntry> entries;
                 try
                 {
-                    entries = Directory.EnumerateFileSystemEntries(dir).ToList();
+                    entries = DirectoryListing.Read(dir);
                 }
-                catch (Exception e) when (e is UnauthorizedAccessException || e is IOException)
+                catch (HashallException e)
                 {
-                    string id = e is UnauthorizedAccessException ? "DirectoryUnreadable" : e is DirectoryNotFoundException ? "DirectoryVanished" : "DirectoryUnreadable";
-                    Fail(new HashallException(id, e is UnauthorizedAccessException ? HashallErrorKind.PermissionDenied : HashallErrorKind.ReadError,
-                        $"Cannot list directory '{dir}': {e.Message}. The catalog keeps what it knew under it.", dir, e));
-                    scope.FailedDirectories.Add(scope.Relative(dir));
+                    Fail(e);
+                    scope.FailedDirectories.Add(dirRel);
                     if (dir == scope.RootFullPath)
                         scope.WalkFailed = true;
                     continue;
                 }
-                foreach (var full in entries)
+                foreach (var entry in entries)
                 {
                     if (_cancel.IsCancellationRequested)
                         break;
-                    int error = FileSystemApi.TryLstat(full, out var st);
-                    if (error != 0)
+                    string rel = dirRel.Length == 0 ? entry.Name : dirRel + "/" + entry.Name;
+                    if (!entry.ValidName)
                     {
-                        if (error == ENOENT && full.IndexOf('\uFFFD') >= 0)
-                            Fail(new HashallException("InvalidUtf8Name", HashallErrorKind.InvalidData,
-                                $"'{full}' has a name that is not valid UTF-8 (shown with U+FFFD); it cannot be catalogued by name. Rename it to catalog it.", full));
-                        else if (error != ENOENT) // gone since the listing: simply not there any more
+                        string shown = PathText.Join(dir, entry.Name);
+                        Fail(new HashallException("InvalidUtf8Name", HashallErrorKind.InvalidData,
+                            $"'{shown}' has a name that is not valid UTF-8 (shown with U+FFFD); it cannot be catalogued by name. Rename it to catalog it.", shown));
+                        continue;
+                    }
+                    if (entry.StatError != 0)
+                    {
+                        if (entry.StatError != ENOENT) // ENOENT: gone since the listing, simply not there any more
                         {
-                            Fail(FileSystemApi.ErrorFor(error, full));
-                            scope.FailedDirectories.Add(scope.Relative(full));
+                            Fail(FileSystemApi.ErrorFor(entry.StatError, PathText.Join(dir, entry.Name)));
+                            scope.FailedDirectories.Add(rel);
                         }
                         continue;
                     }
-                    switch (st.Kind)
+                    switch (entry.Kind)
                     {
-                        case FileKind.Directory when st.DeviceNumber != scope.DeviceNumber:
-                            _result.NestedMounts.Add(full);
-                            _observer.NestedMount(full, _options.CrossMounts);
-                            scope.FailedDirectories.Add(scope.Relative(full)); // hidden under the mount, not gone
+                        case FileKind.Directory when entry.Status.DeviceNumber != scope.DeviceNumber:
+                            string mount = PathText.Join(dir, entry.Name);
+                            _result.NestedMounts.Add(mount);
+                            _observer.NestedMount(mount, _options.CrossMounts);
+                            scope.FailedDirectories.Add(rel); // hidden under the mount, not gone
                             if (_options.CrossMounts)
-                                nested.Add(full);
+                                nested.Add(mount);
                             break;
                         case FileKind.Directory:
-                            stack.Push(full);
+                            stack.Push((PathText.Join(dir, entry.Name), rel));
                             break;
                         case FileKind.Regular:
-                            Visit(scope, full, st);
+                            Visit(scope, new PendingFile(dir, entry.Name, rel, entry.Status));
                             break;
                     }
                 }
+                ProcessDeferred(scope, wait: false);
                 Pump();
             }
+            ProcessDeferred(scope, wait: true);
             return nested;
         }
 
-        /// <summary>Decides, for one regular file, whether to keep its row, reuse a known inode's hashes, or read it.</summary>
-        private void Visit(ScanScope scope, string full, FileStatus st)
+        /// <summary>Files seen before the scope's catalog rows had loaded wait here; decided once the rows are in.</summary>
+        [MethodImpl(HotPath.Optimize)]
+        private void ProcessDeferred(ScanScope scope, bool wait)
+        {
+            if (!scope.RowsLoaded && (wait || scope.RowsReady))
+                scope.LoadRows();
+            if (!scope.RowsLoaded)
+                return;
+            foreach (var file in scope.Deferred)
+                Decide(scope, file);
+            scope.Deferred.Clear();
+        }
+
+        [MethodImpl(HotPath.Optimize)]
+        private void Visit(ScanScope scope, PendingFile file)
         {
             _result.Seen++;
             _progress.FilesSeen++;
-            string rel = scope.Relative(full);
+            scope.FilesSeen++;
+            if (scope.RowsLoaded)
+                Decide(scope, file);
+            else
+                scope.Deferred.Add(file);
+        }
+
+        /// <summary>Decides, for one regular file, whether to keep its row, reuse a known inode's hashes, or read it.</summary>
+        [MethodImpl(HotPath.Optimize)]
+        private void Decide(ScanScope scope, PendingFile file)
+        {
+            string rel = file.RelativePath;
+            var st = file.Status;
             long inode = unchecked((long)st.Inode);
             scope.Rows.TryGetValue(rel, out var row);
             if (row != null)
@@ -223,7 +267,7 @@ namespace Hashall.Core.Scanning
                         _writer!.Touch(row.FileId, st.LinkCount);
                     return;
                 }
-                Enqueue(new HashTarget(scope, rel, st, TargetKind.Upgrade, row), full);
+                Enqueue(new HashTarget(scope, rel, st, TargetKind.Upgrade, row), file.FullPath);
                 return;
             }
             var target = new HashTarget(scope, rel, st, row == null ? TargetKind.Added : TargetKind.Changed, row);
@@ -237,7 +281,7 @@ namespace Hashall.Core.Scanning
                 scope.Relinks.Add((rel, st, source));
                 return;
             }
-            Enqueue(target, full);
+            Enqueue(target, file.FullPath);
         }
 
         private bool HasNeededHashes(FileRow row)
@@ -258,15 +302,36 @@ namespace Hashall.Core.Scanning
             return candidates.FirstOrDefault(r => r.Path != rel && r.SameFileAs(st.Size, st.MtimeNs, inode) && HasNeededHashes(r));
         }
 
+        [MethodImpl(HotPath.Optimize)]
         private void Enqueue(HashTarget target, string full)
         {
             var job = new HashJob(full, target.Status, Quick);
             job.Targets.Add(target);
             if (target.Status.LinkCount > 1)
                 _inodeJobs[(target.Scope.DeviceId, unchecked((long)target.Status.Inode))] = job;
+            Submit(job, job.Quick && target.Status.Size > 2L * FileHasher.SampleBytes ? 2L * FileHasher.SampleBytes : target.Status.Size);
+        }
+
+        /// <summary>Adds a job to the batch being filled; hands the batch to the workers when it is full.</summary>
+        private void Submit(HashJob job, long bytes)
+        {
             _progress.FilesToHash++;
-            _progress.BytesToHash += job.Quick && target.Status.Size > 2L * FileHasher.SampleBytes ? 2L * FileHasher.SampleBytes : target.Status.Size;
-            while (!_workers!.TryAdd(job, QueueWait))
+            _progress.BytesToHash += bytes;
+            _batch.Add(job);
+            _batchBytes += bytes;
+            if (_batch.Count >= BatchFiles || _batchBytes >= BatchBytes)
+                FlushBatch();
+        }
+
+        [MethodImpl(HotPath.Optimize)]
+        private void FlushBatch()
+        {
+            if (_batch.Count == 0)
+                return;
+            var batch = _batch;
+            _batch = new List<HashJob>();
+            _batchBytes = 0;
+            while (!_workers!.TryAdd(batch, QueueWait))
             {
                 Pump();
                 if (_cancel.IsCancellationRequested)
@@ -283,6 +348,7 @@ namespace Hashall.Core.Scanning
         }
 
         /// <summary>Writes what the workers finished, commits when due, reports progress.</summary>
+        [MethodImpl(HotPath.Optimize)]
         private void Pump()
         {
             while (_workers!.Finished.TryDequeue(out var job))
@@ -313,6 +379,7 @@ namespace Hashall.Core.Scanning
 
         private void DrainAll()
         {
+            FlushBatch();
             while (_drained < _workers!.Submitted && !_cancel.IsCancellationRequested)
             {
                 _workers.WaitForFinished(TimeSpan.FromMilliseconds(100));
@@ -322,6 +389,7 @@ namespace Hashall.Core.Scanning
             Pump();
         }
 
+        [MethodImpl(HotPath.Optimize)]
         private void WriteTarget(HashJob job, HashTarget t)
         {
             var r = job.Result!;
@@ -342,6 +410,7 @@ namespace Hashall.Core.Scanning
         }
 
         /// <summary>After a complete walk: renames, deletions, last-seen times and the device's scan time.</summary>
+        [MethodImpl(HotPath.Optimize)]
         private void Finalize(ScanScope scope)
         {
             if (scope.WalkFailed)
@@ -362,19 +431,15 @@ namespace Hashall.Core.Scanning
                     _result.Added++;
                 }
             }
-            var keep = new List<long>(scope.ProtectedIds);
             foreach (var row in scope.Rows.Values)
             {
-                if (scope.UnderFailedDirectory(row.Path))
-                    keep.Add(row.FileId);
-                else if (!row.Deleted && !scope.SeenIds.Contains(row.FileId) && !scope.ProtectedIds.Contains(row.FileId))
+                if (!row.Deleted && !scope.SeenIds.Contains(row.FileId) && !scope.ProtectedIds.Contains(row.FileId) && !scope.UnderFailedDirectory(row.Path))
                 {
                     _writer!.MarkDeleted(row.FileId);
                     _result.Deleted++;
                 }
             }
-            _writer!.TouchScope(scope.DeviceId, scope.RelativePrefix, keep);
-            _writer.DeviceScanned(scope.DeviceId);
+            _writer!.ScopeScanned(scope.DeviceId, scope.RelativePrefix, _options.Mode.ToString(), scope.FilesSeen);
         }
 
         private bool SourceGone(ScanScope scope, FileRow source)
@@ -411,14 +476,7 @@ namespace Hashall.Core.Scanning
                         job = new HashJob(full, st, quick: false);
                         job.Targets.Add(target);
                         byInode[row.Inode] = job;
-                        _progress.FilesToHash++;
-                        _progress.BytesToHash += st.Size;
-                        while (!_workers.TryAdd(job, QueueWait))
-                        {
-                            Pump();
-                            if (_cancel.IsCancellationRequested)
-                                break;
-                        }
+                        Submit(job, st.Size);
                     }
                 }
                 _progress.WalkDone = true;

@@ -36,7 +36,7 @@ namespace Hashall.PowerShell.Devices
                 var mount = match.Uncatalogued!.Device.Mount;
                 if (!ShouldProcess($"filesystem mounted at '{mount.MountPoint}' ({mount.FileSystemType}, {mount.Source})", $"Add to catalog '{Catalog.Path}' and {action.ToLowerInvariant()}"))
                     return;
-                device = store.Register(match.Uncatalogued.Device);
+                device = store.FindById(store.Register(match.Uncatalogued.Device))!;
             }
             else if (!ShouldProcess($"device {device.DeviceId} '{device.Alias ?? device.MountPoint}' at '{device.MountPoint}'", action))
             {
