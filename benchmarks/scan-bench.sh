@@ -12,6 +12,8 @@ dotnet build "$root/Hashall.PowerShell.sln" -c Release -nologo -v q >/dev/null
 shell=(dotnet "$root/tools/HostedShell/bin/Release/net10.0/hashall-shell.dll")
 
 now() { date +%s.%N; }
+# re-read a tree so the page cache holds it before each timed run (every tool starts warm)
+warm() { find "$1" -type f -print0 | xargs -0 cat >/dev/null; }
 # seconds a command takes (its output discarded)
 timeit() { local s e; s=$(now); "$@" >/dev/null 2>&1; e=$(now); awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -61,6 +63,7 @@ find "$work/large" "$work/small" "$work/many" -type f -print0 | xargs -0 cat >/d
 echo
 echo "## 1. Full scan of 4 x 512 MiB (warm)"
 rm -f "$work/large.db"*
+warm "$work/large"
 read -r hs _ _ _ < <(hashall_scan "$work/large.db" "$work/large" -ThrottleLimit "$(nproc)")
 os=$(timeit openssl dgst -sha1 "$work"/large/*.bin)
 ss=$(timeit sha1sum "$work"/large/*.bin)
@@ -76,6 +79,7 @@ done
 echo
 echo "## 2. 50,000 small files (1-64 KiB, nested): full scan, then rescan"
 rm -f "$work/small.db"*
+warm "$work/small"
 read -r full _ _ _ < <(hashall_scan "$work/small.db" "$work/small")
 read -r rescan hashed unchanged _ < <(hashall_scan "$work/small.db" "$work/small")
 xs=$(timeit sh -c "find '$work/small' -type f -print0 | xargs -0 -P$(nproc) sha1sum")
@@ -94,6 +98,7 @@ echo "| find -printf '%i %s %T@' (the stat floor) | $fs | |"
 echo
 echo "## 3. Peak memory scanning 200,000 files"
 rm -f "$work/many.db"*
+warm "$work/many"
 read -r ms _ _ hwm < <(hashall_scan "$work/many.db" "$work/many")
 echo "| files | seconds | peak RSS of the whole pwsh-host process |"
 echo "|---|---|---|"
