@@ -80,5 +80,32 @@ public sealed class PowerShellSession : IDisposable
         };
     }
 
+    /// <summary>
+    /// Starts a script and stops it (as Ctrl+C does) at the first progress record that
+    /// <paramref name="stopWhen"/> accepts; returns how long stopping took.
+    /// </summary>
+    public TimeSpan RunAndStop(string script, Func<ProgressRecord, bool> stopWhen, params object?[] args)
+    {
+        using var ps = System.Management.Automation.PowerShell.Create();
+        ps.Runspace = _runspace;
+        ps.AddScript(script);
+        foreach (var arg in args)
+            ps.AddArgument(arg);
+        using var trigger = new ManualResetEventSlim();
+        ps.Streams.Progress.DataAdded += (sender, e) =>
+        {
+            var record = ((PSDataCollection<ProgressRecord>)sender!)[e.Index];
+            if (stopWhen(record))
+                trigger.Set();
+        };
+        var running = ps.BeginInvoke();
+        if (!trigger.Wait(TimeSpan.FromSeconds(60)))
+            throw new Xunit.Sdk.XunitException("The stop condition was never met.");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        ps.Stop();
+        running.AsyncWaitHandle.WaitOne();
+        return clock.Elapsed;
+    }
+
     public void Dispose() => _runspace.Dispose();
 }
