@@ -15,6 +15,9 @@
         'Get-HashallDuplicate'
         'Get-HashallDevice'
         'Set-HashallDevice'
+        'New-HashallLinkPlan'
+        'Get-HashallLinkPlan'
+        'Invoke-HashallLinkPlan'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -69,6 +69,49 @@ CREATE TABLE scans (
 );
 CREATE INDEX ix_scans_device ON scans (device_id, prefix, finished_at);
 "),
+            new Migration(3, "link plans", @"
+-- A plan of hardlink dedup on one device: one action per duplicate inode, each naming the canonical
+-- file it becomes a link of and every catalogued path of the duplicate inode.
+CREATE TABLE link_plans (
+    plan_id          INTEGER PRIMARY KEY,
+    name             TEXT,
+    device_id        INTEGER NOT NULL REFERENCES devices(device_id),
+    scope            TEXT NOT NULL DEFAULT '',
+    minimum_size     INTEGER NOT NULL,
+    left_out         INTEGER NOT NULL DEFAULT 0,
+    created_at       TEXT NOT NULL,
+    executed_at      TEXT,
+    -- execution lease: one run at a time; a crashed run's lease expires
+    lock_owner       TEXT,
+    lock_expires_at  TEXT
+);
+CREATE TABLE link_actions (
+    action_id           INTEGER PRIMARY KEY,
+    plan_id             INTEGER NOT NULL REFERENCES link_plans(plan_id) ON DELETE CASCADE,
+    sha1                TEXT NOT NULL,
+    size                INTEGER NOT NULL,
+    canonical_file_id   INTEGER NOT NULL,
+    canonical_path      TEXT NOT NULL,
+    canonical_inode     INTEGER NOT NULL,
+    canonical_mtime_ns  INTEGER NOT NULL,
+    duplicate_inode     INTEGER NOT NULL,
+    duplicate_mtime_ns  INTEGER NOT NULL,
+    bytes_saved         INTEGER NOT NULL,
+    status              TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'linked', 'skipped', 'failed')),
+    reason              TEXT,
+    bytes_reclaimed     INTEGER NOT NULL DEFAULT 0,
+    executed_at         TEXT
+);
+CREATE INDEX ix_link_actions_plan ON link_actions (plan_id, action_id);
+CREATE TABLE link_action_paths (
+    action_id  INTEGER NOT NULL REFERENCES link_actions(action_id) ON DELETE CASCADE,
+    file_id    INTEGER NOT NULL,
+    path       TEXT NOT NULL,
+    status     TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'linked', 'skipped', 'failed')),
+    reason     TEXT,
+    PRIMARY KEY (action_id, path)
+);
+"),
         };
 
         public static int Latest => All[All.Count - 1].Version;

@@ -17,7 +17,14 @@ SELECT d.device_id, d.alias, d.identity, d.identity_kind, d.mount_point, d.mount
        d.first_seen, d.last_seen, d.last_scan,
        (SELECT count(*) FROM files f WHERE f.device_id = d.device_id AND f.status = 'active'),
        (SELECT coalesce(sum(size), 0) FROM (SELECT DISTINCT inode, size FROM files f
-            WHERE f.device_id = d.device_id AND f.status = 'active'))
+            WHERE f.device_id = d.device_id AND f.status = 'active')),
+       (SELECT coalesce(sum(size * (n - 1)), 0) FROM (SELECT size, count(DISTINCT inode) AS n FROM files f
+            WHERE f.device_id = d.device_id AND f.status = 'active' AND f.sha1 IS NOT NULL AND f.size > 0
+            GROUP BY size, sha1 HAVING n > 1)),
+       (SELECT count(*) FROM link_plans p WHERE p.device_id = d.device_id AND EXISTS (SELECT 1 FROM link_action_paths x
+            JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = p.plan_id AND x.status = 'pending')),
+       (SELECT count(*) FROM link_plans p WHERE p.device_id = d.device_id AND p.executed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM link_action_paths x
+            JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = p.plan_id AND x.status = 'pending'))
 FROM devices d";
 
         private readonly CatalogDatabase _db;
@@ -179,6 +186,9 @@ ON CONFLICT (identity) DO UPDATE SET
             LastScan = r.IsDBNull(10) ? (DateTime?)null : CatalogTime.Parse(r.GetString(10)),
             Files = r.GetInt64(11),
             Bytes = r.GetInt64(12),
+            ReclaimableBytes = r.GetInt64(13),
+            LinkPlansPending = r.GetInt64(14),
+            LinkPlansDone = r.GetInt64(15),
             Database = _db.Path,
         };
     }

@@ -18,6 +18,12 @@ namespace Hashall.Core.Devices
         public long Files { get; set; }
         /// <summary>Bytes those files take, each inode counted once.</summary>
         public long Bytes { get; set; }
+        /// <summary>Bytes that hard links would free: per group of identical files, the size times the inodes beyond the first.</summary>
+        public long ReclaimableBytes { get; set; }
+        /// <summary>Link plans with paths still to link (the seed's "link status").</summary>
+        public long LinkPlansPending { get; set; }
+        /// <summary>Link plans executed to the end.</summary>
+        public long LinkPlansDone { get; set; }
         public DateTime FirstSeen { get; set; }
         public DateTime LastSeen { get; set; }
         public DateTime? LastScan { get; set; }

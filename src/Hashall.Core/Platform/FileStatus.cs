@@ -7,8 +7,12 @@ namespace Hashall.Core.Platform
     /// </summary>
     public readonly struct FileStatus
     {
-        public FileStatus(ulong deviceNumber, ulong inode, long size, long linkCount, long mtimeNs, FileKind kind)
+        public FileStatus(ulong deviceNumber, ulong inode, long size, long linkCount, long mtimeNs, FileKind kind,
+            int permissions = 0, uint uid = 0, uint gid = 0)
         {
+            Permissions = permissions;
+            Uid = uid;
+            Gid = gid;
             DeviceNumber = deviceNumber;
             Inode = inode;
             Size = size;
@@ -24,5 +28,9 @@ namespace Hashall.Core.Platform
         /// <summary>Modification time in nanoseconds since the Unix epoch (Windows: 100 ns precision).</summary>
         public long MtimeNs { get; }
         public FileKind Kind { get; }
+        /// <summary>Unix permission bits (mode &amp; 07777); 0 on Windows.</summary>
+        public int Permissions { get; }
+        public uint Uid { get; }
+        public uint Gid { get; }
     }
 }

@@ -39,6 +39,8 @@ namespace Hashall.Core.Platform
                 return Marshal.GetLastWin32Error();
             }
             uint nlink = *(uint*)(buf + 16);
+            uint uid = *(uint*)(buf + 20);
+            uint gid = *(uint*)(buf + 24);
             ushort mode = *(ushort*)(buf + 28);
             ulong ino = *(ulong*)(buf + 32);
             ulong size = *(ulong*)(buf + 40);
@@ -47,7 +49,7 @@ namespace Hashall.Core.Platform
             uint devMajor = *(uint*)(buf + 136);
             uint devMinor = *(uint*)(buf + 140);
             status = new FileStatus(MakeDev(devMajor, devMinor), ino, (long)size, nlink,
-                checked(mtimeSec * 1_000_000_000L + mtimeNsec), UnixMode.Kind(mode));
+                checked(mtimeSec * 1_000_000_000L + mtimeNsec), UnixMode.Kind(mode), mode & 0xFFF, uid, gid);
             return 0;
         }
 

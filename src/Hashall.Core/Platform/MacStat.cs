@@ -33,10 +33,12 @@ namespace Hashall.Core.Platform
             ushort mode = *(ushort*)(buf + 4);
             ushort nlink = *(ushort*)(buf + 6);
             ulong ino = *(ulong*)(buf + 8);
+            uint uid = *(uint*)(buf + 16);
+            uint gid = *(uint*)(buf + 20);
             long mtimeSec = *(long*)(buf + 48);
             long mtimeNsec = *(long*)(buf + 56);
             long size = *(long*)(buf + 96);
-            status = new FileStatus((uint)dev, ino, size, nlink, mtimeSec * 1_000_000_000L + mtimeNsec, UnixMode.Kind(mode));
+            status = new FileStatus((uint)dev, ino, size, nlink, mtimeSec * 1_000_000_000L + mtimeNsec, UnixMode.Kind(mode), mode & 0xFFF, uid, gid);
             return 0;
         }
     }

@@ -1,0 +1,275 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Hashall.Core.Catalog;
+using Hashall.Core.Devices;
+using Hashall.Core.Platform;
+
+namespace Hashall.Core.Linking
+{
+    /// <summary>
+    /// Executes a stored link plan. For each path of a duplicate inode: re-stat both files (skip what
+    /// changed since the scan, what is already linked, what is on another device), verify the bytes,
+    /// link the canonical file to a temporary name in the duplicate's directory and rename that over
+    /// the duplicate — a crash leaves the old file or the new link, never neither — then record the
+    /// outcome. Re-running a plan resumes it. One run per plan at a time (a lease in the catalog).
+    /// </summary>
+    public sealed class LinkExecutor
+    {
+        private static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(30);
+        private readonly CatalogDatabase _db;
+        private readonly LinkPlanStore _store;
+
+        public LinkExecutor(CatalogDatabase db)
+        {
+            _db = db;
+            _store = new LinkPlanStore(db);
+        }
+
+        public LinkResult Execute(long planId, LinkOptions options, ILinkObserver observer, CancellationToken cancel)
+        {
+            var clock = Stopwatch.StartNew();
+            var plan = _store.Find(planId, withActions: true)
+                ?? throw new HashallException("LinkPlanNotFound", HashallErrorKind.NotFound, $"No link plan with id {planId} in catalog '{_db.Path}'.", planId);
+            var device = new DeviceStore(_db).FindById(plan.DeviceId)!;
+            var result = new LinkResult { PlanId = plan.PlanId, Name = plan.Name, Database = _db.Path, Completed = true };
+            var todo = plan.Actions.Where(a => a.Paths.Any(p => p.Status == "pending")).ToList();
+            long total = todo.Sum(a => a.Size), done = 0;
+            string? owner = null;
+            var sinceRenew = Stopwatch.StartNew();
+            var sinceProgress = Stopwatch.StartNew();
+            try
+            {
+                foreach (var action in todo)
+                {
+                    if (cancel.IsCancellationRequested)
+                    {
+                        result.Completed = false;
+                        break;
+                    }
+                    if (sinceProgress.ElapsedMilliseconds >= 250)
+                    {
+                        observer.Progress(done, total, action.Canonical);
+                        sinceProgress.Restart();
+                    }
+                    if (!observer.ShouldLink(action))
+                    {
+                        result.Completed = false;
+                        continue;
+                    }
+                    if (owner == null)
+                    {
+                        // Taken at the first real change, so -WhatIf writes nothing at all.
+                        owner = LinkPlanStore.NewOwner();
+                        _store.Acquire(plan.PlanId, owner);
+                    }
+                    else if (sinceRenew.Elapsed > RenewEvery)
+                    {
+                        _store.Renew(plan.PlanId, owner);
+                        sinceRenew.Restart();
+                    }
+                    new ActionRun(this, device, plan, action, options, result, cancel).Run();
+                    done += action.Size;
+                }
+                observer.Progress(total, total, "");
+            }
+            finally
+            {
+                if (owner != null)
+                    _store.Release(plan.PlanId, owner);
+            }
+            result.Duration = clock.Elapsed;
+            return result;
+        }
+
+        /// <summary>One action: its canonical file checked once, its bytes verified once, each path swapped.</summary>
+        private sealed class ActionRun
+        {
+            private readonly LinkExecutor _x;
+            private readonly HashallDevice _device;
+            private readonly LinkPlan _plan;
+            private readonly LinkAction _action;
+            private readonly LinkOptions _options;
+            private readonly LinkResult _result;
+            private readonly CancellationToken _cancel;
+            private bool _verified;
+
+            public ActionRun(LinkExecutor x, HashallDevice device, LinkPlan plan, LinkAction action, LinkOptions options, LinkResult result, CancellationToken cancel)
+            {
+                _x = x;
+                _device = device;
+                _plan = plan;
+                _action = action;
+                _options = options;
+                _result = result;
+                _cancel = cancel;
+            }
+
+            public void Run()
+            {
+                string canonical = _action.Canonical;
+                int error = FileSystemApi.TryLstat(canonical, out var cst);
+                if (error != 0 || cst.Kind != FileKind.Regular || (long)cst.Inode != _action.CanonicalInode || cst.Size != _action.Size
+                    || cst.MtimeNs != _action.CanonicalMtimeNs)
+                {
+                    SkipRest($"the canonical file '{canonical}' changed or vanished since the plan was made");
+                    Finish();
+                    return;
+                }
+                foreach (var path in _action.Paths.Where(p => p.Status == "pending"))
+                {
+                    if (_cancel.IsCancellationRequested)
+                        break;
+                    if (!LinkPath(path, canonical, ref cst))
+                        break;
+                }
+                Finish();
+            }
+
+            /// <summary>Swaps one path for a link; false when the rest of the action must not be tried.</summary>
+            private bool LinkPath(LinkActionPath path, string canonical, ref FileStatus cst)
+            {
+                string full = path.FullName;
+                string temp = PathText.Join(Path.GetDirectoryName(full) ?? ".", $".hashall-link-{_plan.PlanId}-{_action.ActionId}.tmp");
+                RemoveStaleTemp(temp, cst);
+                int error = FileSystemApi.TryLstat(full, out var dst);
+                if (error == HardLinks.ENOENT)
+                    return Outcome(path, "skipped", "vanished since the plan was made");
+                if (error != 0)
+                    return Outcome(path, "failed", HardLinks.Describe(error));
+                if (dst.Inode == cst.Inode)
+                {
+                    // Linked by an earlier run that stopped before recording it.
+                    Record(path, "linked", "already a link of the canonical file", cst, dst.LinkCount - 1, reclaimed: false);
+                    return true;
+                }
+                if (dst.DeviceNumber != cst.DeviceNumber)
+                    return Outcome(path, "skipped", "on another device than the canonical file: hard links cannot cross devices");
+                if ((long)dst.Inode != _action.DuplicateInode || dst.Size != _action.Size || dst.MtimeNs != _action.DuplicateMtimeNs)
+                    return Outcome(path, "skipped", "changed since the scan (size, mtime or inode): scan again and make a new plan");
+                if (!_options.Force && (dst.Uid != cst.Uid || dst.Gid != cst.Gid || dst.Permissions != cst.Permissions))
+                    return Outcome(path, "skipped", $"owner or permissions differ ({dst.Uid}:{dst.Gid} {Octal(dst.Permissions)} here, {cst.Uid}:{cst.Gid} {Octal(cst.Permissions)} on the canonical file): the link would show the canonical file's; -Force links anyway");
+                if (!_verified)
+                {
+                    if (_options.Verify == LinkVerification.Bytes && !SameBytes(canonical, full))
+                    {
+                        SkipRest($"its bytes differ from the canonical file '{canonical}' although the catalog's SHA-1 matches: not linked");
+                        return false;
+                    }
+                    _verified = true;
+                }
+
+                error = HardLinks.Link(canonical, temp);
+                if (error == HardLinks.EEXIST && HardLinks.Remove(temp) == 0)
+                    error = HardLinks.Link(canonical, temp);
+                if (error != 0)
+                {
+                    Outcome(path, "failed", $"cannot create a link in '{Path.GetDirectoryName(full)}': {HardLinks.Describe(error)}");
+                    return error != HardLinks.EMLINK; // the canonical file takes no more links
+                }
+                FaultInjection.At("link-before-rename");
+                // The duplicate must still be the file that was verified.
+                if (FileSystemApi.TryLstat(full, out var again) != 0 || again.Inode != dst.Inode || again.MtimeNs != dst.MtimeNs || again.Size != dst.Size)
+                {
+                    HardLinks.Remove(temp);
+                    return Outcome(path, "skipped", "changed while being linked");
+                }
+                error = HardLinks.Replace(temp, full);
+                if (error != 0)
+                {
+                    HardLinks.Remove(temp);
+                    return Outcome(path, "failed", $"cannot replace it: {HardLinks.Describe(error)}");
+                }
+                FileSystemApi.TryLstat(canonical, out cst);
+                Record(path, "linked", null, cst, again.LinkCount - 1, reclaimed: again.LinkCount == 1);
+                return true;
+            }
+
+            /// <summary>A temporary link left by a crashed run is removed when it is a link of the canonical file.</summary>
+            private static void RemoveStaleTemp(string temp, FileStatus cst)
+            {
+                if (FileSystemApi.TryLstat(temp, out var st) == 0 && st.Inode == cst.Inode)
+                    HardLinks.Remove(temp);
+            }
+
+            private bool Outcome(LinkActionPath path, string status, string reason)
+            {
+                path.Status = status;
+                path.Reason = reason;
+                _x._store.Record(_action, path);
+                Count(path);
+                return true;
+            }
+
+            private void Record(LinkActionPath path, string status, string? reason, FileStatus canonicalNow, long duplicateLinksLeft, bool reclaimed)
+            {
+                path.Status = status;
+                path.Reason = reason;
+                if (reclaimed)
+                {
+                    _action.BytesReclaimed += _action.Size;
+                    _result.BytesReclaimed += _action.Size;
+                }
+                _x._store.Record(_action, path, tx => _x._store.FileLinked(tx, _device.DeviceId, path.FileId, canonicalNow, _action.DuplicateInode, duplicateLinksLeft));
+                Count(path);
+            }
+
+            private void SkipRest(string reason)
+            {
+                foreach (var path in _action.Paths.Where(p => p.Status == "pending"))
+                    Outcome(path, "skipped", reason);
+            }
+
+            private void Count(LinkActionPath path)
+            {
+                if (path.Status == "linked")
+                    _result.Linked++;
+                else
+                {
+                    if (path.Status == "failed") _result.Failed++; else _result.Skipped++;
+                    _result.Reasons.Add($"{path.FullName}: {path.Reason}");
+                }
+            }
+
+            private void Finish()
+            {
+                if (_action.Paths.Any(p => p.Status == "pending"))
+                    return; // stopped part-way: stays pending, the next run resumes it
+                _action.Status = _action.Paths.All(p => p.Status == "linked") ? "linked" : _action.Paths.Any(p => p.Status == "failed") ? "failed" : "skipped";
+                var first = _action.Paths.FirstOrDefault(p => p.Reason != null && p.Status != "linked");
+                _action.Reason = first?.Reason ?? _action.Reason;
+                _x._store.RecordAction(_action);
+            }
+
+            private bool SameBytes(string a, string b)
+            {
+                const int chunk = 1 << 20;
+                using var fa = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+                using var fb = new FileStream(b, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+                var ba = new byte[chunk];
+                var bb = new byte[chunk];
+                while (true)
+                {
+                    _cancel.ThrowIfCancellationRequested();
+                    int na = ReadFull(fa, ba), nb = ReadFull(fb, bb);
+                    if (na != nb || !ba.AsSpan(0, na).SequenceEqual(bb.AsSpan(0, nb)))
+                        return false;
+                    if (na == 0)
+                        return true;
+                }
+            }
+
+            private static int ReadFull(Stream s, byte[] buffer)
+            {
+                int total = 0, n;
+                while (total < buffer.Length && (n = s.Read(buffer, total, buffer.Length - total)) > 0)
+                    total += n;
+                return total;
+            }
+
+            private static string Octal(int mode) => Convert.ToString(mode, 8).PadLeft(4, '0');
+        }
+    }
+}

@@ -1,0 +1,302 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using Hashall.Core.Catalog;
+using Hashall.Core.Platform;
+using Microsoft.Data.Sqlite;
+
+namespace Hashall.Core.Linking
+{
+    /// <summary>Link plans in the catalog: saving, listing with their progress, loading actions, recording outcomes, the execution lease.</summary>
+    public sealed class LinkPlanStore
+    {
+        /// <summary>How long an execution lease lasts without renewal (a crashed run blocks others at most this long).</summary>
+        public static readonly TimeSpan LeaseLength = TimeSpan.FromMinutes(2);
+
+        private const string SelectPlans = @"
+SELECT p.plan_id, p.name, p.device_id, coalesce(d.alias, d.mount_point), p.scope, p.minimum_size, p.left_out, p.created_at, p.executed_at,
+       p.lock_owner, p.lock_expires_at,
+       (SELECT count(*) FROM link_actions a WHERE a.plan_id = p.plan_id),
+       (SELECT coalesce(sum(a.bytes_saved), 0) FROM link_actions a WHERE a.plan_id = p.plan_id),
+       (SELECT coalesce(sum(a.bytes_reclaimed), 0) FROM link_actions a WHERE a.plan_id = p.plan_id),
+       (SELECT count(*) FROM link_action_paths x JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = p.plan_id AND x.status = 'linked'),
+       (SELECT count(*) FROM link_action_paths x JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = p.plan_id AND x.status = 'skipped'),
+       (SELECT count(*) FROM link_action_paths x JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = p.plan_id AND x.status = 'failed'),
+       (SELECT count(*) FROM link_action_paths x JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = p.plan_id AND x.status = 'pending')
+FROM link_plans p JOIN devices d ON d.device_id = p.device_id";
+
+        private readonly CatalogDatabase _db;
+
+        public LinkPlanStore(CatalogDatabase db) => _db = db;
+
+        /// <summary>Stores a plan with its actions in one transaction; returns it as stored (with ids).</summary>
+        public LinkPlan Save(LinkPlan plan)
+        {
+            long id = _db.Write(tx =>
+            {
+                using var insertPlan = _db.Command(@"INSERT INTO link_plans (name, device_id, scope, minimum_size, left_out, created_at)
+VALUES ($name, $device, $scope, $min, $left, $created); SELECT last_insert_rowid();", tx);
+                insertPlan.Parameters.AddWithValue("$name", (object?)plan.Name ?? DBNull.Value);
+                insertPlan.Parameters.AddWithValue("$device", plan.DeviceId);
+                insertPlan.Parameters.AddWithValue("$scope", plan.Scope);
+                insertPlan.Parameters.AddWithValue("$min", plan.MinimumSize);
+                insertPlan.Parameters.AddWithValue("$left", plan.LeftOut);
+                insertPlan.Parameters.AddWithValue("$created", CatalogTime.Format(plan.CreatedAt));
+                long planId = (long)insertPlan.ExecuteScalar()!;
+                using var insertAction = _db.Command(@"INSERT INTO link_actions (plan_id, sha1, size, canonical_file_id, canonical_path, canonical_inode,
+    canonical_mtime_ns, duplicate_inode, duplicate_mtime_ns, bytes_saved, reason)
+VALUES ($plan, $sha1, $size, $cfile, $cpath, $cinode, $cmtime, $dinode, $dmtime, $saved, $reason); SELECT last_insert_rowid();", tx);
+                using var insertPath = _db.Command("INSERT INTO link_action_paths (action_id, file_id, path) VALUES ($action, $file, $path);", tx);
+                foreach (var a in plan.Actions)
+                {
+                    insertAction.Parameters.Clear();
+                    insertAction.Parameters.AddWithValue("$plan", planId);
+                    insertAction.Parameters.AddWithValue("$sha1", a.Sha1);
+                    insertAction.Parameters.AddWithValue("$size", a.Size);
+                    insertAction.Parameters.AddWithValue("$cfile", a.CanonicalFileId);
+                    insertAction.Parameters.AddWithValue("$cpath", a.CanonicalPath);
+                    insertAction.Parameters.AddWithValue("$cinode", a.CanonicalInode);
+                    insertAction.Parameters.AddWithValue("$cmtime", a.CanonicalMtimeNs);
+                    insertAction.Parameters.AddWithValue("$dinode", a.DuplicateInode);
+                    insertAction.Parameters.AddWithValue("$dmtime", a.DuplicateMtimeNs);
+                    insertAction.Parameters.AddWithValue("$saved", a.BytesSaved);
+                    insertAction.Parameters.AddWithValue("$reason", (object?)a.Reason ?? DBNull.Value);
+                    long actionId = (long)insertAction.ExecuteScalar()!;
+                    foreach (var p in a.Paths)
+                    {
+                        insertPath.Parameters.Clear();
+                        insertPath.Parameters.AddWithValue("$action", actionId);
+                        insertPath.Parameters.AddWithValue("$file", p.FileId);
+                        insertPath.Parameters.AddWithValue("$path", p.Path);
+                        insertPath.ExecuteNonQuery();
+                    }
+                }
+                return planId;
+            });
+            return Find(id, withActions: true)!;
+        }
+
+        public IReadOnlyList<LinkPlan> List() => QueryPlans(SelectPlans + " ORDER BY p.plan_id;", null);
+
+        public LinkPlan? Find(long planId, bool withActions)
+        {
+            var plans = QueryPlans(SelectPlans + " WHERE p.plan_id = $id;", planId);
+            if (plans.Count == 0)
+                return null;
+            if (withActions)
+                plans[0].Actions = Actions(plans[0]);
+            return plans[0];
+        }
+
+        /// <summary>The plan's actions with their paths, in execution order.</summary>
+        public List<LinkAction> Actions(LinkPlan plan)
+        {
+            var device = new Devices.DeviceStore(_db).FindById(plan.DeviceId);
+            string Full(string relative) => device == null ? relative : PathText.UnderMount(device.MountPoint, device.MountRoot, relative) ?? relative;
+            var actions = new List<LinkAction>();
+            var byId = new Dictionary<long, LinkAction>();
+            using (var c = _db.Command(@"SELECT action_id, sha1, size, canonical_file_id, canonical_path, canonical_inode, canonical_mtime_ns, duplicate_inode,
+    duplicate_mtime_ns, bytes_saved, status, reason, bytes_reclaimed FROM link_actions WHERE plan_id = $id ORDER BY action_id;"))
+            {
+                c.Parameters.AddWithValue("$id", plan.PlanId);
+                using var r = c.ExecuteReader();
+                while (r.Read())
+                {
+                    var a = new LinkAction
+                    {
+                        ActionId = r.GetInt64(0), PlanId = plan.PlanId, Sha1 = r.GetString(1), Size = r.GetInt64(2),
+                        CanonicalFileId = r.GetInt64(3), CanonicalPath = r.GetString(4), Canonical = Full(r.GetString(4)),
+                        CanonicalInode = r.GetInt64(5), CanonicalMtimeNs = r.GetInt64(6), DuplicateInode = r.GetInt64(7),
+                        DuplicateMtimeNs = r.GetInt64(8), BytesSaved = r.GetInt64(9), Status = r.GetString(10),
+                        Reason = r.IsDBNull(11) ? null : r.GetString(11), BytesReclaimed = r.GetInt64(12), Database = _db.Path,
+                    };
+                    actions.Add(a);
+                    byId[a.ActionId] = a;
+                }
+            }
+            using (var c = _db.Command(@"SELECT x.action_id, x.file_id, x.path, x.status, x.reason FROM link_action_paths x
+JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = $id ORDER BY x.action_id, x.path;"))
+            {
+                c.Parameters.AddWithValue("$id", plan.PlanId);
+                using var r = c.ExecuteReader();
+                while (r.Read())
+                    byId[r.GetInt64(0)].Paths.Add(new LinkActionPath
+                    {
+                        FileId = r.GetInt64(1), Path = r.GetString(2), FullName = Full(r.GetString(2)),
+                        Status = r.GetString(3), Reason = r.IsDBNull(4) ? null : r.GetString(4),
+                    });
+            }
+            return actions;
+        }
+
+        /// <summary>This process's lease owner name: host, process id, and a per-run token.</summary>
+        public static string NewOwner() =>
+            $"{Environment.MachineName}:{Process.GetCurrentProcess().Id}:{Guid.NewGuid():N}";
+
+        /// <summary>
+        /// Takes the plan's execution lease, unless another run holds a live one. A lease whose holder is
+        /// a dead process on this host, or that has expired, is taken over.
+        /// </summary>
+        public void Acquire(long planId, string owner)
+        {
+            _db.Write(tx =>
+            {
+                using var read = _db.Command("SELECT lock_owner, lock_expires_at FROM link_plans WHERE plan_id = $id;", tx);
+                read.Parameters.AddWithValue("$id", planId);
+                using (var r = read.ExecuteReader())
+                {
+                    if (r.Read() && !r.IsDBNull(0))
+                    {
+                        string holder = r.GetString(0);
+                        var expires = CatalogTime.Parse(r.GetString(1));
+                        if (expires > DateTime.UtcNow && HolderAlive(holder))
+                            throw new HashallException("LinkPlanBusy", HashallErrorKind.ResourceBusy,
+                                $"Link plan {planId} is being executed by another run ({holder}, lease until {expires:u}); it was not started twice.", planId);
+                    }
+                }
+                using var take = _db.Command("UPDATE link_plans SET lock_owner = $owner, lock_expires_at = $expires WHERE plan_id = $id;", tx);
+                take.Parameters.AddWithValue("$owner", owner);
+                take.Parameters.AddWithValue("$expires", CatalogTime.Format(DateTime.UtcNow + LeaseLength));
+                take.Parameters.AddWithValue("$id", planId);
+                return take.ExecuteNonQuery();
+            });
+        }
+
+        public void Renew(long planId, string owner) => SetLease(planId, owner, CatalogTime.Format(DateTime.UtcNow + LeaseLength));
+
+        public void Release(long planId, string owner)
+        {
+            _db.Write(tx =>
+            {
+                using var c = _db.Command(@"UPDATE link_plans SET lock_owner = NULL, lock_expires_at = NULL, executed_at = $now
+WHERE plan_id = $id AND lock_owner = $owner;", tx);
+                c.Parameters.AddWithValue("$now", CatalogTime.Format(DateTime.UtcNow));
+                c.Parameters.AddWithValue("$id", planId);
+                c.Parameters.AddWithValue("$owner", owner);
+                return c.ExecuteNonQuery();
+            });
+        }
+
+        /// <summary>Records one path's outcome, and the action's once it is decided, in one transaction.</summary>
+        public void Record(LinkAction action, LinkActionPath path, Action<SqliteTransaction>? more = null)
+        {
+            _db.Write(tx =>
+            {
+                using var c = _db.Command("UPDATE link_action_paths SET status = $status, reason = $reason WHERE action_id = $action AND path = $path;", tx);
+                c.Parameters.AddWithValue("$status", path.Status);
+                c.Parameters.AddWithValue("$reason", (object?)path.Reason ?? DBNull.Value);
+                c.Parameters.AddWithValue("$action", action.ActionId);
+                c.Parameters.AddWithValue("$path", path.Path);
+                c.ExecuteNonQuery();
+                more?.Invoke(tx);
+                return 0;
+            });
+        }
+
+        public void RecordAction(LinkAction action)
+        {
+            _db.Write(tx =>
+            {
+                using var c = _db.Command(@"UPDATE link_actions SET status = $status, reason = $reason, bytes_reclaimed = $reclaimed, executed_at = $now
+WHERE action_id = $id;", tx);
+                c.Parameters.AddWithValue("$status", action.Status);
+                c.Parameters.AddWithValue("$reason", (object?)action.Reason ?? DBNull.Value);
+                c.Parameters.AddWithValue("$reclaimed", action.BytesReclaimed);
+                c.Parameters.AddWithValue("$now", CatalogTime.Format(DateTime.UtcNow));
+                c.Parameters.AddWithValue("$id", action.ActionId);
+                return c.ExecuteNonQuery();
+            });
+        }
+
+        /// <summary>After a path became a link: its row takes the canonical inode, and both inodes' link counts follow.</summary>
+        public void FileLinked(SqliteTransaction tx, long deviceId, long fileId, FileStatus canonicalNow, long duplicateInode, long duplicateLinksLeft)
+        {
+            using (var c = _db.Command("UPDATE files SET inode = $inode, size = $size, mtime_ns = $mtime, link_count = $links, status = 'active' WHERE file_id = $id;", tx))
+            {
+                c.Parameters.AddWithValue("$inode", unchecked((long)canonicalNow.Inode));
+                c.Parameters.AddWithValue("$size", canonicalNow.Size);
+                c.Parameters.AddWithValue("$mtime", canonicalNow.MtimeNs);
+                c.Parameters.AddWithValue("$links", canonicalNow.LinkCount);
+                c.Parameters.AddWithValue("$id", fileId);
+                c.ExecuteNonQuery();
+            }
+            using (var c = _db.Command("UPDATE files SET link_count = $links WHERE device_id = $d AND inode = $inode AND status = 'active';", tx))
+            {
+                foreach (var (inode, links) in new[] { (unchecked((long)canonicalNow.Inode), canonicalNow.LinkCount), (duplicateInode, duplicateLinksLeft) })
+                {
+                    c.Parameters.Clear();
+                    c.Parameters.AddWithValue("$links", links);
+                    c.Parameters.AddWithValue("$d", deviceId);
+                    c.Parameters.AddWithValue("$inode", inode);
+                    c.ExecuteNonQuery();
+                }
+            }
+        }
+
+        private void SetLease(long planId, string owner, string expires)
+        {
+            _db.Write(tx =>
+            {
+                using var c = _db.Command("UPDATE link_plans SET lock_expires_at = $expires WHERE plan_id = $id AND lock_owner = $owner;", tx);
+                c.Parameters.AddWithValue("$expires", expires);
+                c.Parameters.AddWithValue("$id", planId);
+                c.Parameters.AddWithValue("$owner", owner);
+                return c.ExecuteNonQuery();
+            });
+        }
+
+        /// <summary>A holder on this host whose process is gone is dead; one on another host is trusted until its lease expires.</summary>
+        private static bool HolderAlive(string holder)
+        {
+            var parts = holder.Split(':');
+            if (parts.Length < 2 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+                return true;
+            try
+            {
+                using var process = Process.GetProcessById(pid);
+                return !process.HasExited;
+            }
+            catch (ArgumentException)
+            {
+                return false;
+            }
+        }
+
+        private List<LinkPlan> QueryPlans(string sql, object? parameter)
+        {
+            var plans = new List<LinkPlan>();
+            using var c = _db.Command(sql);
+            if (parameter != null)
+                c.Parameters.AddWithValue("$id", parameter);
+            try
+            {
+                using var r = c.ExecuteReader();
+                while (r.Read())
+                {
+                    var plan = new LinkPlan
+                    {
+                        PlanId = r.GetInt64(0), Name = r.IsDBNull(1) ? null : r.GetString(1), DeviceId = r.GetInt64(2), Device = r.GetString(3),
+                        Scope = r.GetString(4), MinimumSize = r.GetInt64(5), LeftOut = r.GetInt64(6), CreatedAt = CatalogTime.Parse(r.GetString(7)),
+                        ExecutedAt = r.IsDBNull(8) ? (DateTime?)null : CatalogTime.Parse(r.GetString(8)),
+                        ActionCount = (int)r.GetInt64(11), BytesPlanned = r.GetInt64(12), BytesReclaimed = r.GetInt64(13),
+                        Linked = (int)r.GetInt64(14), Skipped = (int)r.GetInt64(15), Failed = (int)r.GetInt64(16), Pending = (int)r.GetInt64(17),
+                        Database = _db.Path,
+                    };
+                    plan.PathCount = plan.Linked + plan.Skipped + plan.Failed + plan.Pending;
+                    bool running = !r.IsDBNull(9) && CatalogTime.Parse(r.GetString(10)) > DateTime.UtcNow && HolderAlive(r.GetString(9));
+                    plan.Status = running ? "running"
+                        : plan.Pending == plan.PathCount && plan.ExecutedAt == null ? "pending"
+                        : plan.Pending > 0 ? "incomplete"
+                        : plan.Skipped + plan.Failed > 0 ? "partial" : "done";
+                    plans.Add(plan);
+                }
+            }
+            catch (SqliteException e)
+            {
+                throw CatalogDatabase.Translate(e, _db.Path);
+            }
+            return plans;
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using Hashall.Core;
+using Hashall.Core.Linking;
+using Hashall.PowerShell.Formatting;
+
+namespace Hashall.PowerShell.Linking
+{
+    /// <summary>Executes link plans: verified, atomic, resumable replacement of duplicates by hard links.</summary>
+    [Cmdlet(VerbsLifecycle.Invoke, "HashallLinkPlan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(LinkResult))]
+    public sealed class InvokeHashallLinkPlanCommand : HashallCmdlet, ILinkObserver
+    {
+        private const string Activity = "Hashall link";
+
+        /// <summary>Plans to execute; plans from New-/Get-HashallLinkPlan bind by their PlanId.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("PlanId")]
+        [ArgumentCompleter(typeof(LinkPlanCompleter))]
+        public long[] Id { get; set; } = Array.Empty<long>();
+
+        /// <summary>Bytes (default): compare every duplicate with its canonical file byte for byte. Hash: trust the catalog's SHA-1.</summary>
+        [Parameter]
+        public LinkVerification Verify { get; set; } = LinkVerification.Bytes;
+
+        /// <summary>Link even when owner, group or permissions of the two files differ.</summary>
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        protected override void Process()
+        {
+            foreach (var id in Id)
+            {
+                if (id <= 0)
+                {
+                    WriteHashallError(new HashallException("LinkPlanNotStored", HashallErrorKind.InvalidArgument,
+                        "This plan is a preview (made with -WhatIf) and was never stored: run New-HashallLinkPlan without -WhatIf.", id));
+                    continue;
+                }
+                try
+                {
+                    var result = new LinkExecutor(Catalog).Execute(id, new LinkOptions { Verify = Verify, Force = Force }, this, StopToken);
+                    WriteProgress(new ProgressRecord(1, Activity, "Done") { RecordType = ProgressRecordType.Completed });
+                    foreach (var reason in result.Reasons.Take(20))
+                        WriteVerbose(reason);
+                    WriteObject(result);
+                }
+                catch (HashallException e) when (e.ErrorId == "LinkPlanBusy" || e.ErrorId == "LinkPlanNotFound")
+                {
+                    WriteHashallError(e); // one plan's problem does not stop the others
+                }
+                catch (OperationCanceledException)
+                {
+                    return; // Ctrl+C: what was linked is recorded; running the plan again resumes it
+                }
+            }
+        }
+
+        bool ILinkObserver.ShouldLink(LinkAction action)
+        {
+            var paths = action.Paths.Where(p => p.Status == "pending").ToList();
+            string target = paths.Count == 1 ? $"'{paths[0].FullName}'" : $"{paths.Count} paths of one inode ('{paths[0].FullName}', ...)";
+            return ShouldProcess(target, $"Replace with a hard link to '{action.Canonical}' ({ByteSize.Format(action.Size)})");
+        }
+
+        void ILinkObserver.Progress(long bytesDone, long bytesTotal, string current) =>
+            WriteProgress(new ProgressRecord(1, Activity, $"{ByteSize.Format(bytesDone)} of {ByteSize.Format(bytesTotal)} linked")
+            {
+                PercentComplete = bytesTotal > 0 ? (int)(bytesDone * 100 / bytesTotal) : 100,
+                CurrentOperation = current,
+            });
+    }
+}

@@ -1,0 +1,71 @@
+using System.Management.Automation;
+using Hashall.Core;
+using Hashall.Core.Catalog;
+using Hashall.Core.Devices;
+using Hashall.Core.Linking;
+using Hashall.PowerShell.Devices;
+using Hashall.PowerShell.Formatting;
+
+namespace Hashall.PowerShell.Linking
+{
+    /// <summary>Plans hardlink dedup of one device from the catalog's duplicate groups, and stores the plan.</summary>
+    [Cmdlet(VerbsCommon.New, "HashallLinkPlan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+    [OutputType(typeof(LinkPlan))]
+    public sealed class NewHashallLinkPlanCommand : HashallCmdlet
+    {
+        /// <summary>The device: alias, id, or any path on it. Optional when -Path is given.</summary>
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+        [Alias("DeviceId")]
+        [ArgumentCompleter(typeof(DeviceCompleter))]
+        public string? Device { get; set; }
+
+        /// <summary>Only files at or under this path (on the device).</summary>
+        [Parameter]
+        public string? Path { get; set; }
+
+        /// <summary>Smallest file size to link, in bytes (default 1).</summary>
+        [Parameter]
+        [ValidateRange(0, long.MaxValue)]
+        public long MinimumSize { get; set; } = 1;
+
+        /// <summary>A name for the plan.</summary>
+        [Parameter]
+        public string? Name { get; set; }
+
+        protected override void Process()
+        {
+            if (Device == null && Path == null)
+                throw new HashallException("LinkPlanNeedsDevice", HashallErrorKind.InvalidArgument, "Name the device to plan (-Device), or a path on it (-Path).", null);
+            var locator = new DeviceLocator();
+            HashallDevice device;
+            string scope = "";
+            if (Path != null)
+            {
+                string full = ResolvePath(Path);
+                var at = new FileQuery(Catalog).ScopeOf(full, locator)
+                    ?? throw new HashallException("PathNotCatalogued", HashallErrorKind.NotFound, $"No catalogued device holds '{full}'; scan it first.", Path);
+                device = at.Device;
+                scope = at.Prefix;
+                if (Device != null && new DeviceStore(Catalog).Resolve(Device, locator, register: false).DeviceId != device.DeviceId)
+                    throw new HashallException("PathNotOnDevice", HashallErrorKind.InvalidArgument, $"'{full}' is not on device '{Device}'.", Path);
+            }
+            else
+            {
+                device = new DeviceStore(Catalog).Resolve(Device!, locator, register: false);
+            }
+
+            var plan = new LinkPlanner(Catalog).Build(device, scope, MinimumSize, Name);
+            if (plan.LeftOut > 0)
+                WriteWarning($"{plan.LeftOut} file(s) in scope have only a quick (sample) hash and were left out: a plan never rests on a sample. Run Invoke-HashallScan -Mode Candidates (or Full) on them first.");
+            if (plan.ActionCount == 0)
+            {
+                WriteWarning($"No duplicates to link on device '{plan.Device}'" + (scope.Length > 0 ? $" under '{scope}'" : "") + ": no plan stored.");
+                return;
+            }
+            string what = $"Store a link plan: {plan.ActionCount} duplicate inode(s), {plan.PathCount} path(s), {ByteSize.Format(plan.BytesPlanned)} to reclaim";
+            if (ShouldProcess($"device '{plan.Device}'" + (scope.Length > 0 ? $" under '{scope}'" : ""), what))
+                plan = new LinkPlanStore(Catalog).Save(plan);
+            WriteObject(plan);
+        }
+    }
+}
