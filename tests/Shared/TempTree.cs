@@ -42,6 +42,11 @@ public sealed class TempTree : IDisposable
 
     public static string Sha256Sum(string path) => Run("sh", "-c", "sha256sum < \"$1\"", "_", path).Split(' ')[0];
 
+    /// <summary>Inode of every regular file under a directory, by find(1).</summary>
+    public static Dictionary<string, ulong> Inodes(string root) =>
+        Run("find", root, "-type", "f", "-printf", "%i %p\\0").Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', 2)).ToDictionary(p => p[1], p => ulong.Parse(p[0]));
+
     public static string Run(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };

@@ -1,0 +1,45 @@
+using System.Diagnostics;
+
+namespace Hashall.Tests.Shared;
+
+/// <summary>tools/HostedShell in its own process: for tests that kill a pipeline mid-way, as a crash or `kill -9` would.</summary>
+public static class ChildShell
+{
+    public static string Dll
+    {
+        get
+        {
+            // The same configuration as the running tests (bin/<Configuration>/net10.0/).
+            string configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
+            string dll = Path.Combine(ModuleFolder.RepoRoot, "tools", "HostedShell", "bin", configuration, "net10.0", "hashall-shell.dll");
+            if (!File.Exists(dll))
+                throw new FileNotFoundException("Build tools/HostedShell first (the test project references it).", dll);
+            return dll;
+        }
+    }
+
+    public static Process Start(string script, IDictionary<string, string>? environment = null)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Dll);
+        psi.ArgumentList.Add("-Command");
+        psi.ArgumentList.Add(script);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>())
+            psi.Environment[k] = v;
+        return Process.Start(psi)!;
+    }
+
+    /// <summary>Runs a script to the end; returns its exit code and output.</summary>
+    public static (int ExitCode, string Output) Run(string script, IDictionary<string, string>? environment = null)
+    {
+        using var p = Start(script, environment);
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(120_000))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException("The child shell did not finish within 2 minutes.");
+        }
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+}
