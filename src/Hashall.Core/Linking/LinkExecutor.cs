@@ -40,6 +40,10 @@ namespace Hashall.Core.Linking
             string? owner = null;
             var sinceRenew = Stopwatch.StartNew();
             var sinceProgress = Stopwatch.StartNew();
+            // Outcomes are committed in batches: a crash loses at most the last second of records,
+            // and the next run re-reads those paths from the disk (already linked, or still pending).
+            var batch = new WriteBatch(_db, maxRows: 4096, maxSeconds: 1);
+            var buffers = new CompareBuffers();
             try
             {
                 foreach (var action in todo)
@@ -67,16 +71,21 @@ namespace Hashall.Core.Linking
                     }
                     else if (sinceRenew.Elapsed > RenewEvery)
                     {
+                        batch.Commit();
                         _store.Renew(plan.PlanId, owner);
                         sinceRenew.Restart();
                     }
-                    new ActionRun(this, device, plan, action, options, result, cancel).Run();
+                    new ActionRun(this, batch, buffers, device, plan, action, options, result, cancel).Run();
+                    batch.MaybeCommit();
                     done += action.Size;
                 }
                 observer.Progress(total, total, "");
             }
             finally
             {
+                // What was done on disk is recorded, even when stopping or failing.
+                batch.Commit();
+                batch.Dispose();
                 if (owner != null)
                     _store.Release(plan.PlanId, owner);
             }
@@ -88,6 +97,8 @@ namespace Hashall.Core.Linking
         private sealed class ActionRun
         {
             private readonly LinkExecutor _x;
+            private readonly WriteBatch _batch;
+            private readonly CompareBuffers _buffers;
             private readonly HashallDevice _device;
             private readonly LinkPlan _plan;
             private readonly LinkAction _action;
@@ -96,9 +107,12 @@ namespace Hashall.Core.Linking
             private readonly CancellationToken _cancel;
             private bool _verified;
 
-            public ActionRun(LinkExecutor x, HashallDevice device, LinkPlan plan, LinkAction action, LinkOptions options, LinkResult result, CancellationToken cancel)
+            public ActionRun(LinkExecutor x, WriteBatch batch, CompareBuffers buffers, HashallDevice device, LinkPlan plan, LinkAction action,
+                LinkOptions options, LinkResult result, CancellationToken cancel)
             {
                 _x = x;
+                _batch = batch;
+                _buffers = buffers;
                 _device = device;
                 _plan = plan;
                 _action = action;
@@ -198,7 +212,7 @@ namespace Hashall.Core.Linking
             {
                 path.Status = status;
                 path.Reason = reason;
-                _x._store.Record(_action, path);
+                _x._store.Record(_batch, _action, path);
                 Count(path);
                 return true;
             }
@@ -212,7 +226,8 @@ namespace Hashall.Core.Linking
                     _action.BytesReclaimed += _action.Size;
                     _result.BytesReclaimed += _action.Size;
                 }
-                _x._store.Record(_action, path, tx => _x._store.FileLinked(tx, _device.DeviceId, path.FileId, canonicalNow, _action.DuplicateInode, duplicateLinksLeft));
+                _x._store.Record(_batch, _action, path);
+                _x._store.FileLinked(_batch, _device.DeviceId, path.FileId, canonicalNow, _action.DuplicateInode, duplicateLinksLeft);
                 Count(path);
             }
 
@@ -240,16 +255,15 @@ namespace Hashall.Core.Linking
                 _action.Status = _action.Paths.All(p => p.Status == "linked") ? "linked" : _action.Paths.Any(p => p.Status == "failed") ? "failed" : "skipped";
                 var first = _action.Paths.FirstOrDefault(p => p.Reason != null && p.Status != "linked");
                 _action.Reason = first?.Reason ?? _action.Reason;
-                _x._store.RecordAction(_action);
+                _x._store.RecordAction(_batch, _action);
             }
 
             private bool SameBytes(string a, string b)
             {
-                const int chunk = 1 << 20;
                 using var fa = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
                 using var fb = new FileStream(b, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-                var ba = new byte[chunk];
-                var bb = new byte[chunk];
+                var ba = _buffers.A;
+                var bb = _buffers.B;
                 while (true)
                 {
                     _cancel.ThrowIfCancellationRequested();
@@ -270,6 +284,13 @@ namespace Hashall.Core.Linking
             }
 
             private static string Octal(int mode) => Convert.ToString(mode, 8).PadLeft(4, '0');
+        }
+
+        /// <summary>The two read buffers of the byte comparison, allocated once per run.</summary>
+        private sealed class CompareBuffers
+        {
+            public byte[] A { get; } = new byte[1 << 20];
+            public byte[] B { get; } = new byte[1 << 20];
         }
     }
 }

@@ -140,27 +140,31 @@ JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = $id ORDER BY 
         /// </summary>
         public void Acquire(long planId, string owner)
         {
+            // Checked first without the write lock, which a running execution holds between its commits.
+            RefuseIfHeld(planId, null);
             _db.Write(tx =>
             {
-                using var read = _db.Command("SELECT lock_owner, lock_expires_at FROM link_plans WHERE plan_id = $id;", tx);
-                read.Parameters.AddWithValue("$id", planId);
-                using (var r = read.ExecuteReader())
-                {
-                    if (r.Read() && !r.IsDBNull(0))
-                    {
-                        string holder = r.GetString(0);
-                        var expires = CatalogTime.Parse(r.GetString(1));
-                        if (expires > DateTime.UtcNow && HolderAlive(holder))
-                            throw new HashallException("LinkPlanBusy", HashallErrorKind.ResourceBusy,
-                                $"Link plan {planId} is being executed by another run ({holder}, lease until {expires:u}); it was not started twice.", planId);
-                    }
-                }
+                RefuseIfHeld(planId, tx);
                 using var take = _db.Command("UPDATE link_plans SET lock_owner = $owner, lock_expires_at = $expires WHERE plan_id = $id;", tx);
                 take.Parameters.AddWithValue("$owner", owner);
                 take.Parameters.AddWithValue("$expires", CatalogTime.Format(DateTime.UtcNow + LeaseLength));
                 take.Parameters.AddWithValue("$id", planId);
                 return take.ExecuteNonQuery();
             });
+        }
+
+        private void RefuseIfHeld(long planId, SqliteTransaction? tx)
+        {
+            using var read = _db.Command("SELECT lock_owner, lock_expires_at FROM link_plans WHERE plan_id = $id;", tx);
+            read.Parameters.AddWithValue("$id", planId);
+            using var r = read.ExecuteReader();
+            if (!r.Read() || r.IsDBNull(0))
+                return;
+            string holder = r.GetString(0);
+            var expires = CatalogTime.Parse(r.GetString(1));
+            if (expires > DateTime.UtcNow && HolderAlive(holder))
+                throw new HashallException("LinkPlanBusy", HashallErrorKind.ResourceBusy,
+                    $"Link plan {planId} is being executed by another run ({holder}, lease until {expires:u}); it was not started twice.", planId);
         }
 
         public void Renew(long planId, string owner) => SetLease(planId, owner, CatalogTime.Format(DateTime.UtcNow + LeaseLength));
@@ -178,50 +182,42 @@ WHERE plan_id = $id AND lock_owner = $owner;", tx);
             });
         }
 
-        /// <summary>Records one path's outcome, and the action's once it is decided, in one transaction.</summary>
-        public void Record(LinkAction action, LinkActionPath path, Action<SqliteTransaction>? more = null)
+        /// <summary>Records one path's outcome in the batch.</summary>
+        public void Record(WriteBatch batch, LinkAction action, LinkActionPath path)
         {
-            _db.Write(tx =>
-            {
-                using var c = _db.Command("UPDATE link_action_paths SET status = $status, reason = $reason WHERE action_id = $action AND path = $path;", tx);
-                c.Parameters.AddWithValue("$status", path.Status);
-                c.Parameters.AddWithValue("$reason", (object?)path.Reason ?? DBNull.Value);
-                c.Parameters.AddWithValue("$action", action.ActionId);
-                c.Parameters.AddWithValue("$path", path.Path);
-                c.ExecuteNonQuery();
-                more?.Invoke(tx);
-                return 0;
-            });
+            using var c = batch.Command("UPDATE link_action_paths SET status = $status, reason = $reason WHERE action_id = $action AND path = $path;");
+            c.Parameters.AddWithValue("$status", path.Status);
+            c.Parameters.AddWithValue("$reason", (object?)path.Reason ?? DBNull.Value);
+            c.Parameters.AddWithValue("$action", action.ActionId);
+            c.Parameters.AddWithValue("$path", path.Path);
+            batch.Execute(c);
         }
 
-        public void RecordAction(LinkAction action)
+        public void RecordAction(WriteBatch batch, LinkAction action)
         {
-            _db.Write(tx =>
-            {
-                using var c = _db.Command(@"UPDATE link_actions SET status = $status, reason = $reason, bytes_reclaimed = $reclaimed, executed_at = $now
-WHERE action_id = $id;", tx);
-                c.Parameters.AddWithValue("$status", action.Status);
-                c.Parameters.AddWithValue("$reason", (object?)action.Reason ?? DBNull.Value);
-                c.Parameters.AddWithValue("$reclaimed", action.BytesReclaimed);
-                c.Parameters.AddWithValue("$now", CatalogTime.Format(DateTime.UtcNow));
-                c.Parameters.AddWithValue("$id", action.ActionId);
-                return c.ExecuteNonQuery();
-            });
+            using var c = batch.Command(@"UPDATE link_actions SET status = $status, reason = $reason, bytes_reclaimed = $reclaimed, executed_at = $now
+WHERE action_id = $id;");
+            c.Parameters.AddWithValue("$status", action.Status);
+            c.Parameters.AddWithValue("$reason", (object?)action.Reason ?? DBNull.Value);
+            c.Parameters.AddWithValue("$reclaimed", action.BytesReclaimed);
+            c.Parameters.AddWithValue("$now", CatalogTime.Format(DateTime.UtcNow));
+            c.Parameters.AddWithValue("$id", action.ActionId);
+            batch.Execute(c);
         }
 
         /// <summary>After a path became a link: its row takes the canonical inode, and both inodes' link counts follow.</summary>
-        public void FileLinked(SqliteTransaction tx, long deviceId, long fileId, FileStatus canonicalNow, long duplicateInode, long duplicateLinksLeft)
+        public void FileLinked(WriteBatch batch, long deviceId, long fileId, FileStatus canonicalNow, long duplicateInode, long duplicateLinksLeft)
         {
-            using (var c = _db.Command("UPDATE files SET inode = $inode, size = $size, mtime_ns = $mtime, link_count = $links, status = 'active' WHERE file_id = $id;", tx))
+            using (var c = batch.Command("UPDATE files SET inode = $inode, size = $size, mtime_ns = $mtime, link_count = $links, status = 'active' WHERE file_id = $id;"))
             {
                 c.Parameters.AddWithValue("$inode", unchecked((long)canonicalNow.Inode));
                 c.Parameters.AddWithValue("$size", canonicalNow.Size);
                 c.Parameters.AddWithValue("$mtime", canonicalNow.MtimeNs);
                 c.Parameters.AddWithValue("$links", canonicalNow.LinkCount);
                 c.Parameters.AddWithValue("$id", fileId);
-                c.ExecuteNonQuery();
+                batch.Execute(c);
             }
-            using (var c = _db.Command("UPDATE files SET link_count = $links WHERE device_id = $d AND inode = $inode AND status = 'active';", tx))
+            using (var c = batch.Command("UPDATE files SET link_count = $links WHERE device_id = $d AND inode = $inode AND status = 'active';"))
             {
                 foreach (var (inode, links) in new[] { (unchecked((long)canonicalNow.Inode), canonicalNow.LinkCount), (duplicateInode, duplicateLinksLeft) })
                 {
@@ -229,7 +225,7 @@ WHERE action_id = $id;", tx);
                     c.Parameters.AddWithValue("$links", links);
                     c.Parameters.AddWithValue("$d", deviceId);
                     c.Parameters.AddWithValue("$inode", inode);
-                    c.ExecuteNonQuery();
+                    batch.Execute(c);
                 }
             }
         }

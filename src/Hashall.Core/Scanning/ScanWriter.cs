@@ -14,19 +14,15 @@ namespace Hashall.Core.Scanning
     /// </summary>
     internal sealed class ScanWriter : IDisposable
     {
-        private const int MaxBatchRows = 4096;
-        private static readonly TimeSpan MaxBatchAge = TimeSpan.FromSeconds(1);
-
         private readonly CatalogDatabase _db;
+        private readonly WriteBatch _batch;
         private readonly string _now;
-        private readonly Stopwatch _batchAge = new Stopwatch();
-        private SqliteTransaction? _transaction;
-        private int _batchRows;
         private SqliteCommand? _upsert, _touchRow, _move, _dropStale, _delete;
 
         public ScanWriter(CatalogDatabase db, DateTime now)
         {
             _db = db;
+            _batch = new WriteBatch(db);
             _now = CatalogTime.Format(now);
         }
 
@@ -66,14 +62,14 @@ ON CONFLICT (device_id, path) DO UPDATE SET
         /// <summary>Records a root walked to the end: the device's scan time, and the sighting of every file under it.</summary>
         public void ScopeScanned(long deviceId, string prefix, string mode, long filesSeen)
         {
-            using (var c = _db.Command("UPDATE devices SET last_scan = $now, last_seen = $now WHERE device_id = $d;", Transaction()))
+            using (var c = _batch.Command("UPDATE devices SET last_scan = $now, last_seen = $now WHERE device_id = $d;"))
             {
                 c.Parameters.AddWithValue("$now", _now);
                 c.Parameters.AddWithValue("$d", deviceId);
-                Execute(c);
+                _batch.Execute(c);
             }
-            using (var c = _db.Command(@"INSERT INTO scans (device_id, prefix, started_at, finished_at, mode, files_seen)
-VALUES ($d, $prefix, $started, $finished, $mode, $seen);", Transaction()))
+            using (var c = _batch.Command(@"INSERT INTO scans (device_id, prefix, started_at, finished_at, mode, files_seen)
+VALUES ($d, $prefix, $started, $finished, $mode, $seen);"))
             {
                 c.Parameters.AddWithValue("$d", deviceId);
                 c.Parameters.AddWithValue("$prefix", prefix);
@@ -81,65 +77,30 @@ VALUES ($d, $prefix, $started, $finished, $mode, $seen);", Transaction()))
                 c.Parameters.AddWithValue("$finished", CatalogTime.Format(DateTime.UtcNow));
                 c.Parameters.AddWithValue("$mode", mode);
                 c.Parameters.AddWithValue("$seen", filesSeen);
-                Execute(c);
+                _batch.Execute(c);
             }
         }
 
         /// <summary>Commits when the batch is big or old enough.</summary>
-        public void MaybeCommit()
-        {
-            if (_transaction != null && (_batchRows >= MaxBatchRows || _batchAge.Elapsed >= MaxBatchAge))
-                Commit();
-        }
+        public void MaybeCommit() => _batch.MaybeCommit();
 
-        public void Commit()
-        {
-            if (_transaction == null)
-                return;
-            try
-            {
-                _transaction.Commit();
-            }
-            catch (SqliteException e)
-            {
-                throw CatalogDatabase.Translate(e, _db.Path);
-            }
-            finally
-            {
-                DisposeTransaction();
-            }
-        }
+        public void Commit() => _batch.Commit();
 
-        public void Dispose() => DisposeTransaction(); // uncommitted work rolls back
-
-        private SqliteTransaction Transaction()
+        public void Dispose()
         {
-            if (_transaction == null)
-            {
-                try
-                {
-                    _transaction = _db.Connection.BeginTransaction(deferred: false);
-                }
-                catch (SqliteException e)
-                {
-                    throw CatalogDatabase.Translate(e, _db.Path);
-                }
-                _batchRows = 0;
-                _batchAge.Restart();
-            }
-            return _transaction;
+            _batch.Dispose(); // uncommitted work rolls back
+            foreach (var c in new[] { _upsert, _touchRow, _move, _dropStale, _delete })
+                c?.Dispose();
         }
 
         private SqliteCommand Prepare(ref SqliteCommand? command, string sql, params string[] names)
         {
-            var transaction = Transaction();
             if (command == null)
             {
-                command = _db.Command(sql, transaction);
+                command = _db.Command(sql);
                 foreach (var name in names)
                     command.Parameters.Add(new SqliteParameter { ParameterName = name });
             }
-            command.Transaction = transaction;
             return command;
         }
 
@@ -148,32 +109,9 @@ VALUES ($d, $prefix, $started, $finished, $mode, $seen);", Transaction()))
         {
             for (int i = 0; i < values.Length; i++)
                 command.Parameters[i].Value = values[i];
-            Execute(command);
-        }
-
-        [MethodImpl(HotPath.Optimize)]
-        private void Execute(SqliteCommand command)
-        {
-            try
-            {
-                command.ExecuteNonQuery();
-            }
-            catch (SqliteException e)
-            {
-                throw CatalogDatabase.Translate(e, _db.Path);
-            }
-            _batchRows++;
+            _batch.Execute(command);
         }
 
         private static object Db(string? value) => value ?? (object)DBNull.Value;
-
-        private void DisposeTransaction()
-        {
-            foreach (var c in new[] { _upsert, _touchRow, _move, _dropStale, _delete })
-                c?.Dispose();
-            _upsert = _touchRow = _move = _dropStale = _delete = null;
-            _transaction?.Dispose();
-            _transaction = null;
-        }
     }
 }
