@@ -17,6 +17,7 @@ namespace Hashall.Core.Catalog
         private readonly Stopwatch _age = new Stopwatch();
         private SqliteTransaction? _transaction;
         private int _rows;
+        private readonly System.Collections.Generic.Dictionary<string, SqliteCommand> _prepared = new System.Collections.Generic.Dictionary<string, SqliteCommand>();
 
         public WriteBatch(CatalogDatabase db, int maxRows = 4096, double maxSeconds = 1)
         {
@@ -49,6 +50,17 @@ namespace Hashall.Core.Catalog
 
         /// <summary>A command in the open transaction.</summary>
         public SqliteCommand Command(string sql) => _db.Command(sql, Transaction);
+
+        /// <summary>Runs a statement in the batch; each distinct statement is prepared once per batch object.</summary>
+        public void Run(string sql, params (string Name, object? Value)[] parameters)
+        {
+            if (!_prepared.TryGetValue(sql, out var command))
+                _prepared[sql] = command = _db.Command(sql);
+            command.Parameters.Clear();
+            foreach (var (name, value) in parameters)
+                command.Parameters.AddWithValue(name, value ?? System.DBNull.Value);
+            Execute(command);
+        }
 
         /// <summary>Runs a command of this batch, counting it towards the next commit.</summary>
         public void Execute(SqliteCommand command)
@@ -95,6 +107,9 @@ namespace Hashall.Core.Catalog
         {
             _transaction?.Dispose();
             _transaction = null;
+            foreach (var command in _prepared.Values)
+                command.Dispose();
+            _prepared.Clear();
         }
     }
 }

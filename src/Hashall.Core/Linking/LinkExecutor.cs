@@ -167,7 +167,16 @@ namespace Hashall.Core.Linking
                     return Outcome(path, "skipped", $"owner or permissions differ ({dst.Uid}:{dst.Gid} {Octal(dst.Permissions)} here, {cst.Uid}:{cst.Gid} {Octal(cst.Permissions)} on the canonical file): the link would show the canonical file's; -Force links anyway");
                 if (!_verified)
                 {
-                    if (_options.Verify == LinkVerification.Bytes && !SameBytes(canonical, full))
+                    bool same;
+                    try
+                    {
+                        same = _options.Verify != LinkVerification.Bytes || SameBytes(canonical, full);
+                    }
+                    catch (System.Exception e) when (e is IOException || e is System.UnauthorizedAccessException)
+                    {
+                        return Outcome(path, "failed", $"cannot read it to compare with the canonical file: {e.Message}");
+                    }
+                    if (!same)
                     {
                         SkipRest($"its bytes differ from the canonical file '{canonical}' although the catalog's SHA-1 matches: not linked");
                         return false;
@@ -260,8 +269,8 @@ namespace Hashall.Core.Linking
 
             private bool SameBytes(string a, string b)
             {
-                using var fa = new FileStream(a, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
-                using var fb = new FileStream(b, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+                using var fa = FileReader.OpenRead(a, sequential: true);
+                using var fb = FileReader.OpenRead(b, sequential: true);
                 var ba = _buffers.A;
                 var bb = _buffers.B;
                 while (true)

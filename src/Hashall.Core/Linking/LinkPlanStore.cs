@@ -183,51 +183,25 @@ WHERE plan_id = $id AND lock_owner = $owner;", tx);
         }
 
         /// <summary>Records one path's outcome in the batch.</summary>
-        public void Record(WriteBatch batch, LinkAction action, LinkActionPath path)
-        {
-            using var c = batch.Command("UPDATE link_action_paths SET status = $status, reason = $reason WHERE action_id = $action AND path = $path;");
-            c.Parameters.AddWithValue("$status", path.Status);
-            c.Parameters.AddWithValue("$reason", (object?)path.Reason ?? DBNull.Value);
-            c.Parameters.AddWithValue("$action", action.ActionId);
-            c.Parameters.AddWithValue("$path", path.Path);
-            batch.Execute(c);
-        }
+        public void Record(WriteBatch batch, LinkAction action, LinkActionPath path) =>
+            batch.Run("UPDATE link_action_paths SET status = $status, reason = $reason WHERE action_id = $action AND path = $path;",
+                ("$status", path.Status), ("$reason", path.Reason), ("$action", action.ActionId), ("$path", path.Path));
 
-        public void RecordAction(WriteBatch batch, LinkAction action)
-        {
-            using var c = batch.Command(@"UPDATE link_actions SET status = $status, reason = $reason, bytes_reclaimed = $reclaimed, executed_at = $now
-WHERE action_id = $id;");
-            c.Parameters.AddWithValue("$status", action.Status);
-            c.Parameters.AddWithValue("$reason", (object?)action.Reason ?? DBNull.Value);
-            c.Parameters.AddWithValue("$reclaimed", action.BytesReclaimed);
-            c.Parameters.AddWithValue("$now", CatalogTime.Format(DateTime.UtcNow));
-            c.Parameters.AddWithValue("$id", action.ActionId);
-            batch.Execute(c);
-        }
+        public void RecordAction(WriteBatch batch, LinkAction action) =>
+            batch.Run(@"UPDATE link_actions SET status = $status, reason = $reason, bytes_reclaimed = $reclaimed, executed_at = $now
+WHERE action_id = $id;",
+                ("$status", action.Status), ("$reason", action.Reason), ("$reclaimed", action.BytesReclaimed),
+                ("$now", CatalogTime.Format(DateTime.UtcNow)), ("$id", action.ActionId));
 
         /// <summary>After a path became a link: its row takes the canonical inode, and both inodes' link counts follow.</summary>
         public void FileLinked(WriteBatch batch, long deviceId, long fileId, FileStatus canonicalNow, long duplicateInode, long duplicateLinksLeft)
         {
-            using (var c = batch.Command("UPDATE files SET inode = $inode, size = $size, mtime_ns = $mtime, link_count = $links, status = 'active' WHERE file_id = $id;"))
-            {
-                c.Parameters.AddWithValue("$inode", unchecked((long)canonicalNow.Inode));
-                c.Parameters.AddWithValue("$size", canonicalNow.Size);
-                c.Parameters.AddWithValue("$mtime", canonicalNow.MtimeNs);
-                c.Parameters.AddWithValue("$links", canonicalNow.LinkCount);
-                c.Parameters.AddWithValue("$id", fileId);
-                batch.Execute(c);
-            }
-            using (var c = batch.Command("UPDATE files SET link_count = $links WHERE device_id = $d AND inode = $inode AND status = 'active';"))
-            {
-                foreach (var (inode, links) in new[] { (unchecked((long)canonicalNow.Inode), canonicalNow.LinkCount), (duplicateInode, duplicateLinksLeft) })
-                {
-                    c.Parameters.Clear();
-                    c.Parameters.AddWithValue("$links", links);
-                    c.Parameters.AddWithValue("$d", deviceId);
-                    c.Parameters.AddWithValue("$inode", inode);
-                    batch.Execute(c);
-                }
-            }
+            long canonicalInode = unchecked((long)canonicalNow.Inode);
+            batch.Run("UPDATE files SET inode = $inode, size = $size, mtime_ns = $mtime, link_count = $links, status = 'active' WHERE file_id = $id;",
+                ("$inode", canonicalInode), ("$size", canonicalNow.Size), ("$mtime", canonicalNow.MtimeNs), ("$links", canonicalNow.LinkCount), ("$id", fileId));
+            const string links = "UPDATE files SET link_count = $links WHERE device_id = $d AND inode = $inode AND status = 'active';";
+            batch.Run(links, ("$links", canonicalNow.LinkCount), ("$d", deviceId), ("$inode", canonicalInode));
+            batch.Run(links, ("$links", duplicateLinksLeft), ("$d", deviceId), ("$inode", duplicateInode));
         }
 
         private void SetLease(long planId, string owner, string expires)

@@ -103,10 +103,7 @@ namespace Hashall.Core.Scanning
         {
             try
             {
-                if (!FileSystemApi.IsWindows && !FileSystemApi.IsMacOS)
-                    return LinuxFileStream.Open(path, sequential);
-                return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1,
-                    sequential ? FileOptions.SequentialScan : FileOptions.None);
+                return FileReader.OpenRead(path, sequential);
             }
             catch (FileNotFoundException e)
             {
