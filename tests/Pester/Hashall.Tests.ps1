@@ -20,7 +20,8 @@ Describe 'Module' {
             Should -Be ($manifest.ExportedCmdlets.Keys | Sort-Object)
     }
 
-    It 'has full help for <_>' -ForEach @('Invoke-HashallScan', 'Get-HashallFile', 'Get-HashallDuplicate', 'Get-HashallDevice', 'Set-HashallDevice') {
+    It 'has full help for <_>' -ForEach @('Invoke-HashallScan', 'Get-HashallFile', 'Get-HashallDuplicate', 'Get-HashallDevice', 'Set-HashallDevice',
+        'New-HashallLinkPlan', 'Get-HashallLinkPlan', 'Invoke-HashallLinkPlan') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Description | Should -Not -BeNullOrEmpty
@@ -107,5 +108,31 @@ Describe 'Invoke-HashallScan, Get-HashallFile and Get-HashallDuplicate' {
 
     It 'filters files in the pipeline' {
         Get-HashallFile -Path $tree | Where-Object Size -gt 1000 | Should -HaveCount 2
+    }
+}
+
+Describe 'New-HashallLinkPlan, Get-HashallLinkPlan and Invoke-HashallLinkPlan' {
+    BeforeAll {
+        $script:links = Join-Path $TestDrive 'links'
+        New-Item -ItemType Directory -Path $links | Out-Null
+        $bytes = [byte[]]::new(30000); [Random]::new(2).NextBytes($bytes)
+        [IO.File]::WriteAllBytes((Join-Path $links 'one.bin'), $bytes)
+        [IO.File]::WriteAllBytes((Join-Path $links 'two.bin'), $bytes)
+        Invoke-HashallScan -Path $links | Out-Null
+    }
+
+    It 'previews a plan with -WhatIf and stores nothing' {
+        $preview = New-HashallLinkPlan -Path $links -WhatIf
+        $preview.Status | Should -Be 'preview'
+        Get-HashallLinkPlan | Should -BeNullOrEmpty
+    }
+
+    It 'plans, executes and records the outcome' {
+        $result = New-HashallLinkPlan -Path $links -Name pester | Invoke-HashallLinkPlan -Confirm:$false
+        $result.Linked | Should -Be 1
+        $result.BytesReclaimed | Should -Be 30000
+        (Get-HashallLinkPlan -Status done).Name | Should -Contain 'pester'
+        (Get-Item (Join-Path $links 'two.bin')).LinkType | Should -Be 'HardLink'
+        (Get-FileHash (Join-Path $links 'two.bin')).Hash | Should -Be (Get-FileHash (Join-Path $links 'one.bin')).Hash
     }
 }
