@@ -4,27 +4,8 @@ using Hashall.Tests.Shared;
 namespace Hashall.PowerShell.Tests;
 
 /// <summary>New-, Get- and Invoke-HashallLinkPlan as a user types them; crashes in a child process.</summary>
-public sealed class LinkCmdletTests : IDisposable
+public sealed class LinkCmdletTests : CatalogSessionTest
 {
-    private readonly TempTree _tree = new();
-    private readonly string _db;
-    private readonly string _data;
-    private readonly PowerShellSession _ps;
-
-    public LinkCmdletTests()
-    {
-        _db = _tree.Path("catalog.db");
-        _data = _tree.Path("data");
-        Directory.CreateDirectory(_data);
-        _ps = new PowerShellSession(_db);
-    }
-
-    public void Dispose()
-    {
-        _ps.Dispose();
-        _tree.Dispose();
-    }
-
     /// <summary><paramref name="groups"/> contents, each written <paramref name="copies"/> times in different directories.</summary>
     private void Duplicates(int groups, int copies, int size)
     {
@@ -34,7 +15,7 @@ public sealed class LinkCmdletTests : IDisposable
             new Random(g).NextBytes(bytes);
             for (int c = 0; c < copies; c++)
             {
-                string dir = Path.Combine(_data, $"copy{c}", $"g{g % 10}");
+                string dir = Path.Combine(Data, $"copy{c}", $"g{g % 10}");
                 Directory.CreateDirectory(dir);
                 File.WriteAllBytes(Path.Combine(dir, $"file{g}.bin"), bytes);
             }
@@ -43,33 +24,31 @@ public sealed class LinkCmdletTests : IDisposable
 
     /// <summary>Every path's content digest (to prove no path lost or changed its bytes).</summary>
     private Dictionary<string, string> Contents() =>
-        Directory.GetFiles(_data, "*", SearchOption.AllDirectories)
+        Directory.GetFiles(Data, "*", SearchOption.AllDirectories)
             .ToDictionary(p => p, p => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(p))));
 
-    private Dictionary<string, ulong> Inodes() => TempTree.Inodes(_data);
-
-    private static long Long(PSObject o, string name) => Convert.ToInt64(o.Properties[name].Value);
+    private Dictionary<string, ulong> Inodes() => TempTree.Inodes(Data);
 
     [Fact]
     public void PlanPipesIntoExecutionAndDeviceStatusFollows()
     {
         Duplicates(groups: 4, copies: 3, size: 20_000);
-        _ps.Run("Invoke-HashallScan $args[0]", _data).Succeeded();
-        Assert.Equal(4 * 2 * 20_000L, Long(_ps.Run("Get-HashallDevice -Device $args[0]", _data).Succeeded().Output.Single(), "ReclaimableBytes"));
+        Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();
+        Assert.Equal(4 * 2 * 20_000L, Long(Ps.Run("Get-HashallDevice -Device $args[0]", Data).Succeeded().Output.Single(), "ReclaimableBytes"));
 
-        var result = _ps.Run("New-HashallLinkPlan -Device $args[0] -Name nightly | Invoke-HashallLinkPlan -Confirm:$false", _data).Succeeded().Output.Single();
+        var result = Ps.Run("New-HashallLinkPlan -Device $args[0] -Name nightly | Invoke-HashallLinkPlan -Confirm:$false", Data).Succeeded().Output.Single();
         Assert.Equal("Hashall.Core.Linking.LinkResult", result.TypeNames[0]);
         Assert.Equal(8, Long(result, "Linked"));
         Assert.Equal(4 * 2 * 20_000L, Long(result, "BytesReclaimed"));
         Assert.True((bool)result.Properties["Completed"].Value);
 
-        var plan = _ps.Run("Get-HashallLinkPlan -Status done").Succeeded().Output.Single();
+        var plan = Ps.Run("Get-HashallLinkPlan -Status done").Succeeded().Output.Single();
         Assert.Equal("nightly", plan.Properties["Name"].Value);
-        var device = _ps.Run("Get-HashallDevice -Device $args[0]", _data).Succeeded().Output.Single();
+        var device = Ps.Run("Get-HashallDevice -Device $args[0]", Data).Succeeded().Output.Single();
         Assert.Equal(0L, Long(device, "ReclaimableBytes"));
         Assert.Equal(1L, Long(device, "LinkPlansDone"));
         Assert.Equal(0L, Long(device, "LinkPlansPending"));
-        Assert.All(_ps.Run("Get-HashallLinkPlan -Id 1 -Action").Succeeded().Output, a => Assert.Equal("linked", a.Properties["Status"].Value));
+        Assert.All(Ps.Run("Get-HashallLinkPlan -Id 1 -Action").Succeeded().Output, a => Assert.Equal("linked", a.Properties["Status"].Value));
         // Each group's three paths are now one inode.
         Assert.Equal(4, Inodes().Values.Distinct().Count());
     }
@@ -78,20 +57,20 @@ public sealed class LinkCmdletTests : IDisposable
     public void WhatIfShowsEveryActionAndChangesNothing()
     {
         Duplicates(groups: 3, copies: 2, size: 10_000);
-        _ps.Run("Invoke-HashallScan $args[0]", _data).Succeeded();
-        var preview = _ps.Run("New-HashallLinkPlan -Device $args[0] -WhatIf", _data).Succeeded();
+        Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();
+        var preview = Ps.Run("New-HashallLinkPlan -Device $args[0] -WhatIf", Data).Succeeded();
         Assert.Contains("What if: Performing the operation \"Store a link plan: 3 duplicate inode(s)", preview.HostText);
         Assert.Equal("preview", preview.Output.Single().Properties["Status"].Value);
-        Assert.Empty(_ps.Run("Get-HashallLinkPlan").Succeeded().Output);
+        Assert.Empty(Ps.Run("Get-HashallLinkPlan").Succeeded().Output);
 
-        _ps.Run("New-HashallLinkPlan -Device $args[0]", _data).Succeeded();
+        Ps.Run("New-HashallLinkPlan -Device $args[0]", Data).Succeeded();
         var inodes = Inodes();
-        var catalogBefore = _ps.Run("Get-HashallFile | ForEach-Object { '{0} {1} {2}' -f $_.FullName, $_.Inode, $_.LinkCount }").Succeeded().Output.Select(o => (string)o.BaseObject).ToList();
-        var run = _ps.Run("Invoke-HashallLinkPlan -Id 1 -WhatIf").Succeeded();
+        var catalogBefore = Ps.Run("Get-HashallFile | ForEach-Object { '{0} {1} {2}' -f $_.FullName, $_.Inode, $_.LinkCount }").Succeeded().Output.Select(o => (string)o.BaseObject).ToList();
+        var run = Ps.Run("Invoke-HashallLinkPlan -Id 1 -WhatIf").Succeeded();
         Assert.Equal(3, run.HostText.Split('\n').Count(l => l.StartsWith("What if: Performing the operation \"Replace with a hard link to")));
         Assert.Equal(inodes, Inodes());
-        Assert.Equal(catalogBefore, _ps.Run("Get-HashallFile | ForEach-Object { '{0} {1} {2}' -f $_.FullName, $_.Inode, $_.LinkCount }").Succeeded().Output.Select(o => (string)o.BaseObject).ToList());
-        var plan = _ps.Run("Get-HashallLinkPlan -Id 1").Succeeded().Output.Single();
+        Assert.Equal(catalogBefore, Ps.Run("Get-HashallFile | ForEach-Object { '{0} {1} {2}' -f $_.FullName, $_.Inode, $_.LinkCount }").Succeeded().Output.Select(o => (string)o.BaseObject).ToList());
+        var plan = Ps.Run("Get-HashallLinkPlan -Id 1").Succeeded().Output.Single();
         Assert.Equal("pending", plan.Properties["Status"].Value);
         Assert.Null(plan.Properties["ExecutedAt"].Value);
     }
@@ -100,64 +79,64 @@ public sealed class LinkCmdletTests : IDisposable
     public void ACrashBetweenLinkAndRenameLosesNothingAndARerunFinishes()
     {
         Duplicates(groups: 5, copies: 2, size: 30_000);
-        _ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] | Out-Null", _data).Succeeded();
+        Ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] | Out-Null", Data).Succeeded();
         var before = Contents();
-        var (exit, output) = ChildShell.Run($"Import-Module '{ModuleFolder.Manifest}'; Invoke-HashallLinkPlan -Id 1 -Database '{_db}' -Confirm:$false",
+        var (exit, output) = ChildShell.Run($"Import-Module '{ModuleFolder.Manifest}'; Invoke-HashallLinkPlan -Id 1 -Database '{Db}' -Confirm:$false",
             new Dictionary<string, string> { ["HASHALL_FAULT"] = "link-before-rename:3" });
         Assert.NotEqual(0, exit);
         Assert.Contains("HASHALL_FAULT", output);
         // Killed with a temporary link made and the duplicate not yet replaced: every path is intact.
-        Assert.Single(Directory.GetFiles(_data, ".hashall-link-*", SearchOption.AllDirectories));
+        Assert.Single(Directory.GetFiles(Data, ".hashall-link-*", SearchOption.AllDirectories));
         Assert.Equal(before, Contents().Where(kv => !kv.Key.Contains(".hashall-link-")).ToDictionary());
 
-        var rerun = _ps.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false").Succeeded().Output.Single();
+        var rerun = Ps.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false").Succeeded().Output.Single();
         // The two links made before the crash are found on disk (their records may have been lost with it).
         Assert.Equal(5, Long(rerun, "Linked"));
         Assert.Equal(0, Long(rerun, "Skipped") + Long(rerun, "Failed"));
-        Assert.Empty(Directory.GetFiles(_data, ".hashall-link-*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(Data, ".hashall-link-*", SearchOption.AllDirectories));
         Assert.Equal(before, Contents());
-        Assert.Equal("done", _ps.Run("(Get-HashallLinkPlan -Id 1).Status").Succeeded().Output.Single().BaseObject);
+        Assert.Equal("done", Ps.Run("(Get-HashallLinkPlan -Id 1).Status").Succeeded().Output.Single().BaseObject);
     }
 
     [Fact]
     public void KillingTheProcessMidExecutionLosesNoPathAndARerunFinishes()
     {
         Duplicates(groups: 3000, copies: 2, size: 4096);
-        _ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] | Out-Null", _data).Succeeded();
+        Ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] | Out-Null", Data).Succeeded();
         var before = Contents();
-        using (var child = ChildShell.Start($"Import-Module '{ModuleFolder.Manifest}'; Invoke-HashallLinkPlan -Id 1 -Database '{_db}' -Confirm:$false"))
+        using (var child = ChildShell.Start($"Import-Module '{ModuleFolder.Manifest}'; Invoke-HashallLinkPlan -Id 1 -Database '{Db}' -Confirm:$false"))
         {
             // Killed as soon as the run holds the plan's lease, i.e. while it is linking.
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (!child.HasExited && DateTime.UtcNow < deadline
-                   && _ps.Run("(Get-HashallLinkPlan -Id 1).Status").Output.SingleOrDefault()?.BaseObject as string != "running")
+                   && Ps.Run("(Get-HashallLinkPlan -Id 1).Status").Output.SingleOrDefault()?.BaseObject as string != "running")
                 Thread.Sleep(5);
             Thread.Sleep(50);
             child.Kill(entireProcessTree: true); // SIGKILL: no cleanup runs
             child.WaitForExit();
         }
         Assert.Equal(before, Contents().Where(kv => !kv.Key.Contains(".hashall-link-")).ToDictionary());
-        var rerun = _ps.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false").Succeeded().Output.Single();
+        var rerun = Ps.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false").Succeeded().Output.Single();
         Assert.True(Long(rerun, "Linked") > 0, "the child finished before it was killed; make the plan bigger");
         Assert.Equal(0, Long(rerun, "Failed") + Long(rerun, "Skipped"));
-        Assert.Equal("done", _ps.Run("(Get-HashallLinkPlan -Id 1).Status").Succeeded().Output.Single().BaseObject);
+        Assert.Equal("done", Ps.Run("(Get-HashallLinkPlan -Id 1).Status").Succeeded().Output.Single().BaseObject);
         Assert.Equal(before, Contents());
-        Assert.Empty(Directory.GetFiles(_data, ".hashall-link-*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(Data, ".hashall-link-*", SearchOption.AllDirectories));
     }
 
     [Fact]
     public async Task ASecondConcurrentRunOfAPlanIsRefusedWithAClearError()
     {
         Duplicates(groups: 600, copies: 2, size: 16_000);
-        _ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] | Out-Null", _data).Succeeded();
-        using var other = new PowerShellSession(_db);
+        Ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] | Out-Null", Data).Succeeded();
+        using var other = new PowerShellSession(Db);
         var first = Task.Run(() => other.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false"));
         string? status = null;
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!first.IsCompleted && DateTime.UtcNow < deadline && (status = _ps.Run("(Get-HashallLinkPlan -Id 1).Status").Output.SingleOrDefault()?.BaseObject as string) != "running")
+        while (!first.IsCompleted && DateTime.UtcNow < deadline && (status = Ps.Run("(Get-HashallLinkPlan -Id 1).Status").Output.SingleOrDefault()?.BaseObject as string) != "running")
             Thread.Sleep(5);
         Assert.True(status == "running", "the first run finished before a second could start; make the plan bigger");
-        var second = _ps.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object FullyQualifiedErrorId");
+        var second = Ps.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object FullyQualifiedErrorId");
         Assert.Contains("LinkPlanBusy,Hashall.PowerShell.Linking.InvokeHashallLinkPlanCommand", second.Output.Select(o => o.BaseObject as string));
         var done = (await first).Succeeded().Output.Single();
         Assert.Equal(600, Long(done, "Linked"));
@@ -167,10 +146,10 @@ public sealed class LinkCmdletTests : IDisposable
     public void PlanIdsComplete()
     {
         Duplicates(groups: 2, copies: 2, size: 1000);
-        _ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] -Name first | Out-Null", _data).Succeeded();
-        var ids = _ps.Run(@"
+        Ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] -Name first | Out-Null", Data).Succeeded();
+        var ids = Ps.Run(@"
 $line = ""Invoke-HashallLinkPlan -Database '$($args[0])' -Id ""
-(TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object { $_.CompletionText + '|' + $_.ToolTip }", _db).Succeeded();
+(TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object { $_.CompletionText + '|' + $_.ToolTip }", Db).Succeeded();
         Assert.StartsWith("1|first on ", (string)ids.Output.Single().BaseObject);
     }
 }

@@ -4,46 +4,15 @@ using Hashall.Tests.Shared;
 namespace Hashall.PowerShell.Tests;
 
 /// <summary>Invoke-HashallScan, Get-HashallFile and Get-HashallDuplicate as a user types them.</summary>
-public sealed class ScanCmdletTests : IDisposable
+public sealed class ScanCmdletTests : CatalogSessionTest
 {
-    private readonly TempTree _tree = new();
-    private readonly string _db;
-    private readonly string _data;
-    private readonly PowerShellSession _ps;
-
-    public ScanCmdletTests()
-    {
-        _db = _tree.Path("catalog.db");
-        _data = _tree.Path("data");
-        Directory.CreateDirectory(_data);
-        _ps = new PowerShellSession(_db);
-    }
-
-    public void Dispose()
-    {
-        _ps.Dispose();
-        _tree.Dispose();
-    }
-
-    private string Write(string relative, int size, int seed)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        string full = Path.Combine(_data, relative);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        File.WriteAllBytes(full, bytes);
-        return full;
-    }
-
-    private static long Long(PSObject o, string name) => Convert.ToInt64(o.Properties[name].Value);
-
     [Fact]
     public void ScanWritesAResultAndProgressAndFilesPipeIntoWhereObject()
     {
         Write("big/one.bin", 2 * 1024 * 1024, 1);
         Write("big/two.bin", 3 * 1024 * 1024, 2);
         Write("small/a.txt", 100, 3);
-        var scan = _ps.Run("Invoke-HashallScan -Path $args[0]", _data).Succeeded();
+        var scan = Ps.Run("Invoke-HashallScan -Path $args[0]", Data).Succeeded();
         var result = scan.Output.Single();
         Assert.Equal("Hashall.Core.Scanning.ScanResult", result.TypeNames[0]);
         Assert.Equal(3, Long(result, "Added"));
@@ -52,14 +21,14 @@ public sealed class ScanCmdletTests : IDisposable
         Assert.Contains(scan.Progress, p => p.Activity == "Hashall scan" && p.StatusDescription.Contains("files found"));
         Assert.Equal(ProgressRecordType.Completed, scan.Progress[^1].RecordType);
 
-        var big = _ps.Run("Get-HashallFile -Device $args[0] | Where-Object Size -gt 1MB | ForEach-Object FullName", _data).Succeeded();
-        Assert.Equal([Path.Combine(_data, "big/one.bin"), Path.Combine(_data, "big/two.bin")], big.Output.Select(o => (string)o.BaseObject).Order());
+        var big = Ps.Run("Get-HashallFile -Device $args[0] | Where-Object Size -gt 1MB | ForEach-Object FullName", Data).Succeeded();
+        Assert.Equal([Path.Combine(Data, "big/one.bin"), Path.Combine(Data, "big/two.bin")], big.Output.Select(o => (string)o.BaseObject).Order());
 
         // Wildcards, and a hash from coreutils.
-        string sha1 = TempTree.Sha1Sum(Path.Combine(_data, "small/a.txt"));
-        var byHash = _ps.Run("Get-HashallFile -Hash $args[0]", sha1.ToUpperInvariant()).Succeeded().Output.Single();
-        Assert.Equal(Path.Combine(_data, "small/a.txt"), byHash.Properties["FullName"].Value);
-        var wild = _ps.Run("Get-HashallFile -Path ($args[0] + '/big/*.bin')", _data).Succeeded().Output;
+        string sha1 = TempTree.Sha1Sum(Path.Combine(Data, "small/a.txt"));
+        var byHash = Ps.Run("Get-HashallFile -Hash $args[0]", sha1.ToUpperInvariant()).Succeeded().Output.Single();
+        Assert.Equal(Path.Combine(Data, "small/a.txt"), byHash.Properties["FullName"].Value);
+        var wild = Ps.Run("Get-HashallFile -Path ($args[0] + '/big/*.bin')", Data).Succeeded().Output;
         Assert.Equal(2, wild.Count);
     }
 
@@ -68,12 +37,12 @@ public sealed class ScanCmdletTests : IDisposable
     {
         Write("x/1", 10, 1);
         Write("y/2", 10, 2);
-        var result = _ps.Run("[IO.DirectoryInfo]::new($args[0]).GetDirectories() | Invoke-HashallScan", _data).Succeeded().Output.Single();
+        var result = Ps.Run("[IO.DirectoryInfo]::new($args[0]).GetDirectories() | Invoke-HashallScan", Data).Succeeded().Output.Single();
         Assert.Equal(2, ((System.Collections.IEnumerable)result.Properties["Roots"].Value).Cast<object>().Count());
-        var files = _ps.Run("Get-HashallDevice | Get-HashallFile | ForEach-Object Name").Succeeded().Output.Select(o => (string)o.BaseObject).Order();
+        var files = Ps.Run("Get-HashallDevice | Get-HashallFile | ForEach-Object Name").Succeeded().Output.Select(o => (string)o.BaseObject).Order();
         Assert.Equal(["1", "2"], files);
         // Files pipe back into a scan by FullName.
-        var rescan = _ps.Run("Get-HashallFile -Path ($args[0] + '/x') | Invoke-HashallScan", _data).Succeeded().Output.Single();
+        var rescan = Ps.Run("Get-HashallFile -Path ($args[0] + '/x') | Invoke-HashallScan", Data).Succeeded().Output.Single();
         Assert.Equal(1, Long(rescan, "Unchanged"));
     }
 
@@ -81,19 +50,19 @@ public sealed class ScanCmdletTests : IDisposable
     public void WhatIfScansNothingAndCreatesNoCatalog()
     {
         Write("f", 10, 1);
-        var run = _ps.Run("Invoke-HashallScan -Path $args[0] -WhatIf", _data).Succeeded();
+        var run = Ps.Run("Invoke-HashallScan -Path $args[0] -WhatIf", Data).Succeeded();
         Assert.Empty(run.Output);
-        Assert.Contains($"What if: Performing the operation \"Scan into catalog '{_db}'\" on target \"{_data}\"", run.HostText);
-        Assert.False(File.Exists(_db));
+        Assert.Contains($"What if: Performing the operation \"Scan into catalog '{Db}'\" on target \"{Data}\"", run.HostText);
+        Assert.False(File.Exists(Db));
     }
 
     [Fact]
     public void PerFileProblemsAreNonTerminatingErrorsWithStableIds()
     {
         Write("good", 10, 1);
-        TempTree.Run("python3", "-c", "import os,sys; open(os.fsencode(sys.argv[1])+b'/bad-\\xff','wb').write(b'z')", _data);
-        var run = _ps.Run("Invoke-HashallScan -Path $args[0], $args[1] -ErrorVariable err -ErrorAction SilentlyContinue; $err | ForEach-Object FullyQualifiedErrorId",
-            _data, Path.Combine(_data, "missing"));
+        TempTree.Run("python3", "-c", "import os,sys; open(os.fsencode(sys.argv[1])+b'/bad-\\xff','wb').write(b'z')", Data);
+        var run = Ps.Run("Invoke-HashallScan -Path $args[0], $args[1] -ErrorVariable err -ErrorAction SilentlyContinue; $err | ForEach-Object FullyQualifiedErrorId",
+            Data, Path.Combine(Data, "missing"));
         Assert.Null(run.Terminating);
         var result = run.Output[0];
         Assert.Equal(1, Long(result, "Added"));
@@ -107,11 +76,11 @@ public sealed class ScanCmdletTests : IDisposable
     {
         Write("ok", 10, 1);
         string secret = Write("secret", 10, 2);
-        TempTree.Run("chmod", "-R", "a+rwX", _tree.Root);
+        TempTree.Run("chmod", "-R", "a+rwX", Tree.Root);
         File.SetUnixFileMode(secret, UnixFileMode.None);
         // A session on this thread, so the test can take away root's override of file modes for it.
-        using var ps = new PowerShellSession(_db, useCurrentThread: true);
-        var run = Privileges.AsUser(Privileges.Nobody, () => ps.Run("Invoke-HashallScan $args[0] -ErrorVariable err -ErrorAction SilentlyContinue; $err", _data));
+        using var ps = new PowerShellSession(Db, useCurrentThread: true);
+        var run = Privileges.AsUser(Privileges.Nobody, () => ps.Run("Invoke-HashallScan $args[0] -ErrorVariable err -ErrorAction SilentlyContinue; $err", Data));
         var error = (ErrorRecord)run.Output[1].BaseObject;
         Assert.Equal("FileUnreadable,Hashall.PowerShell.Scanning.InvokeHashallScanCommand", error.FullyQualifiedErrorId);
         Assert.Equal(secret, error.TargetObject);
@@ -122,24 +91,24 @@ public sealed class ScanCmdletTests : IDisposable
     public void DuplicatesAreGroupedPerDeviceWithReclaimableBytes()
     {
         string a = Write("dups/a.bin", 40_000, 7);
-        File.Copy(a, Path.Combine(_data, "dups/b.bin"));
-        Directory.CreateDirectory(Path.Combine(_data, "other"));
-        File.Copy(a, Path.Combine(_data, "other/c.bin"));
-        TempTree.Run("ln", a, Path.Combine(_data, "dups/a-link.bin"));
+        File.Copy(a, Path.Combine(Data, "dups/b.bin"));
+        Directory.CreateDirectory(Path.Combine(Data, "other"));
+        File.Copy(a, Path.Combine(Data, "other/c.bin"));
+        TempTree.Run("ln", a, Path.Combine(Data, "dups/a-link.bin"));
         Write("unique.bin", 40_000, 8);
-        File.WriteAllText(Path.Combine(_data, "empty1"), "");
-        File.WriteAllText(Path.Combine(_data, "empty2"), "");
-        _ps.Run("Invoke-HashallScan $args[0]", _data).Succeeded();
+        File.WriteAllText(Path.Combine(Data, "empty1"), "");
+        File.WriteAllText(Path.Combine(Data, "empty2"), "");
+        Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();
 
-        var group = _ps.Run("Get-HashallDuplicate").Succeeded().Output.Single();
+        var group = Ps.Run("Get-HashallDuplicate").Succeeded().Output.Single();
         Assert.Equal(3, Convert.ToInt32(group.Properties["InodeCount"].Value));
         Assert.Equal(4, Convert.ToInt32(group.Properties["FileCount"].Value));
         Assert.Equal(80_000L, Long(group, "ReclaimableBytes"));
         Assert.Equal(TempTree.Sha1Sum(a), group.Properties["Sha1"].Value);
-        Assert.Empty(_ps.Run("Get-HashallDuplicate -MinimumSize 50000").Succeeded().Output);
-        Assert.Equal(2, _ps.Run("Get-HashallDuplicate -MinimumSize 0").Succeeded().Output.Count); // the empty files too
+        Assert.Empty(Ps.Run("Get-HashallDuplicate -MinimumSize 50000").Succeeded().Output);
+        Assert.Equal(2, Ps.Run("Get-HashallDuplicate -MinimumSize 0").Succeeded().Output.Count); // the empty files too
 
-        var shown = _ps.Run("Get-HashallDuplicate | Out-Default").Succeeded().HostText;
+        var shown = Ps.Run("Get-HashallDuplicate | Out-Default").Succeeded().HostText;
         Assert.Contains("78 KiB", shown);
     }
 
@@ -148,14 +117,14 @@ public sealed class ScanCmdletTests : IDisposable
     {
         string gone = Write("gone", 10, 1);
         Write("stays", 10, 2);
-        _ps.Run("Invoke-HashallScan $args[0]", _data).Succeeded();
+        Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();
         File.Delete(gone);
-        Assert.Equal(1, Long(_ps.Run("Invoke-HashallScan $args[0]", _data).Succeeded().Output.Single(), "Deleted"));
-        Assert.Single(_ps.Run("Get-HashallFile -Path $args[0]", _data).Succeeded().Output);
-        var all = _ps.Run("Get-HashallFile -Path $args[0] -IncludeDeleted | Where-Object Status -eq deleted | ForEach-Object FullName", _data).Succeeded().Output;
+        Assert.Equal(1, Long(Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded().Output.Single(), "Deleted"));
+        Assert.Single(Ps.Run("Get-HashallFile -Path $args[0]", Data).Succeeded().Output);
+        var all = Ps.Run("Get-HashallFile -Path $args[0] -IncludeDeleted | Where-Object Status -eq deleted | ForEach-Object FullName", Data).Succeeded().Output;
         Assert.Equal(gone, all.Single().BaseObject);
         // The path no longer exists, and still resolves to its catalogued device.
-        Assert.Single(_ps.Run("Get-HashallFile -Path $args[0] -IncludeDeleted", gone).Succeeded().Output);
+        Assert.Single(Ps.Run("Get-HashallFile -Path $args[0] -IncludeDeleted", gone).Succeeded().Output);
     }
 
     [Fact]
@@ -164,13 +133,13 @@ public sealed class ScanCmdletTests : IDisposable
         for (int i = 0; i < 300; i++)
             Write($"d{i % 5}/f{i}.bin", 512 * 1024, i);
         // Stopped at the first progress report: after the first directory, long before the end.
-        var took = _ps.RunAndStop("Invoke-HashallScan -Path $args[0] -ThrottleLimit 1",
-            p => p.RecordType != ProgressRecordType.Completed && p.StatusDescription.Contains("files found"), _data);
+        var took = Ps.RunAndStop("Invoke-HashallScan -Path $args[0] -ThrottleLimit 1",
+            p => p.RecordType != ProgressRecordType.Completed && p.StatusDescription.Contains("files found"), Data);
         Assert.True(took < TimeSpan.FromSeconds(2), $"stopping took {took}");
 
-        long saved = _ps.Run("@(Get-HashallFile -Path $args[0]).Count", _data).Succeeded().Output.Single().BaseObject is int n ? n : -1;
+        long saved = Ps.Run("@(Get-HashallFile -Path $args[0]).Count", Data).Succeeded().Output.Single().BaseObject is int n ? n : -1;
         Assert.InRange(saved, 0, 299);
-        var next = _ps.Run("Invoke-HashallScan -Path $args[0]", _data).Succeeded().Output.Single();
+        var next = Ps.Run("Invoke-HashallScan -Path $args[0]", Data).Succeeded().Output.Single();
         Assert.Equal(saved, Long(next, "Unchanged"));
         Assert.Equal(300 - saved, Long(next, "Hashed"));
         Assert.Equal(0, Long(next, "Deleted"));
@@ -179,8 +148,8 @@ public sealed class ScanCmdletTests : IDisposable
     [Fact]
     public void BadQueriesNameTheirInput()
     {
-        Assert.Equal("HashInvalid,Hashall.PowerShell.Catalog.GetHashallFileCommand", _ps.Run("Get-HashallFile -Hash xyz").TerminatingErrorId);
-        var unknown = _ps.Run("Get-HashallFile -Path $args[0] -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object FullyQualifiedErrorId", _data);
+        Assert.Equal("HashInvalid,Hashall.PowerShell.Catalog.GetHashallFileCommand", Ps.Run("Get-HashallFile -Hash xyz").TerminatingErrorId);
+        var unknown = Ps.Run("Get-HashallFile -Path $args[0] -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object FullyQualifiedErrorId", Data);
         Assert.Equal("PathNotCatalogued,Hashall.PowerShell.Catalog.GetHashallFileCommand", unknown.Output.Single().BaseObject);
     }
 }

@@ -1,11 +1,8 @@
 using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
-using System.IO;
 using System.Management.Automation;
 using System.Management.Automation.Language;
-using Hashall.Core;
-using Hashall.Core.Catalog;
 using Hashall.Core.Linking;
 
 namespace Hashall.PowerShell.Linking
@@ -17,22 +14,15 @@ namespace Hashall.PowerShell.Linking
             CommandAst commandAst, IDictionary fakeBoundParameters)
         {
             var results = new List<CompletionResult>();
-            var (path, _) = CatalogLocation.Resolve(fakeBoundParameters["Database"] as string);
-            if (!File.Exists(path))
+            using var db = CompletionCatalog.TryOpen(fakeBoundParameters);
+            if (db == null)
                 return results;
-            try
+            foreach (var plan in new LinkPlanStore(db).List())
             {
-                using var db = CatalogDatabase.Open(path);
-                foreach (var plan in new LinkPlanStore(db).List())
-                {
-                    string id = plan.PlanId.ToString(CultureInfo.InvariantCulture);
-                    if (id.StartsWith(wordToComplete, System.StringComparison.Ordinal))
-                        results.Add(new CompletionResult(id, $"{id} {plan.Name}", CompletionResultType.ParameterValue,
-                            $"{plan.Name ?? "(unnamed)"} on {plan.Device}: {plan.Status}, {plan.ActionCount} action(s)"));
-                }
-            }
-            catch (HashallException)
-            {
+                string id = plan.PlanId.ToString(CultureInfo.InvariantCulture);
+                if (id.StartsWith(wordToComplete, System.StringComparison.Ordinal))
+                    results.Add(new CompletionResult(id, $"{id} {plan.Name}", CompletionResultType.ParameterValue,
+                        $"{plan.Name ?? "(unnamed)"} on {plan.Device}: {plan.Status}, {plan.ActionCount} action(s)"));
             }
             return results;
         }
