@@ -18,6 +18,10 @@
         'New-HashallLinkPlan'
         'Get-HashallLinkPlan'
         'Invoke-HashallLinkPlan'
+        'Sync-HashallPayload'
+        'Get-HashallTorrent'
+        'Get-HashallPayload'
+        'Get-HashallSibling'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

@@ -2,6 +2,7 @@ using Hashall.Core.Platform;
 using System.Runtime.CompilerServices;
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.Data.Sqlite;
 
 namespace Hashall.Core.Catalog
@@ -32,6 +33,14 @@ namespace Hashall.Core.Catalog
             command.Parameters.AddWithValue("$d", deviceId);
             return (long)command.ExecuteScalar()!;
         }
+
+        /// <summary>The active row of one path, if catalogued.</summary>
+        public FileRow? ActiveByPath(long deviceId, string path) =>
+            Query($"SELECT {Columns} FROM files WHERE device_id = $d AND path = $p AND status = 'active';", c =>
+            {
+                c.Parameters.AddWithValue("$d", deviceId);
+                c.Parameters.AddWithValue("$p", path);
+            }).FirstOrDefault();
 
         /// <summary>Active rows of one inode on a device (its hard links as last seen).</summary>
         public List<FileRow> ActiveByInode(long deviceId, long inode) =>

@@ -112,6 +112,43 @@ CREATE TABLE link_action_paths (
     PRIMARY KEY (action_id, path)
 );
 "),
+            new Migration(4, "payloads and torrents", @"
+-- A payload is the content tree a torrent points to, identified by a hash of its files' paths, sizes
+-- and SHA-1s (see PayloadHash); torrents with the same payload hash are siblings.
+CREATE TABLE payloads (
+    payload_id     INTEGER PRIMARY KEY,
+    device_id      INTEGER REFERENCES devices(device_id),
+    -- relative to the device's filesystem root; absolute when the content is on no catalogued device
+    root_path      TEXT NOT NULL,
+    payload_hash   TEXT,
+    status         TEXT NOT NULL CHECK (status IN ('complete', 'incomplete')),
+    file_count     INTEGER NOT NULL,
+    total_bytes    INTEGER NOT NULL,
+    missing_files  INTEGER NOT NULL DEFAULT 0,
+    -- one line per file without a usable SHA-1: ""path: reason"" (what to scan)
+    missing_detail TEXT NOT NULL DEFAULT '',
+    last_built_at  TEXT NOT NULL
+);
+CREATE UNIQUE INDEX ux_payloads_root ON payloads (coalesce(device_id, 0), root_path);
+CREATE INDEX ix_payloads_hash ON payloads (payload_hash);
+CREATE TABLE torrent_instances (
+    torrent_hash  TEXT PRIMARY KEY,
+    infohash_v1   TEXT,
+    infohash_v2   TEXT,
+    name          TEXT NOT NULL,
+    payload_id    INTEGER REFERENCES payloads(payload_id),
+    save_path     TEXT NOT NULL,
+    content_path  TEXT NOT NULL,
+    category      TEXT NOT NULL DEFAULT '',
+    tags          TEXT NOT NULL DEFAULT '',
+    state         TEXT NOT NULL DEFAULT '',
+    first_seen    TEXT NOT NULL,
+    last_seen     TEXT NOT NULL,
+    -- set when a sync no longer finds the torrent in qBittorrent
+    gone_at       TEXT
+);
+CREATE INDEX ix_torrents_payload ON torrent_instances (payload_id);
+"),
         };
 
         public static int Latest => All[All.Count - 1].Version;

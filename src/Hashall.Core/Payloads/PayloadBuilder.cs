@@ -1,0 +1,98 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Hashall.Core.Catalog;
+using Hashall.Core.Devices;
+using Hashall.Core.Platform;
+using Hashall.Core.QBittorrent;
+
+namespace Hashall.Core.Payloads
+{
+    /// <summary>
+    /// Builds payloads from catalog data only (files are not read): a torrent's files mapped to their
+    /// catalog rows, or every catalogued file under a directory.
+    /// </summary>
+    public sealed class PayloadBuilder
+    {
+        private readonly CatalogDatabase _db;
+        private readonly FileQuery _query;
+        private readonly DeviceLocator _locator = new DeviceLocator();
+        private readonly Dictionary<(long, string), FileRow?> _rows = new Dictionary<(long, string), FileRow?>();
+
+        public PayloadBuilder(CatalogDatabase db)
+        {
+            _db = db;
+            _query = new FileQuery(db);
+        }
+
+        /// <summary>
+        /// The payload of a torrent: each of its files as the catalog knows them. Paths are the torrent's
+        /// own file paths (its root folder included; a single file's is its name), so the same files
+        /// under another folder name make another payload.
+        /// </summary>
+        public HashallPayload ForTorrent(TorrentInfo torrent, IReadOnlyList<TorrentFile> files)
+        {
+            var entries = files.Select(f =>
+            {
+                string relative = f.Name.Replace('\\', '/');
+                return (PathText.Join(torrent.SavePath, relative), relative, f.Size);
+            }).ToList();
+            return Build(torrent.ContentPath, entries);
+        }
+
+        /// <summary>The payload of any catalogued directory or file (no torrent needed), as a torrent of it would have.</summary>
+        public HashallPayload ForPath(string fullPath)
+        {
+            var scope = _query.ScopeOf(fullPath, _locator)
+                ?? throw new HashallException("PathNotCatalogued", HashallErrorKind.NotFound, $"No catalogued device holds '{fullPath}'; scan it first.", fullPath);
+            var files = _query.Files(new[] { scope }, Array.Empty<string>(), includeDeleted: false).ToList();
+            if (files.Count == 0)
+                throw new HashallException("PathNotCatalogued", HashallErrorKind.NotFound, $"The catalog has no files at or under '{fullPath}'; scan it first.", fullPath);
+            // Paths from the parent, as a torrent of this directory (or file) would name them.
+            int parent = scope.Prefix.LastIndexOf('/') + 1;
+            var entries = files.Select(f => (f.FullName, f.RelativePath.Substring(parent), f.Size)).ToList();
+            return Build(fullPath, entries);
+        }
+
+        private HashallPayload Build(string root, List<(string Full, string Relative, long Size)> entries)
+        {
+            var payload = new HashallPayload { FullName = root, Database = _db.Path, BuiltAt = DateTime.UtcNow };
+            var rootScope = _query.ScopeOf(root, _locator);
+            payload.DeviceId = rootScope?.Device.DeviceId;
+            payload.Device = rootScope == null ? "" : rootScope.Device.Alias ?? rootScope.Device.MountPoint;
+            payload.RootPath = rootScope?.Prefix ?? root;
+            foreach (var (full, relative, size) in entries)
+            {
+                var file = new PayloadFile { RelativePath = relative, Size = size, FullName = full };
+                var scope = _query.ScopeOf(full, _locator);
+                var row = scope == null ? null : Row(scope.Device.DeviceId, scope.Prefix);
+                if (scope == null)
+                    file.Missing = "not on a catalogued device";
+                else if (row == null)
+                    file.Missing = "not in the catalog (scan it)";
+                else if (row.Size != size)
+                    file.Missing = $"the catalogued file has {row.Size} bytes, the torrent {size} (incomplete or not this torrent's)";
+                else if (row.Sha1 == null)
+                    file.Missing = "only a quick hash in the catalog (scan with -Mode Full)";
+                else
+                    file.Sha1 = row.Sha1;
+                payload.Files.Add(file);
+                if (file.Missing != null)
+                    payload.MissingFiles.Add($"{full}: {file.Missing}");
+            }
+            payload.FileCount = payload.Files.Count;
+            payload.TotalBytes = payload.Files.Sum(f => f.Size);
+            payload.MissingCount = payload.MissingFiles.Count;
+            payload.PayloadHash = PayloadHash.Compute(payload.Files);
+            payload.Status = payload.PayloadHash == null ? "incomplete" : "complete";
+            return payload;
+        }
+
+        private FileRow? Row(long deviceId, string path)
+        {
+            if (_rows.TryGetValue((deviceId, path), out var cached))
+                return cached;
+            return _rows[(deviceId, path)] = new FileStore(_db).ActiveByPath(deviceId, path);
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Hashall.Core.Catalog;
+using Hashall.Core.QBittorrent;
+using Microsoft.Data.Sqlite;
+
+namespace Hashall.Core.Payloads
+{
+    /// <summary>The payloads and torrent_instances tables: upserts from a sync, and the queries of the Get- cmdlets.</summary>
+    public sealed class PayloadStore
+    {
+        private const string SelectTorrents = @"
+SELECT t.torrent_hash, t.infohash_v1, t.infohash_v2, t.name, t.payload_id, p.payload_hash, coalesce(p.status, 'incomplete'), p.device_id,
+       coalesce(d.alias, d.mount_point, ''), t.save_path, t.content_path, t.category, t.tags, t.state, t.first_seen, t.last_seen, t.gone_at
+FROM torrent_instances t LEFT JOIN payloads p ON p.payload_id = t.payload_id LEFT JOIN devices d ON d.device_id = p.device_id";
+
+        private const string SelectPayloads = @"
+SELECT p.payload_id, p.payload_hash, p.status, p.device_id, coalesce(d.alias, d.mount_point, ''), p.root_path, p.file_count, p.total_bytes,
+       p.missing_files, p.last_built_at, d.mount_point, d.mount_root, p.missing_detail
+FROM payloads p LEFT JOIN devices d ON d.device_id = p.device_id";
+
+        private readonly CatalogDatabase _db;
+
+        public PayloadStore(CatalogDatabase db) => _db = db;
+
+        /// <summary>Stores a payload by its root (one row per root) and returns its id.</summary>
+        public long SavePayload(WriteBatch batch, HashallPayload payload)
+        {
+            using (var find = batch.Command("SELECT payload_id FROM payloads WHERE coalesce(device_id, 0) = $d AND root_path = $root;"))
+            {
+                find.Parameters.AddWithValue("$d", payload.DeviceId ?? 0);
+                find.Parameters.AddWithValue("$root", payload.RootPath);
+                if (find.ExecuteScalar() is long id)
+                {
+                    batch.Run(@"UPDATE payloads SET payload_hash = $hash, status = $status, file_count = $files, total_bytes = $bytes,
+    missing_files = $missing, missing_detail = $detail, last_built_at = $now WHERE payload_id = $id;",
+                        ("$hash", payload.PayloadHash), ("$status", payload.Status), ("$files", payload.FileCount), ("$bytes", payload.TotalBytes),
+                        ("$missing", payload.MissingCount), ("$detail", string.Join("\n", payload.MissingFiles)),
+                        ("$now", CatalogTime.Format(DateTime.UtcNow)), ("$id", id));
+                    return id;
+                }
+            }
+            batch.Run(@"INSERT INTO payloads (device_id, root_path, payload_hash, status, file_count, total_bytes, missing_files, missing_detail, last_built_at)
+VALUES ($d, $root, $hash, $status, $files, $bytes, $missing, $detail, $now);",
+                ("$d", payload.DeviceId), ("$root", payload.RootPath), ("$hash", payload.PayloadHash), ("$status", payload.Status),
+                ("$files", payload.FileCount), ("$bytes", payload.TotalBytes), ("$missing", payload.MissingCount),
+                ("$detail", string.Join("\n", payload.MissingFiles)), ("$now", CatalogTime.Format(DateTime.UtcNow)));
+            using var last = batch.Command("SELECT last_insert_rowid();");
+            return (long)last.ExecuteScalar()!;
+        }
+
+        /// <summary>Inserts or refreshes a torrent; true when it is new (or back after being gone).</summary>
+        public bool SaveTorrent(WriteBatch batch, TorrentInfo t, long payloadId)
+        {
+            bool known;
+            using (var find = batch.Command("SELECT gone_at IS NULL FROM torrent_instances WHERE torrent_hash = $h;"))
+            {
+                find.Parameters.AddWithValue("$h", t.Hash);
+                known = find.ExecuteScalar() is long present && present == 1;
+            }
+            string now = CatalogTime.Format(DateTime.UtcNow);
+            batch.Run(@"INSERT INTO torrent_instances (torrent_hash, infohash_v1, infohash_v2, name, payload_id, save_path, content_path, category, tags, state, first_seen, last_seen)
+VALUES ($h, $v1, $v2, $name, $payload, $save, $content, $category, $tags, $state, $now, $now)
+ON CONFLICT (torrent_hash) DO UPDATE SET infohash_v1 = excluded.infohash_v1, infohash_v2 = excluded.infohash_v2, name = excluded.name,
+    payload_id = excluded.payload_id, save_path = excluded.save_path, content_path = excluded.content_path, category = excluded.category,
+    tags = excluded.tags, state = excluded.state, last_seen = excluded.last_seen, gone_at = NULL;",
+                ("$h", t.Hash), ("$v1", NullIfEmpty(t.InfohashV1)), ("$v2", NullIfEmpty(t.InfohashV2)), ("$name", t.Name), ("$payload", payloadId),
+                ("$save", t.SavePath), ("$content", t.ContentPath), ("$category", t.Category), ("$tags", string.Join(", ", t.Tags)),
+                ("$state", t.State), ("$now", now));
+            return !known;
+        }
+
+        /// <summary>Marks gone the torrents of the synced selection that qBittorrent no longer lists; returns how many.</summary>
+        public int MarkGone(WriteBatch batch, ISet<string> present, string? category, string? tag)
+        {
+            var gone = Torrents(includeGone: false)
+                .Where(t => !present.Contains(t.TorrentHash) && (category == null || t.Category == category) && (tag == null || t.Tags.Contains(tag)))
+                .ToList();
+            foreach (var t in gone)
+                batch.Run("UPDATE torrent_instances SET gone_at = $now WHERE torrent_hash = $h;", ("$now", CatalogTime.Format(DateTime.UtcNow)), ("$h", t.TorrentHash));
+            return gone.Count;
+        }
+
+        public List<HashallTorrent> Torrents(bool includeGone) =>
+            QueryTorrents(SelectTorrents + (includeGone ? "" : " WHERE t.gone_at IS NULL") + " ORDER BY t.name, t.torrent_hash;");
+
+        public List<HashallTorrent> TorrentsWithPayloadHash(string payloadHash) =>
+            QueryTorrents(SelectTorrents + " WHERE p.payload_hash = $p AND t.gone_at IS NULL ORDER BY t.name, t.torrent_hash;", ("$p", payloadHash));
+
+        public List<HashallPayload> Payloads() => QueryPayloads(SelectPayloads + " ORDER BY p.payload_id;");
+
+        private List<HashallTorrent> QueryTorrents(string sql, params (string, object)[] parameters) =>
+            Query(sql, parameters, r => new HashallTorrent
+            {
+                TorrentHash = r.GetString(0), InfohashV1 = r.IsDBNull(1) ? null : r.GetString(1), InfohashV2 = r.IsDBNull(2) ? null : r.GetString(2),
+                Name = r.GetString(3), PayloadId = r.IsDBNull(4) ? (long?)null : r.GetInt64(4), PayloadHash = r.IsDBNull(5) ? null : r.GetString(5),
+                PayloadStatus = r.GetString(6), DeviceId = r.IsDBNull(7) ? (long?)null : r.GetInt64(7), Device = r.GetString(8),
+                SavePath = r.GetString(9), ContentPath = r.GetString(10), Category = r.GetString(11),
+                Tags = r.GetString(12).Split(new[] { ", " }, StringSplitOptions.RemoveEmptyEntries), State = r.GetString(13),
+                FirstSeen = CatalogTime.Parse(r.GetString(14)), LastSeen = CatalogTime.Parse(r.GetString(15)),
+                GoneAt = r.IsDBNull(16) ? (DateTime?)null : CatalogTime.Parse(r.GetString(16)), Database = _db.Path,
+            });
+
+        private List<HashallPayload> QueryPayloads(string sql, params (string, object)[] parameters) =>
+            Query(sql, parameters, r => new HashallPayload
+            {
+                PayloadId = r.GetInt64(0), PayloadHash = r.IsDBNull(1) ? null : r.GetString(1), Status = r.GetString(2),
+                DeviceId = r.IsDBNull(3) ? (long?)null : r.GetInt64(3), Device = r.GetString(4), RootPath = r.GetString(5),
+                FullName = r.IsDBNull(10) ? r.GetString(5) : Platform.PathText.UnderMount(r.GetString(10), r.GetString(11), r.GetString(5)) ?? r.GetString(5),
+                FileCount = (int)r.GetInt64(6), TotalBytes = r.GetInt64(7), MissingCount = (int)r.GetInt64(8),
+                BuiltAt = CatalogTime.Parse(r.GetString(9)), Database = _db.Path,
+                MissingFiles = r.GetString(12).Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries).ToList(),
+            });
+
+        private List<T> Query<T>(string sql, (string Name, object Value)[] parameters, Func<SqliteDataReader, T> read)
+        {
+            var list = new List<T>();
+            try
+            {
+                using var c = _db.Command(sql);
+                foreach (var (name, value) in parameters)
+                    c.Parameters.AddWithValue(name, value);
+                using var r = c.ExecuteReader();
+                while (r.Read())
+                    list.Add(read(r));
+            }
+            catch (SqliteException e)
+            {
+                throw CatalogDatabase.Translate(e, _db.Path);
+            }
+            return list;
+        }
+
+        private static object? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+    }
+}

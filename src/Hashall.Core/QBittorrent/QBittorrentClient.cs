@@ -1,0 +1,156 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text.Json;
+using System.Threading.Tasks;
+
+namespace Hashall.Core.QBittorrent
+{
+    /// <summary>
+    /// qBittorrent Web API v2 (qBittorrent 4.5 – 5.x, Web API 2.8+), read side. Sessions live in a
+    /// cookie container (the cookie's name is configurable in qBittorrent, so it is never assumed);
+    /// requests carry a Referer of the Web UI's own origin, which CSRF protection requires. The
+    /// password is sent only to auth/login and never logged. Built so that the rehome work adds
+    /// stop/start (pause/resume before Web API 2.11), setLocation and recheck beside these calls.
+    /// </summary>
+    public sealed class QBittorrentClient : IDisposable
+    {
+        public static readonly Version MinimumWebApi = new Version(2, 8);
+
+        private readonly QBittorrentConnection _connection;
+        private readonly HttpClient _http;
+        private bool _loggedIn;
+
+        public QBittorrentClient(QBittorrentConnection connection)
+        {
+            _connection = connection;
+            var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), UseCookies = true, AllowAutoRedirect = false };
+            _http = new HttpClient(handler) { BaseAddress = new Uri(connection.BaseUri, "api/v2/"), Timeout = connection.Timeout };
+            _http.DefaultRequestHeaders.Referrer = connection.BaseUri;
+        }
+
+        public string? Version { get; private set; }
+        public Version? WebApiVersion { get; private set; }
+
+        /// <summary>Logs in when a user is given, then reads and checks the versions.</summary>
+        public void Connect()
+        {
+            if (!string.IsNullOrEmpty(_connection.User))
+                Login();
+            Version = GetText("app/version").Trim();
+            string api = GetText("app/webapiVersion").Trim();
+            if (!System.Version.TryParse(api, out var parsed))
+                throw new HashallException("QBittorrentUnexpectedReply", HashallErrorKind.InvalidData, $"qBittorrent at {_connection.BaseUri} answered '{api}' for its Web API version.", _connection.BaseUri);
+            WebApiVersion = parsed;
+            if (parsed < MinimumWebApi)
+                throw new HashallException("QBittorrentTooOld", HashallErrorKind.NotSupported,
+                    $"qBittorrent {Version} at {_connection.BaseUri} speaks Web API {api}; Hashall needs {MinimumWebApi} or later (qBittorrent 4.5+).", _connection.BaseUri);
+        }
+
+        public IReadOnlyList<TorrentInfo> Torrents(string? category = null, string? tag = null, IEnumerable<string>? hashes = null)
+        {
+            var query = new List<string>();
+            if (category != null) query.Add("category=" + Uri.EscapeDataString(category));
+            if (tag != null) query.Add("tag=" + Uri.EscapeDataString(tag));
+            if (hashes != null) query.Add("hashes=" + string.Join("|", hashes));
+            using var doc = GetJson("torrents/info" + (query.Count > 0 ? "?" + string.Join("&", query) : ""));
+            return doc.RootElement.EnumerateArray().Select(t => new TorrentInfo
+            {
+                Hash = Str(t, "hash"),
+                InfohashV1 = Str(t, "infohash_v1"),
+                InfohashV2 = Str(t, "infohash_v2"),
+                Name = Str(t, "name"),
+                SavePath = Str(t, "save_path"),
+                ContentPath = Str(t, "content_path"),
+                Category = Str(t, "category"),
+                Tags = Str(t, "tags").Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()).Where(s => s.Length > 0).ToList(),
+                State = Str(t, "state"),
+                Progress = t.TryGetProperty("progress", out var p) ? p.GetDouble() : 0,
+                TotalSize = t.TryGetProperty("total_size", out var s) ? s.GetInt64() : 0,
+            }).ToList();
+        }
+
+        public IReadOnlyList<TorrentFile> Files(string hash)
+        {
+            using var doc = GetJson("torrents/files?hash=" + Uri.EscapeDataString(hash));
+            return doc.RootElement.EnumerateArray().Select(f => new TorrentFile { Name = Str(f, "name"), Size = f.GetProperty("size").GetInt64() }).ToList();
+        }
+
+        /// <summary>torrents/properties: piece size and count, privacy, as qBittorrent reports them.</summary>
+        public IReadOnlyDictionary<string, string> Properties(string hash)
+        {
+            using var doc = GetJson("torrents/properties?hash=" + Uri.EscapeDataString(hash));
+            return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString());
+        }
+
+        public void Dispose() => _http.Dispose();
+
+        private void Login()
+        {
+            var form = new FormUrlEncodedContent(new[]
+            {
+                new KeyValuePair<string, string>("username", _connection.User!),
+                new KeyValuePair<string, string>("password", _connection.Password ?? ""),
+            });
+            var response = Send(() => _http.PostAsync("auth/login", form));
+            string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult().Trim();
+            if (response.StatusCode == HttpStatusCode.Forbidden)
+                throw new HashallException("QBittorrentBanned", HashallErrorKind.PermissionDenied,
+                    $"qBittorrent at {_connection.BaseUri} refuses this address after too many failed logins (403); it lifts the ban after its ban duration or a restart.", _connection.BaseUri);
+            if (!response.IsSuccessStatusCode || body != "Ok.")
+                throw new HashallException("QBittorrentLoginFailed", HashallErrorKind.PermissionDenied,
+                    $"qBittorrent at {_connection.BaseUri} did not accept the login for user '{_connection.User}' (answer: {(int)response.StatusCode} {body}).", _connection.BaseUri);
+            _loggedIn = true;
+        }
+
+        private string GetText(string path)
+        {
+            var response = Send(() => _http.GetAsync(path));
+            if (response.StatusCode == HttpStatusCode.Forbidden)
+                throw new HashallException(_loggedIn ? "QBittorrentForbidden" : "QBittorrentLoginRequired", HashallErrorKind.PermissionDenied,
+                    _loggedIn ? $"qBittorrent at {_connection.BaseUri} refused '{path}' (403) after login."
+                              : $"qBittorrent at {_connection.BaseUri} needs a login: give -Credential or set QBITTORRENT_USER and QBITTORRENT_PASS.", _connection.BaseUri);
+            if (!response.IsSuccessStatusCode)
+                throw new HashallException("QBittorrentRequestFailed", HashallErrorKind.ResourceUnavailable,
+                    $"qBittorrent at {_connection.BaseUri} answered {(int)response.StatusCode} {response.ReasonPhrase} to '{path}'.", _connection.BaseUri);
+            return response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        }
+
+        private JsonDocument GetJson(string path)
+        {
+            string text = GetText(path);
+            try
+            {
+                return JsonDocument.Parse(text);
+            }
+            catch (JsonException e)
+            {
+                throw new HashallException("QBittorrentUnexpectedReply", HashallErrorKind.InvalidData, $"qBittorrent at {_connection.BaseUri} answered '{path}' with something that is not JSON: {e.Message}", _connection.BaseUri, e);
+            }
+        }
+
+        private HttpResponseMessage Send(Func<Task<HttpResponseMessage>> request)
+        {
+            try
+            {
+                return request().GetAwaiter().GetResult();
+            }
+            catch (TaskCanceledException e)
+            {
+                throw new HashallException("QBittorrentTimeout", HashallErrorKind.ResourceUnavailable,
+                    $"qBittorrent at {_connection.BaseUri} did not answer within {_connection.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s.", _connection.BaseUri, e);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new HashallException("QBittorrentUnreachable", HashallErrorKind.ResourceUnavailable,
+                    $"Cannot reach qBittorrent at {_connection.BaseUri}: {e.InnerException?.Message ?? e.Message}", _connection.BaseUri, e);
+            }
+        }
+
+        private static string Str(JsonElement e, string name) =>
+            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() ?? "" : "";
+    }
+}

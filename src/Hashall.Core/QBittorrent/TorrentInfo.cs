@@ -1,0 +1,29 @@
+using System.Collections.Generic;
+
+namespace Hashall.Core.QBittorrent
+{
+    /// <summary>A torrent as qBittorrent's torrents/info reports it (the fields Hashall uses).</summary>
+    public sealed class TorrentInfo
+    {
+        /// <summary>qBittorrent's torrent id: the v1 infohash, or for v2/hybrid torrents the v2 infohash cut to 40 hex digits.</summary>
+        public string Hash { get; set; } = "";
+        public string InfohashV1 { get; set; } = "";
+        public string InfohashV2 { get; set; } = "";
+        public string Name { get; set; } = "";
+        public string SavePath { get; set; } = "";
+        /// <summary>The file (single-file torrent) or root folder (multi-file) on disk.</summary>
+        public string ContentPath { get; set; } = "";
+        public string Category { get; set; } = "";
+        public IList<string> Tags { get; set; } = new List<string>();
+        public string State { get; set; } = "";
+        public double Progress { get; set; }
+        public long TotalSize { get; set; }
+    }
+
+    /// <summary>One file of a torrent (torrents/files): its name includes the torrent's root folder.</summary>
+    public sealed class TorrentFile
+    {
+        public string Name { get; set; } = "";
+        public long Size { get; set; }
+    }
+}

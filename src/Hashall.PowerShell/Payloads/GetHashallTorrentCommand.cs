@@ -1,0 +1,54 @@
+using System;
+using System.Linq;
+using System.Management.Automation;
+using Hashall.Core.Payloads;
+
+namespace Hashall.PowerShell.Payloads
+{
+    /// <summary>Lists the torrents the catalog knows from qBittorrent, with their payload.</summary>
+    [Cmdlet(VerbsCommon.Get, "HashallTorrent")]
+    [OutputType(typeof(HashallTorrent))]
+    public sealed class GetHashallTorrentCommand : HashallCmdlet
+    {
+        /// <summary>Torrent hashes (qBittorrent's id, or a v1/v2 infohash); wildcards allowed.</summary>
+        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("Hash")]
+        [ArgumentCompleter(typeof(TorrentHashCompleter))]
+        [SupportsWildcards]
+        public string[]? TorrentHash { get; set; }
+
+        /// <summary>Only torrents whose payload has this hash.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        public string? PayloadHash { get; set; }
+
+        /// <summary>Only torrents of this category.</summary>
+        [Parameter]
+        public string? Category { get; set; }
+
+        /// <summary>Only torrents with this tag.</summary>
+        [Parameter]
+        public string? Tag { get; set; }
+
+        /// <summary>Include torrents qBittorrent no longer has.</summary>
+        [Parameter]
+        public SwitchParameter IncludeGone { get; set; }
+
+        protected override void Process()
+        {
+            var patterns = TorrentHash?.Select(h => new WildcardPattern(h, WildcardOptions.IgnoreCase)).ToList();
+            foreach (var t in new PayloadStore(Catalog).Torrents(IncludeGone))
+            {
+                if (patterns != null && !patterns.Any(p => p.IsMatch(t.TorrentHash) || (t.InfohashV1 != null && p.IsMatch(t.InfohashV1))
+                                                           || (t.InfohashV2 != null && p.IsMatch(t.InfohashV2))))
+                    continue;
+                if (PayloadHash != null && !string.Equals(t.PayloadHash, PayloadHash, StringComparison.OrdinalIgnoreCase))
+                    continue;
+                if (Category != null && t.Category != Category)
+                    continue;
+                if (Tag != null && !t.Tags.Contains(Tag))
+                    continue;
+                WriteObject(t);
+            }
+        }
+    }
+}

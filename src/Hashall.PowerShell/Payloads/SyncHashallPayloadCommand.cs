@@ -1,0 +1,45 @@
+using System.Management.Automation;
+using Hashall.Core.Payloads;
+using Hashall.Core.QBittorrent;
+
+namespace Hashall.PowerShell.Payloads
+{
+    /// <summary>Reads qBittorrent's torrents, maps each to its payload from the catalog, and records torrents and payloads.</summary>
+    [Cmdlet(VerbsData.Sync, "HashallPayload", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+    [OutputType(typeof(PayloadSyncResult))]
+    public sealed class SyncHashallPayloadCommand : HashallCmdlet
+    {
+        /// <summary>qBittorrent's Web UI address; default $env:QBITTORRENT_URL.</summary>
+        [Parameter]
+        public string? Uri { get; set; }
+
+        /// <summary>Web UI login; default $env:QBITTORRENT_USER / $env:QBITTORRENT_PASS; none for a localhost bypass.</summary>
+        [Parameter]
+        [Credential]
+        public PSCredential? Credential { get; set; }
+
+        /// <summary>Only torrents of this category.</summary>
+        [Parameter]
+        public string? Category { get; set; }
+
+        /// <summary>Only torrents with this tag.</summary>
+        [Parameter]
+        public string? Tag { get; set; }
+
+        protected override void Process()
+        {
+            var connection = QBittorrentConnection.Resolve(Uri, Credential?.UserName, Credential?.GetNetworkCredential().Password);
+            bool write = ShouldProcess($"catalog '{CatalogPath}'", $"Record the torrents of qBittorrent at {connection.BaseUri}" +
+                (Category != null ? $" in category '{Category}'" : "") + (Tag != null ? $" tagged '{Tag}'" : "") + " and their payloads");
+            using var client = new QBittorrentClient(connection);
+            var result = new PayloadSync(Catalog).Run(client, Category, Tag, write, (done, total, name) =>
+                WriteProgress(new ProgressRecord(1, "Hashall payload sync", $"{done} of {total} torrents")
+                {
+                    PercentComplete = total > 0 ? done * 100 / total : 100,
+                    CurrentOperation = name,
+                }));
+            WriteProgress(new ProgressRecord(1, "Hashall payload sync", "Done") { RecordType = ProgressRecordType.Completed });
+            WriteObject(result);
+        }
+    }
+}

@@ -1,0 +1,218 @@
+using System.Management.Automation;
+using System.Security.Cryptography;
+using System.Text;
+using Hashall.Tests.Shared;
+
+namespace Hashall.PowerShell.Tests;
+
+/// <summary>Sync-HashallPayload and the payload queries against a real qbittorrent-nox on loopback.</summary>
+public sealed class PayloadCmdletTests : CatalogSessionTest, IClassFixture<QBittorrentFixture>
+{
+    private readonly QBittorrentFixture _qbt;
+    private readonly string _torrents;
+
+    public PayloadCmdletTests(QBittorrentFixture qbt)
+    {
+        _qbt = qbt;
+        _torrents = Tree.Path("torrents");
+        Directory.CreateDirectory(_torrents);
+    }
+
+    /// <summary>
+    /// The payload hash as the specification words it, written independently of the module: sort by
+    /// the UTF-8 bytes of the path (= code point order), then size, then sha1.
+    /// </summary>
+    private static string ExpectedPayloadHash(IEnumerable<(string Path, byte[] Content)> files)
+    {
+        var rows = files.Select(f => (Bytes: Encoding.UTF8.GetBytes(f.Path), f.Path, Size: (long)f.Content.Length,
+                Sha1: Convert.ToHexString(SHA1.HashData(f.Content)).ToLowerInvariant()))
+            .OrderBy(r => r.Bytes, Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b)))
+            .ThenBy(r => r.Size).ThenBy(r => r.Sha1, StringComparer.Ordinal);
+        var text = string.Concat(rows.Select(r => $"{r.Path}|{r.Size}|{r.Sha1}\n"));
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant();
+    }
+
+    /// <summary>A season folder; Files are named as the torrent names them (root folder included).</summary>
+    private (string Dir, List<(string Path, byte[] Content)> Files) Season(string name, int seed)
+    {
+        // U+FB01 sorts after the emoji in UTF-16 (its surrogates start at 0xD83D) but before it by code point.
+        var files = new List<(string, byte[])>
+        {
+            ($"{name}/ep01.mkv", Bytes(70_000, seed)),
+            ($"{name}/Subs/\uFB01rst.srt", Bytes(900, seed + 1)),
+            ($"{name}/Subs/😀.srt", Bytes(800, seed + 2)),
+        };
+        foreach (var (rel, content) in files)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(Data, rel))!);
+            File.WriteAllBytes(Path.Combine(Data, rel), content);
+        }
+        return (Path.Combine(Data, name), files);
+    }
+
+    private static byte[] Bytes(int size, int seed)
+    {
+        var b = new byte[size];
+        new Random(seed).NextBytes(b);
+        return b;
+    }
+
+    private RunResult Sync(string arguments = "") =>
+        Ps.Run($"Sync-HashallPayload -Uri $args[0] {arguments}", _qbt.Url);
+
+    [Fact]
+    public void SiblingsShareAPayloadHashThatMatchesTheSpecification()
+    {
+        var (season, files) = Season("Show.S01", 1);
+        var copy = Path.Combine(Data, "Show.S01.Renamed");
+        TempTree.Run("cp", "-a", season, copy);
+        Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();
+
+        var a = QBittorrentFixture.MakeTorrent(season, _torrents, 15);
+        var b = QBittorrentFixture.MakeTorrent(season, _torrents, 16); // same content, other piece size: another infohash
+        var c = QBittorrentFixture.MakeTorrent(copy, _torrents, 15);   // same files under another folder name
+        var single = QBittorrentFixture.MakeTorrent(Path.Combine(season, "ep01.mkv"), _torrents, 15);
+        Assert.NotEqual(a.Hash, b.Hash);
+        _qbt.Add(a.Torrent, a.Hash, Data, category: "siblings");
+        _qbt.Add(b.Torrent, b.Hash, Data, category: "siblings");
+        _qbt.Add(c.Torrent, c.Hash, Data, category: "siblings");
+        _qbt.Add(single.Torrent, single.Hash, season, category: "siblings");
+
+        var result = Sync("-Category siblings").Succeeded().Output.Single();
+        Assert.Equal(4, Long(result, "Torrents"));
+        Assert.Equal(4, Long(result, "Complete"));
+        Assert.Equal(4, Long(result, "Added"));
+        Assert.Equal(1, Long(result, "SiblingGroups")); // a and b
+
+        string expected = ExpectedPayloadHash(files);
+        var ta = Ps.Run("Get-HashallTorrent $args[0]", a.Hash).Succeeded().Output.Single();
+        Assert.Equal(expected, ta.Properties["PayloadHash"].Value);
+        Assert.Equal("complete", ta.Properties["PayloadStatus"].Value);
+        Assert.Equal(expected, Ps.Run("(Get-HashallTorrent $args[0]).PayloadHash", b.Hash).Succeeded().Output.Single().BaseObject);
+        // The same files under another folder name are NOT siblings under the seed's hash: the paths it hashes
+        // include the torrent's root folder. (Documented behaviour; a content-only identity would need another hash.)
+        var renamed = files.Select(f => ("Show.S01.Renamed" + f.Path.Substring("Show.S01".Length), f.Content));
+        Assert.Equal(ExpectedPayloadHash(renamed), Ps.Run("(Get-HashallTorrent $args[0]).PayloadHash", c.Hash).Succeeded().Output.Single().BaseObject);
+        Assert.NotEqual(expected, ExpectedPayloadHash(renamed));
+        // A single-file payload's path is the file name.
+        Assert.Equal(ExpectedPayloadHash(new[] { ("ep01.mkv", files[0].Content) }), Ps.Run("(Get-HashallTorrent $args[0]).PayloadHash", single.Hash).Succeeded().Output.Single().BaseObject);
+
+        // Pipeline by property name: torrent objects into Get-HashallSibling.
+        var siblings = Ps.Run("Get-HashallTorrent $args[0] | Get-HashallSibling | ForEach-Object TorrentHash", a.Hash).Succeeded().Output.Select(o => (string)o.BaseObject);
+        Assert.Equal([b.Hash], siblings);
+        var byPayload = Ps.Run("Get-HashallPayload -TorrentHash $args[0] | Get-HashallSibling", a.Hash).Succeeded().Output;
+        Assert.Equal(2, byPayload.Count); // every torrent with the payload: a and b
+
+        // The payload of a directory, without a torrent, is the same hash.
+        Assert.Equal(expected, Ps.Run("(Get-HashallPayload -Path $args[0]).PayloadHash", season).Succeeded().Output.Single().BaseObject);
+    }
+
+    [Fact]
+    public void AnIncompletePayloadSaysWhichFilesToScan()
+    {
+        var (season, _) = Season("Missing.S01", 10);
+        var torrent = QBittorrentFixture.MakeTorrent(season, _torrents, 15);
+        Ps.Run("Invoke-HashallScan $args[0]", Path.Combine(season, "Subs")).Succeeded(); // ep01.mkv never scanned
+        var unscanned = Season("Unscanned.S01", 20);
+        var other = QBittorrentFixture.MakeTorrent(unscanned.Dir, _torrents, 15);
+        Directory.Delete(unscanned.Dir, recursive: true); // its data is not on disk at all
+        _qbt.Add(torrent.Torrent, torrent.Hash, Data, category: "incomplete");
+        _qbt.Add(other.Torrent, other.Hash, Data, category: "incomplete");
+
+        var result = Sync("-Category incomplete").Succeeded().Output.Single();
+        Assert.Equal(2, Long(result, "Incomplete"));
+        var payload = Ps.Run("Get-HashallPayload -TorrentHash $args[0]", torrent.Hash).Succeeded().Output.Single();
+        Assert.Equal("incomplete", payload.Properties["Status"].Value);
+        Assert.Null(payload.Properties["PayloadHash"].Value);
+        var missing = ((System.Collections.IEnumerable)payload.Properties["MissingFiles"].Value).Cast<object>().Select(o => o.ToString()!).ToList();
+        Assert.Equal([Path.Combine(season, "ep01.mkv") + ": not in the catalog (scan it)"], missing);
+        Assert.Equal(2, Ps.Run("Get-HashallPayload -Status incomplete").Succeeded().Output.Count);
+        var sibling = Ps.Run("Get-HashallSibling -TorrentHash $args[0] -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object FullyQualifiedErrorId", torrent.Hash);
+        Assert.Equal("PayloadIncomplete,Hashall.PowerShell.Payloads.GetHashallSiblingCommand", sibling.Output.Single().BaseObject);
+
+        // Scanning what it names completes it.
+        Ps.Run("Invoke-HashallScan $args[0]", season).Succeeded();
+        Sync("-Category incomplete").Succeeded();
+        Assert.Equal("complete", Ps.Run("(Get-HashallPayload -TorrentHash $args[0]).Status", torrent.Hash).Succeeded().Output.Single().BaseObject);
+    }
+
+    [Fact]
+    public void CategoryAndTagFiltersGoneTorrentsAndWhatIf()
+    {
+        var one = Season("Tagged.S01", 30);
+        var two = Season("Untagged.S01", 40);
+        Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();
+        var t1 = QBittorrentFixture.MakeTorrent(one.Dir, _torrents, 15);
+        var t2 = QBittorrentFixture.MakeTorrent(two.Dir, _torrents, 15);
+        _qbt.Add(t1.Torrent, t1.Hash, Data, category: "filters", tags: "keep, tv");
+        _qbt.Add(t2.Torrent, t2.Hash, Data, category: "filters");
+
+        var preview = Sync("-Category filters -WhatIf").Succeeded();
+        Assert.Equal(2, Long(preview.Output.Single(), "Torrents"));
+        Assert.Contains("What if: Performing the operation \"Record the torrents of qBittorrent", preview.HostText);
+        Assert.Empty(Ps.Run("Get-HashallTorrent").Succeeded().Output);
+
+        Assert.Equal(1, Long(Sync("-Tag keep").Succeeded().Output.Single(), "Torrents"));
+        var tagged = Ps.Run("Get-HashallTorrent -Tag keep").Succeeded().Output.Single();
+        Assert.Equal(new[] { "keep", "tv" }, ((string[])tagged.Properties["Tags"].Value).Order());
+        Assert.Equal(2, Long(Sync("-Category filters").Succeeded().Output.Single(), "Torrents"));
+        Assert.Equal(2, Ps.Run("Get-HashallTorrent -Category filters").Succeeded().Output.Count);
+
+        _qbt.Delete(t2.Hash);
+        var after = Sync("-Category filters").Succeeded().Output.Single();
+        Assert.Equal(1, Long(after, "Gone"));
+        Assert.Single(Ps.Run("Get-HashallTorrent -Category filters").Succeeded().Output);
+        var gone = Ps.Run("Get-HashallTorrent -Category filters -IncludeGone | Where-Object GoneAt").Succeeded().Output.Single();
+        Assert.Equal(t2.Hash, gone.Properties["TorrentHash"].Value);
+
+        // Idempotent: the same sync again changes nothing but the sighting times.
+        var again = Sync("-Category filters").Succeeded().Output.Single();
+        Assert.Equal(0, Long(again, "Added") + Long(again, "Gone"));
+        Assert.Equal(1, Long(again, "Updated"));
+    }
+
+    [Fact]
+    public void UnreachableQBittorrentIsAClearError()
+    {
+        int closed = QBittorrentFixture.FreePort();
+        var run = Ps.Run("Sync-HashallPayload -Uri $args[0]", $"http://127.0.0.1:{closed}");
+        Assert.Equal("QBittorrentUnreachable,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", run.TerminatingErrorId);
+        Assert.Contains($"127.0.0.1:{closed}", run.Terminating!.Message);
+        Assert.Equal("QBittorrentUriInvalid,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", Ps.Run("Sync-HashallPayload -Uri 'ftp://x'").TerminatingErrorId);
+    }
+}
+
+/// <summary>Logging in to a qBittorrent that requires it: a PSCredential, or the environment for scheduled scripts.</summary>
+public sealed class PayloadLoginTests : CatalogSessionTest, IClassFixture<PayloadLoginTests.SecuredQBittorrent>
+{
+    public sealed class SecuredQBittorrent() : IDisposable
+    {
+        public QBittorrentFixture Qbt { get; } = new("hashall", "s3cret pass");
+        public void Dispose() => Qbt.Dispose();
+    }
+
+    private readonly QBittorrentFixture _qbt;
+
+    public PayloadLoginTests(SecuredQBittorrent secured) => _qbt = secured.Qbt;
+
+    [Fact]
+    public void WrongPasswordNoLoginAndRightCredentials()
+    {
+        var wrong = Ps.Run("Sync-HashallPayload -Uri $args[0] -Credential ([pscredential]::new('hashall', (ConvertTo-SecureString 'nope' -AsPlainText -Force)))", _qbt.Url);
+        if (wrong.TerminatingErrorId?.StartsWith("CommandNotFoundException") == true || wrong.Terminating?.Message.Contains("ConvertTo-SecureString") == true)
+            wrong = Ps.Run("$s = [securestring]::new(); 'nope'.ToCharArray() | ForEach-Object { $s.AppendChar($_) }; Sync-HashallPayload -Uri $args[0] -Credential ([pscredential]::new('hashall', $s))", _qbt.Url);
+        Assert.Equal("QBittorrentLoginFailed,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", wrong.TerminatingErrorId);
+        Assert.DoesNotContain("nope", wrong.Terminating!.Message);
+
+        var none = Ps.Run("Sync-HashallPayload -Uri $args[0]", _qbt.Url);
+        Assert.Equal("QBittorrentLoginRequired,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", none.TerminatingErrorId);
+
+        var right = Ps.Run("$s = [securestring]::new(); 's3cret pass'.ToCharArray() | ForEach-Object { $s.AppendChar($_) }; Sync-HashallPayload -Uri $args[0] -Credential ([pscredential]::new('hashall', $s))", _qbt.Url).Succeeded();
+        Assert.Equal("v4.5.2", right.Output.Single().Properties["QBittorrentVersion"].Value);
+
+        // A scheduled script: everything from the environment, nothing typed.
+        var fromEnv = Ps.Run(@"$env:QBITTORRENT_URL = $args[0]; $env:QBITTORRENT_USER = 'hashall'; $env:QBITTORRENT_PASS = 's3cret pass'
+try { Sync-HashallPayload } finally { foreach ($v in 'QBITTORRENT_URL','QBITTORRENT_USER','QBITTORRENT_PASS') { [Environment]::SetEnvironmentVariable($v, $null) } }", _qbt.Url).Succeeded();
+        Assert.Equal(0, Long(fromEnv.Output.Single(), "Torrents"));
+    }
+}

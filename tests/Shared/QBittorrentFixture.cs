@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace Hashall.Tests.Shared;
+
+/// <summary>
+/// A real qbittorrent-nox on 127.0.0.1 with a private profile and free ports, started for the tests
+/// and shut down after them. With a user and password the Web UI requires a login (the password
+/// stored as qBittorrent stores it: PBKDF2-HMAC-SHA512, 100,000 iterations); without, loopback
+/// clients need none.
+/// </summary>
+public sealed class QBittorrentFixture : IDisposable
+{
+    private readonly Process _process;
+    private readonly HttpClient _http;
+
+    public QBittorrentFixture() : this(null, null) { }
+
+    internal QBittorrentFixture(string? user, string? password)
+    {
+        Profile = Directory.CreateTempSubdirectory("hashall-qbt-").FullName;
+        Port = FreePort();
+        User = user;
+        Password = password;
+        string config = Path.Combine(Profile, "qBittorrent", "config");
+        Directory.CreateDirectory(config);
+        var lines = new List<string>
+        {
+            "[LegalNotice]", "Accepted=true", "",
+            "[Network]", "PortForwardingEnabled=false", "",
+            "[BitTorrent]", "Session\\DHTEnabled=false", "Session\\PeXEnabled=false", "Session\\LSDEnabled=false",
+            "Session\\Interface=lo", "Session\\InterfaceName=lo", "Session\\InterfaceAddress=127.0.0.1", $"Session\\Port={FreePort()}", "",
+            "[Preferences]", "WebUI\\Address=127.0.0.1", $"WebUI\\Port={Port}", "WebUI\\CSRFProtection=false", "WebUI\\HostHeaderValidation=false",
+            "WebUI\\MaxAuthenticationFailCount=0", "Connection\\UPnP=false", "Connection\\ResolvePeerCountries=false",
+            $"WebUI\\LocalHostAuth={(user != null ? "true" : "false")}",
+        };
+        if (user != null)
+        {
+            lines.Add($"WebUI\\Username={user}");
+            lines.Add($"WebUI\\Password_PBKDF2=\"@ByteArray({PasswordHash(password ?? "")})\"");
+        }
+        File.WriteAllLines(Path.Combine(config, "qBittorrent.conf"), lines);
+        var psi = new ProcessStartInfo("qbittorrent-nox") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add($"--profile={Profile}");
+        _process = Process.Start(psi) ?? throw new InvalidOperationException("qbittorrent-nox did not start (is it installed? .ci/run installs it)");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        _http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri(Url + "api/v2/") };
+        _http.DefaultRequestHeaders.Referrer = new Uri(Url);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                var answer = _http.GetAsync("app/version").GetAwaiter().GetResult();
+                if (answer.IsSuccessStatusCode || answer.StatusCode == HttpStatusCode.Forbidden)
+                    break;
+            }
+            catch (HttpRequestException) { }
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+                throw new InvalidOperationException($"qbittorrent-nox did not answer on {Url} (exited: {_process.HasExited}).");
+            Thread.Sleep(100);
+        }
+        if (user != null)
+            Login(user, password ?? "");
+    }
+
+    public string Profile { get; }
+    public int Port { get; }
+    public string? User { get; }
+    public string? Password { get; }
+    public string Url => $"http://127.0.0.1:{Port}/";
+
+    /// <summary>Makes a v1 torrent of a file or directory with mktorrent; returns the .torrent path and its infohash.</summary>
+    public static (string Torrent, string Hash) MakeTorrent(string content, string outputDir, int pieceLengthExponent = 15)
+    {
+        string torrent = Path.Combine(outputDir, $"{Path.GetFileName(content)}-{pieceLengthExponent}-{Guid.NewGuid():N}.torrent");
+        TempTree.Run("mktorrent", "-p", "-l", pieceLengthExponent.ToString(), "-a", "http://127.0.0.1:1/announce", "-o", torrent, content);
+        return (torrent, Bencode.InfoHash(File.ReadAllBytes(torrent)));
+    }
+
+    /// <summary>Adds a torrent (paused or not) and waits until qBittorrent has checked it against the data.</summary>
+    public void Add(string torrent, string hash, string savePath, string? category = null, string? tags = null)
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new ByteArrayContent(File.ReadAllBytes(torrent)), "torrents", Path.GetFileName(torrent) },
+            { new StringContent(savePath), "savepath" },
+        };
+        if (category != null) form.Add(new StringContent(category), "category");
+        if (tags != null) form.Add(new StringContent(tags), "tags");
+        var answer = _http.PostAsync("torrents/add", form).GetAwaiter().GetResult();
+        string body = answer.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        if (!answer.IsSuccessStatusCode || body.Trim() != "Ok.")
+            throw new InvalidOperationException($"torrents/add answered {(int)answer.StatusCode} {body}");
+        WaitUntil(hash, state => !state.StartsWith("checking") && state != "metaDL" && state != "allocating" && state != "moving" && state != "unknown");
+    }
+
+    public void Delete(string hash)
+    {
+        var answer = _http.PostAsync("torrents/delete", new FormUrlEncodedContent(new Dictionary<string, string> { ["hashes"] = hash, ["deleteFiles"] = "false" }))
+            .GetAwaiter().GetResult();
+        answer.EnsureSuccessStatusCode();
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (State(hash) != null && DateTime.UtcNow < deadline)
+            Thread.Sleep(50);
+    }
+
+    public string? State(string hash)
+    {
+        string json = _http.GetStringAsync("torrents/info?hashes=" + hash).GetAwaiter().GetResult();
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.GetArrayLength() == 0 ? null : doc.RootElement[0].GetProperty("state").GetString();
+    }
+
+    private void WaitUntil(string hash, Func<string, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string? state = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            state = State(hash);
+            if (state != null && done(state))
+                return;
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException($"torrent {hash} stayed in state '{state}'.");
+    }
+
+    private void Login(string user, string password)
+    {
+        var answer = _http.PostAsync("auth/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = user, ["password"] = password }))
+            .GetAwaiter().GetResult();
+        if (answer.Content.ReadAsStringAsync().GetAwaiter().GetResult().Trim() != "Ok.")
+            throw new InvalidOperationException("The fixture could not log in to its own qBittorrent.");
+    }
+
+    private static string PasswordHash(string password)
+    {
+        byte[] salt = RandomNumberGenerator.GetBytes(16);
+        byte[] key = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, 100_000, HashAlgorithmName.SHA512, 64);
+        return Convert.ToBase64String(salt) + ":" + Convert.ToBase64String(key);
+    }
+
+    public static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            _http.PostAsync("app/shutdown", null).GetAwaiter().GetResult();
+            if (!_process.WaitForExit(10_000))
+                _process.Kill(entireProcessTree: true);
+        }
+        catch (Exception e) when (e is HttpRequestException || e is InvalidOperationException)
+        {
+            if (!_process.HasExited)
+                _process.Kill(entireProcessTree: true);
+        }
+        _process.Dispose();
+        _http.Dispose();
+        try { Directory.Delete(Profile, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>Just enough bencode to find a torrent's info dictionary and hash it (the v1 infohash).</summary>
+public static class Bencode
+{
+    public static string InfoHash(byte[] torrent)
+    {
+        int at = 0;
+        if (torrent[at++] != (byte)'d')
+            throw new InvalidDataException("not a bencoded dictionary");
+        while (torrent[at] != (byte)'e')
+        {
+            string key = Encoding.UTF8.GetString(ReadString(torrent, ref at));
+            int start = at;
+            Skip(torrent, ref at);
+            if (key == "info")
+                return Convert.ToHexString(SHA1.HashData(torrent.AsSpan(start, at - start))).ToLowerInvariant();
+        }
+        throw new InvalidDataException("no info dictionary");
+    }
+
+    private static byte[] ReadString(byte[] b, ref int at)
+    {
+        int colon = Array.IndexOf(b, (byte)':', at);
+        int length = int.Parse(Encoding.ASCII.GetString(b, at, colon - at));
+        at = colon + 1 + length;
+        return b[(colon + 1)..at];
+    }
+
+    private static void Skip(byte[] b, ref int at)
+    {
+        switch ((char)b[at])
+        {
+            case 'i': at = Array.IndexOf(b, (byte)'e', at) + 1; break;
+            case 'l': case 'd':
+                at++;
+                while (b[at] != (byte)'e') Skip(b, ref at);
+                at++;
+                break;
+            default: ReadString(b, ref at); break;
+        }
+    }
+}
