@@ -22,9 +22,12 @@ namespace Hashall.PowerShell
         {
             get
             {
+                var (path, createDirectory) = CatalogLocation.Resolve(Database == null ? null : ResolvePath(Database));
+                // -Database binds per pipeline object: objects from another catalog use that catalog.
+                if (_catalog != null && !string.Equals(_catalog.Path, System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
+                    DisposeCatalog();
                 if (_catalog == null)
                 {
-                    var (path, createDirectory) = CatalogLocation.Resolve(Database == null ? null : ResolvePath(Database));
                     WriteVerbose($"Opening catalog '{path}'.");
                     _catalog = CatalogDatabase.Open(path, createDirectory);
                 }

@@ -93,8 +93,9 @@ public sealed class CatalogTests : IDisposable
         var writer = Task.Run(() => store.FindById(store.Register(TestDevices.Descriptor("uuid:b", "/b")))!);
         Thread.Sleep(300);
         Assert.False(writer.IsCompleted); // queued behind the open write transaction
-        // A reader is not blocked by the writer (WAL).
-        Assert.Empty(new DeviceStore(second).List());
+        // A reader (its own connection) is not blocked by the writer (WAL).
+        using (var third = CatalogDatabase.Open(Db))
+            Assert.Empty(new DeviceStore(third).List());
         tx.Commit();
         Assert.Equal("/b", (await writer).MountPoint);
         Assert.Equal(2, new DeviceStore(first).List().Count);

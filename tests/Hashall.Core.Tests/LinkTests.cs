@@ -216,7 +216,9 @@ public sealed class LinkTests : IDisposable
             Assert.NotEqual(Inode("one/a1.bin"), Inode("one/a2.bin"));
 
             // A crashed run on this host (its process is gone) does not block the plan.
-            using (var c = db.Command($"UPDATE link_plans SET lock_owner = '{Environment.MachineName}:999999:dead' WHERE plan_id = {plan.PlanId};"))
+            var parts = LinkPlanStore.NewOwner().Split(':');
+            parts[1] = "999999"; // no such process on this host
+            using (var c = db.Command($"UPDATE link_plans SET lock_owner = '{string.Join(":", parts)}' WHERE plan_id = {plan.PlanId};"))
                 c.ExecuteNonQuery();
             var result = new LinkExecutor(db).Execute(plan.PlanId, new LinkOptions(), new Observer(), default);
             Assert.Equal(3, result.Linked);

@@ -26,6 +26,9 @@ namespace Hashall.Core.Catalog
             _maxAge = TimeSpan.FromSeconds(maxSeconds);
         }
 
+        /// <summary>How long the open transaction has been open (zero when none is).</summary>
+        public TimeSpan Age => _transaction == null ? TimeSpan.Zero : _age.Elapsed;
+
         /// <summary>The open transaction (begun on first use).</summary>
         public SqliteTransaction Transaction
         {

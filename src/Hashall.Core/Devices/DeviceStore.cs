@@ -94,7 +94,10 @@ FROM devices d";
 INSERT INTO devices (identity, identity_kind, mount_point, mount_root, fs_type, source, device_number, first_seen, last_seen)
 VALUES ($identity, $kind, $mount, $root, $fs, $source, $dev, $now, $now)
 ON CONFLICT (identity) DO UPDATE SET
-    mount_point = excluded.mount_point, mount_root = excluded.mount_root, fs_type = excluded.fs_type,
+    -- a mount of the filesystem's root wins over a bind mount of a directory in it
+    mount_point = CASE WHEN excluded.mount_root = '/' OR devices.mount_root <> '/' THEN excluded.mount_point ELSE devices.mount_point END,
+    mount_root = CASE WHEN excluded.mount_root = '/' OR devices.mount_root <> '/' THEN excluded.mount_root ELSE devices.mount_root END,
+    fs_type = excluded.fs_type,
     source = excluded.source, device_number = excluded.device_number, last_seen = excluded.last_seen;", tx);
                 command.Parameters.AddWithValue("$identity", device.Identity);
                 command.Parameters.AddWithValue("$kind", device.IdentityKind.ToString());

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -44,6 +45,7 @@ namespace Hashall.Core.Linking
             // and the next run re-reads those paths from the disk (already linked, or still pending).
             var batch = new WriteBatch(_db, maxRows: 4096, maxSeconds: 1);
             var buffers = new CompareBuffers();
+            Dictionary<long, LinkAction>? current = null;
             try
             {
                 foreach (var action in todo)
@@ -65,17 +67,29 @@ namespace Hashall.Core.Linking
                     }
                     if (owner == null)
                     {
-                        // Taken at the first real change, so -WhatIf writes nothing at all.
+                        // Taken at the first real change, so -WhatIf writes nothing at all; then the
+                        // actions are read again, as another run may have worked on them meanwhile.
                         owner = LinkPlanStore.NewOwner();
                         _store.Acquire(plan.PlanId, owner);
+                        current = _store.Actions(plan).ToDictionary(a => a.ActionId);
                     }
-                    else if (sinceRenew.Elapsed > RenewEvery)
-                    {
+                    var fresh = current![action.ActionId];
+                    if (fresh.Paths.All(p => p.Status != "pending"))
+                        continue;
+                    // Never hold the catalog's write lock through a long comparison.
+                    if (batch.Age > TimeSpan.FromMilliseconds(250) || fresh.Size > 4L << 20)
                         batch.Commit();
-                        _store.Renew(plan.PlanId, owner);
+                    string leaseOwner = owner;
+                    void KeepLease()
+                    {
+                        if (sinceRenew.Elapsed <= RenewEvery)
+                            return;
+                        batch.Commit();
+                        _store.Renew(plan.PlanId, leaseOwner);
                         sinceRenew.Restart();
                     }
-                    new ActionRun(this, batch, buffers, device, plan, action, options, result, cancel).Run();
+                    KeepLease();
+                    new ActionRun(this, batch, buffers, device, plan, fresh, options, result, cancel, KeepLease).Run();
                     batch.MaybeCommit();
                     done += action.Size;
                 }
@@ -83,11 +97,17 @@ namespace Hashall.Core.Linking
             }
             finally
             {
-                // What was done on disk is recorded, even when stopping or failing.
-                batch.Commit();
-                batch.Dispose();
-                if (owner != null)
-                    _store.Release(plan.PlanId, owner);
+                try
+                {
+                    // What was done on disk is recorded, even when stopping or failing.
+                    batch.Commit();
+                }
+                finally
+                {
+                    batch.Dispose();
+                    if (owner != null)
+                        _store.Release(plan.PlanId, owner);
+                }
             }
             result.Duration = clock.Elapsed;
             return result;
@@ -105,11 +125,13 @@ namespace Hashall.Core.Linking
             private readonly LinkOptions _options;
             private readonly LinkResult _result;
             private readonly CancellationToken _cancel;
+            private readonly Action _keepLease;
             private bool _verified;
 
             public ActionRun(LinkExecutor x, WriteBatch batch, CompareBuffers buffers, HashallDevice device, LinkPlan plan, LinkAction action,
-                LinkOptions options, LinkResult result, CancellationToken cancel)
+                LinkOptions options, LinkResult result, CancellationToken cancel, Action keepLease)
             {
+                _keepLease = keepLease;
                 _x = x;
                 _batch = batch;
                 _buffers = buffers;
@@ -153,14 +175,15 @@ namespace Hashall.Core.Linking
                     return Outcome(path, "skipped", "vanished since the plan was made");
                 if (error != 0)
                     return Outcome(path, "failed", HardLinks.Describe(error));
-                if (dst.Inode == cst.Inode)
-                {
-                    // Linked by an earlier run that stopped before recording it.
-                    Record(path, "linked", "already a link of the canonical file", cst, dst.LinkCount - 1, reclaimed: false);
-                    return true;
-                }
                 if (dst.DeviceNumber != cst.DeviceNumber)
                     return Outcome(path, "skipped", "on another device than the canonical file: hard links cannot cross devices");
+                if (dst.Inode == cst.Inode)
+                {
+                    // Linked by an earlier run that stopped before recording it (the duplicate inode's
+                    // remaining links are unknown here: a rescan counts them).
+                    Record(path, "linked", "already a link of the canonical file", cst, null, reclaimed: false);
+                    return true;
+                }
                 if ((long)dst.Inode != _action.DuplicateInode || dst.Size != _action.Size || dst.MtimeNs != _action.DuplicateMtimeNs)
                     return Outcome(path, "skipped", "changed since the scan (size, mtime or inode): scan again and make a new plan");
                 if (!_options.Force && (dst.Uid != cst.Uid || dst.Gid != cst.Gid || dst.Permissions != cst.Permissions))
@@ -193,7 +216,15 @@ namespace Hashall.Core.Linking
                     return error != HardLinks.EMLINK; // the canonical file takes no more links
                 }
                 FaultInjection.At("link-before-rename");
-                // The duplicate must still be the file that was verified.
+                // The new link must be the canonical file that was verified (not a file renamed over it
+                // or rewritten since, nor a symlink), and the duplicate still the file that was verified.
+                if (FileSystemApi.TryLstat(temp, out var linked) != 0 || linked.Kind != FileKind.Regular || linked.Inode != cst.Inode
+                    || linked.Size != cst.Size || linked.MtimeNs != cst.MtimeNs)
+                {
+                    HardLinks.Remove(temp);
+                    SkipRest($"the canonical file '{canonical}' changed while its duplicates were being linked");
+                    return false;
+                }
                 if (FileSystemApi.TryLstat(full, out var again) != 0 || again.Inode != dst.Inode || again.MtimeNs != dst.MtimeNs || again.Size != dst.Size)
                 {
                     HardLinks.Remove(temp);
@@ -205,7 +236,8 @@ namespace Hashall.Core.Linking
                     HardLinks.Remove(temp);
                     return Outcome(path, "failed", $"cannot replace it: {HardLinks.Describe(error)}");
                 }
-                FileSystemApi.TryLstat(canonical, out cst);
+                if (FileSystemApi.TryLstat(full, out var now) == 0 && now.Inode == cst.Inode)
+                    cst = now; // the canonical inode with its new link count
                 Record(path, "linked", null, cst, again.LinkCount - 1, reclaimed: again.LinkCount == 1);
                 return true;
             }
@@ -226,7 +258,7 @@ namespace Hashall.Core.Linking
                 return true;
             }
 
-            private void Record(LinkActionPath path, string status, string? reason, FileStatus canonicalNow, long duplicateLinksLeft, bool reclaimed)
+            private void Record(LinkActionPath path, string status, string? reason, FileStatus canonicalNow, long? duplicateLinksLeft, bool reclaimed)
             {
                 path.Status = status;
                 path.Reason = reason;
@@ -276,6 +308,7 @@ namespace Hashall.Core.Linking
                 while (true)
                 {
                     _cancel.ThrowIfCancellationRequested();
+                    _keepLease();
                     int na = ReadFull(fa, ba), nb = ReadFull(fb, bb);
                     if (na != nb || !ba.AsSpan(0, na).SequenceEqual(bb.AsSpan(0, nb)))
                         return false;

@@ -38,7 +38,8 @@ namespace Hashall.Core.Linking
     public sealed class LinkAction
     {
         public long ActionId { get; set; }
-        public long PlanId { get; set; }
+        /// <summary>The plan it belongs to (not named PlanId, so piped actions never bind to Invoke-HashallLinkPlan -Id and run a whole plan).</summary>
+        public long LinkPlanId { get; set; }
         public string Sha1 { get; set; } = "";
         public long Size { get; set; }
         public long CanonicalFileId { get; set; }

@@ -105,7 +105,7 @@ VALUES ($plan, $sha1, $size, $cfile, $cpath, $cinode, $cmtime, $dinode, $dmtime,
                 {
                     var a = new LinkAction
                     {
-                        ActionId = r.GetInt64(0), PlanId = plan.PlanId, Sha1 = r.GetString(1), Size = r.GetInt64(2),
+                        ActionId = r.GetInt64(0), LinkPlanId = plan.PlanId, Sha1 = r.GetString(1), Size = r.GetInt64(2),
                         CanonicalFileId = r.GetInt64(3), CanonicalPath = r.GetString(4), Canonical = Full(r.GetString(4)),
                         CanonicalInode = r.GetInt64(5), CanonicalMtimeNs = r.GetInt64(6), DuplicateInode = r.GetInt64(7),
                         DuplicateMtimeNs = r.GetInt64(8), BytesSaved = r.GetInt64(9), Status = r.GetString(10),
@@ -132,7 +132,27 @@ JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = $id ORDER BY 
 
         /// <summary>This process's lease owner name: host, process id, and a per-run token.</summary>
         public static string NewOwner() =>
-            $"{Environment.MachineName}:{Process.GetCurrentProcess().Id}:{Guid.NewGuid():N}";
+            $"{Environment.MachineName}:{Process.GetCurrentProcess().Id}:{Guid.NewGuid():N}:{BootId}";
+
+        /// <summary>
+        /// This boot (and, in a container, this PID namespace): a process id only means something on the
+        /// same boot of the same namespace. Linux: boot_id plus the pid namespace inode; elsewhere the host name.
+        /// </summary>
+        private static readonly string BootId = ReadBootId();
+
+        private static string ReadBootId()
+        {
+            try
+            {
+                string boot = System.IO.File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
+                string ns = Platform.UnixPaths.ReadLink("/proc/self/ns/pid") ?? ""; // "pid:[4026531836]"
+                return (boot + "-" + ns).Replace(":", "");
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException || e is DllNotFoundException || e is EntryPointNotFoundException)
+            {
+                return "host";
+            }
+        }
 
         /// <summary>
         /// Takes the plan's execution lease, unless another run holds a live one. A lease whose holder is
@@ -162,12 +182,20 @@ JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = $id ORDER BY 
                 return;
             string holder = r.GetString(0);
             var expires = CatalogTime.Parse(r.GetString(1));
-            if (expires > DateTime.UtcNow && HolderAlive(holder))
+            // A live process on this host keeps its lease even past expiry (it may be in a long read);
+            // a holder elsewhere is trusted until the lease expires.
+            if (LocalHolder(holder) is bool alive ? alive : expires > DateTime.UtcNow)
                 throw new HashallException("LinkPlanBusy", HashallErrorKind.ResourceBusy,
                     $"Link plan {planId} is being executed by another run ({holder}, lease until {expires:u}); it was not started twice.", planId);
         }
 
-        public void Renew(long planId, string owner) => SetLease(planId, owner, CatalogTime.Format(DateTime.UtcNow + LeaseLength));
+        /// <summary>Extends this run's lease; a lease taken over meanwhile stops the run.</summary>
+        public void Renew(long planId, string owner)
+        {
+            if (SetLease(planId, owner, CatalogTime.Format(DateTime.UtcNow + LeaseLength)) == 0)
+                throw new HashallException("LinkPlanLeaseLost", HashallErrorKind.ResourceBusy,
+                    $"Link plan {planId} was taken over by another run while this one executed it; this run stopped. Its links so far are recorded.", planId);
+        }
 
         public void Release(long planId, string owner)
         {
@@ -194,19 +222,20 @@ WHERE action_id = $id;",
                 ("$now", CatalogTime.Format(DateTime.UtcNow)), ("$id", action.ActionId));
 
         /// <summary>After a path became a link: its row takes the canonical inode, and both inodes' link counts follow.</summary>
-        public void FileLinked(WriteBatch batch, long deviceId, long fileId, FileStatus canonicalNow, long duplicateInode, long duplicateLinksLeft)
+        public void FileLinked(WriteBatch batch, long deviceId, long fileId, FileStatus canonicalNow, long duplicateInode, long? duplicateLinksLeft)
         {
             long canonicalInode = unchecked((long)canonicalNow.Inode);
             batch.Run("UPDATE files SET inode = $inode, size = $size, mtime_ns = $mtime, link_count = $links, status = 'active' WHERE file_id = $id;",
                 ("$inode", canonicalInode), ("$size", canonicalNow.Size), ("$mtime", canonicalNow.MtimeNs), ("$links", canonicalNow.LinkCount), ("$id", fileId));
             const string links = "UPDATE files SET link_count = $links WHERE device_id = $d AND inode = $inode AND status = 'active';";
             batch.Run(links, ("$links", canonicalNow.LinkCount), ("$d", deviceId), ("$inode", canonicalInode));
-            batch.Run(links, ("$links", duplicateLinksLeft), ("$d", deviceId), ("$inode", duplicateInode));
+            if (duplicateLinksLeft != null)
+                batch.Run(links, ("$links", duplicateLinksLeft), ("$d", deviceId), ("$inode", duplicateInode));
         }
 
-        private void SetLease(long planId, string owner, string expires)
+        private int SetLease(long planId, string owner, string expires)
         {
-            _db.Write(tx =>
+            return _db.Write(tx =>
             {
                 using var c = _db.Command("UPDATE link_plans SET lock_expires_at = $expires WHERE plan_id = $id AND lock_owner = $owner;", tx);
                 c.Parameters.AddWithValue("$expires", expires);
@@ -216,12 +245,13 @@ WHERE action_id = $id;",
             });
         }
 
-        /// <summary>A holder on this host whose process is gone is dead; one on another host is trusted until its lease expires.</summary>
-        private static bool HolderAlive(string holder)
+        /// <summary>For a holder on this host (same host name and boot): whether its process lives; null for a holder elsewhere.</summary>
+        private static bool? LocalHolder(string holder)
         {
             var parts = holder.Split(':');
-            if (parts.Length < 2 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-                return true;
+            if (parts.Length < 4 || parts[0] != Environment.MachineName || parts[3] != BootId
+                || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+                return null;
             try
             {
                 using var process = Process.GetProcessById(pid);
@@ -254,7 +284,7 @@ WHERE action_id = $id;",
                         Database = _db.Path,
                     };
                     plan.PathCount = plan.Linked + plan.Skipped + plan.Failed + plan.Pending;
-                    bool running = !r.IsDBNull(9) && CatalogTime.Parse(r.GetString(10)) > DateTime.UtcNow && HolderAlive(r.GetString(9));
+                    bool running = !r.IsDBNull(9) && (LocalHolder(r.GetString(9)) is bool alive ? alive : CatalogTime.Parse(r.GetString(10)) > DateTime.UtcNow);
                     plan.Status = running ? "running"
                         : plan.Pending == plan.PathCount && plan.ExecutedAt == null ? "pending"
                         : plan.Pending > 0 ? "incomplete"

@@ -18,7 +18,7 @@ namespace Hashall.Core.Platform
         private const byte DtUnknown = 0, DtDir = 4, DtReg = 8, DtLnk = 10;
         private const int ENOENT = 2;
         private static readonly UTF8Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
-        private static readonly bool UseGetdents = !FileSystemApi.IsWindows && !FileSystemApi.IsMacOS;
+        private static bool _useGetdents = !FileSystemApi.IsWindows && !FileSystemApi.IsMacOS;
 
         [DllImport("libc", EntryPoint = "open", SetLastError = true)]
         private static extern unsafe int open(byte* path, int flags, int mode);
@@ -30,7 +30,21 @@ namespace Hashall.Core.Platform
         private static extern int close(int fd);
 
         /// <summary>The entries of <paramref name="directory"/>; throws a HashallException naming it when it cannot be listed.</summary>
-        public static List<DirectoryEntry> Read(string directory) => UseGetdents ? ReadLinux(directory) : ReadPortable(directory);
+        public static List<DirectoryEntry> Read(string directory)
+        {
+            if (_useGetdents)
+            {
+                try
+                {
+                    return ReadLinux(directory);
+                }
+                catch (EntryPointNotFoundException)
+                {
+                    _useGetdents = false; // glibc before 2.30 (or musl) has no getdents64 wrapper
+                }
+            }
+            return ReadPortable(directory);
+        }
 
         [MethodImpl(HotPath.Optimize)]
         private static unsafe List<DirectoryEntry> ReadLinux(string directory)

@@ -49,8 +49,17 @@ namespace Hashall.Core.Platform
             uint devMajor = *(uint*)(buf + 136);
             uint devMinor = *(uint*)(buf + 140);
             status = new FileStatus(MakeDev(devMajor, devMinor), ino, (long)size, nlink,
-                checked(mtimeSec * 1_000_000_000L + mtimeNsec), UnixMode.Kind(mode), mode & 0xFFF, uid, gid);
+                ClampedNs(mtimeSec, mtimeNsec), UnixMode.Kind(mode), mode & 0xFFF, uid, gid);
             return 0;
+        }
+
+        /// <summary>Nanoseconds since the epoch, clamped to what a long holds (years 1677 to 2262).</summary>
+        internal static long ClampedNs(long seconds, long nanoseconds)
+        {
+            const long limit = long.MaxValue / 1_000_000_000L;
+            if (seconds >= limit) return long.MaxValue;
+            if (seconds <= -limit) return long.MinValue;
+            return seconds * 1_000_000_000L + nanoseconds;
         }
 
         /// <summary>glibc's makedev, so numbers match what `stat -c %d` prints.</summary>

@@ -38,7 +38,7 @@ namespace Hashall.Core.Platform
             long mtimeSec = *(long*)(buf + 48);
             long mtimeNsec = *(long*)(buf + 56);
             long size = *(long*)(buf + 96);
-            status = new FileStatus((uint)dev, ino, size, nlink, mtimeSec * 1_000_000_000L + mtimeNsec, UnixMode.Kind(mode), mode & 0xFFF, uid, gid);
+            status = new FileStatus((uint)dev, ino, size, nlink, LinuxStat.ClampedNs(mtimeSec, mtimeNsec), UnixMode.Kind(mode), mode & 0xFFF, uid, gid);
             return 0;
         }
     }

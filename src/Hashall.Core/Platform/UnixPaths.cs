@@ -9,6 +9,19 @@ namespace Hashall.Core.Platform
         [DllImport("libc", EntryPoint = "realpath", SetLastError = true)]
         private static extern unsafe IntPtr realpath(byte* path, IntPtr resolved);
 
+        [DllImport("libc", EntryPoint = "readlink", SetLastError = true)]
+        private static extern unsafe IntPtr readlink(byte* path, byte* buffer, IntPtr size);
+
+        /// <summary>The target of a symbolic link, or null.</summary>
+        public static unsafe string? ReadLink(string path)
+        {
+            byte* buffer = stackalloc byte[4096];
+            long n;
+            fixed (byte* p = FileSystemApi.ToNativePath(path))
+                n = (long)readlink(p, buffer, (IntPtr)4096);
+            return n <= 0 ? null : System.Text.Encoding.UTF8.GetString(buffer, (int)n);
+        }
+
         [DllImport("libc", EntryPoint = "free")]
         private static extern void free(IntPtr p);
 

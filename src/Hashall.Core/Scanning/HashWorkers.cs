@@ -41,8 +41,15 @@ namespace Hashall.Core.Scanning
         /// <summary>Queues a batch, waiting at most <paramref name="wait"/> for room; false when full.</summary>
         public bool TryAdd(List<HashJob> batch, TimeSpan wait)
         {
-            if (!_queue.TryAdd(batch, (int)wait.TotalMilliseconds, _cancel))
-                return false;
+            try
+            {
+                if (!_queue.TryAdd(batch, (int)wait.TotalMilliseconds, _cancel))
+                    return false;
+            }
+            catch (OperationCanceledException)
+            {
+                return false; // stopping: the caller sees the cancellation and winds down
+            }
             Submitted += batch.Count;
             return true;
         }
@@ -98,8 +105,9 @@ namespace Hashall.Core.Scanning
             _disposed = true;
             if (!_queue.IsAddingCompleted)
                 _queue.CompleteAdding();
+            // Without a time limit: a worker still inside a slow read must not find its queue disposed.
             foreach (var t in _threads)
-                t.Join(TimeSpan.FromSeconds(5));
+                t.Join();
             _queue.Dispose();
             _finishedSignal.Dispose();
         }

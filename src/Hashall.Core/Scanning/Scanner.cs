@@ -39,6 +39,8 @@ namespace Hashall.Core.Scanning
         private ScanWriter? _writer;
         private HashWorkers? _workers;
         private long _drained;
+        /// <summary>Rows moved to a new path this run (by any scope): never also marked deleted.</summary>
+        private readonly HashSet<long> _moved = new HashSet<long>();
         private List<HashJob> _batch = new List<HashJob>();
         private long _batchBytes;
         private CancellationToken _cancel;
@@ -341,10 +343,15 @@ namespace Hashall.Core.Scanning
 
         private void Attach(HashJob job, HashTarget target)
         {
-            if (job.Written)
-                WriteTarget(job, target);
-            else
+            if (!job.Written)
                 job.Targets.Add(target);
+            else if (job.Error != null)
+            {
+                if (target.Row != null)
+                    target.Scope.ProtectedIds.Add(target.Row.FileId); // the inode could not be read: keep what was known
+            }
+            else
+                WriteTarget(job, target);
         }
 
         /// <summary>Writes what the workers finished, commits when due, reports progress.</summary>
@@ -415,13 +422,12 @@ namespace Hashall.Core.Scanning
         {
             if (scope.WalkFailed)
                 return;
-            var moved = new HashSet<long>();
             foreach (var (path, st, source) in scope.Relinks)
             {
-                if (!moved.Contains(source.FileId) && SourceGone(scope, source))
+                if (!_moved.Contains(source.FileId) && SourceGone(scope, source))
                 {
                     _writer!.Move(source.FileId, scope.DeviceId, path, st);
-                    moved.Add(source.FileId);
+                    _moved.Add(source.FileId);
                     scope.SeenIds.Add(source.FileId);
                     _result.Moved++;
                 }
@@ -433,7 +439,8 @@ namespace Hashall.Core.Scanning
             }
             foreach (var row in scope.Rows.Values)
             {
-                if (!row.Deleted && !scope.SeenIds.Contains(row.FileId) && !scope.ProtectedIds.Contains(row.FileId) && !scope.UnderFailedDirectory(row.Path))
+                if (!row.Deleted && !scope.SeenIds.Contains(row.FileId) && !scope.ProtectedIds.Contains(row.FileId) && !_moved.Contains(row.FileId)
+                    && !scope.UnderFailedDirectory(row.Path))
                 {
                     _writer!.MarkDeleted(row.FileId);
                     _result.Deleted++;

@@ -11,17 +11,21 @@ using Hashall.PowerShell.Devices;
 namespace Hashall.PowerShell.Catalog
 {
     /// <summary>Queries catalogued files by path (wildcards), hash, device and status.</summary>
-    [Cmdlet(VerbsCommon.Get, "HashallFile")]
+    [Cmdlet(VerbsCommon.Get, "HashallFile", DefaultParameterSetName = "Path")]
     [OutputType(typeof(HashallFile))]
     public sealed class GetHashallFileCommand : HashallCmdlet
     {
         private static readonly Regex HexHash = new Regex("^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$", RegexOptions.CultureInvariant);
 
         /// <summary>Files or directories (everything under them); wildcards allowed; need not exist any more.</summary>
-        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("FullName")]
+        [Parameter(ParameterSetName = "Path", Position = 0, ValueFromPipeline = true)]
         [SupportsWildcards]
         public string[]? Path { get; set; }
+
+        /// <summary>Like -Path, taken literally ('[' and ']' are common in release names); FullName of piped objects binds here.</summary>
+        [Parameter(ParameterSetName = "LiteralPath", Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Alias("FullName", "PSPath", "LP")]
+        public string[]? LiteralPath { get; set; }
 
         /// <summary>SHA-1 (40 hex digits), SHA-256 or quick hash (64 / 40 hex digits).</summary>
         [Parameter]
@@ -52,16 +56,17 @@ namespace Hashall.PowerShell.Catalog
             var store = new DeviceStore(Catalog);
             var deviceIds = new HashSet<long>((Device ?? Array.Empty<string>()).Select(d => store.Resolve(d, locator, register: false).DeviceId));
 
-            if (Path == null || Path.Length == 0)
+            var paths = LiteralPath ?? Path;
+            if (paths == null || paths.Length == 0)
             {
                 var scopes = query.Devices.Where(d => deviceIds.Contains(d.DeviceId)).Select(d => new CatalogScope(d, "")).ToList();
                 WriteFiles(query.Files(scopes, hashes, IncludeDeleted), null);
                 return;
             }
-            foreach (var path in Path)
+            foreach (var path in paths)
             {
                 string full = ResolvePath(path);
-                bool wildcard = WildcardPattern.ContainsWildcardCharacters(full);
+                bool wildcard = LiteralPath == null && WildcardPattern.ContainsWildcardCharacters(full);
                 string literal = wildcard ? LiteralDirectory(full) : full;
                 var scope = query.ScopeOf(literal, locator);
                 if (scope == null || (deviceIds.Count > 0 && !deviceIds.Contains(scope.Device.DeviceId)))

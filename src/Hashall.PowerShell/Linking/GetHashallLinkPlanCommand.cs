@@ -42,8 +42,13 @@ namespace Hashall.PowerShell.Linking
             {
                 var found = new List<LinkPlan>();
                 foreach (var id in Id)
-                    found.Add(store.Find(id, withActions: false)
-                        ?? throw new HashallException("LinkPlanNotFound", HashallErrorKind.NotFound, $"No link plan with id {id} in catalog '{Catalog.Path}'.", id));
+                {
+                    var plan = store.Find(id, withActions: false);
+                    if (plan != null)
+                        found.Add(plan);
+                    else
+                        WriteHashallError(new HashallException("LinkPlanNotFound", HashallErrorKind.NotFound, $"No link plan with id {id} in catalog '{Catalog.Path}'.", id));
+                }
                 plans = found;
             }
             else

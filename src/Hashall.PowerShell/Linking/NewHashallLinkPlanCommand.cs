@@ -1,3 +1,5 @@
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using Hashall.Core;
 using Hashall.Core.Catalog;
@@ -13,6 +15,7 @@ namespace Hashall.PowerShell.Linking
     [OutputType(typeof(LinkPlan))]
     public sealed class NewHashallLinkPlanCommand : HashallCmdlet
     {
+        private readonly List<(HashallDevice Device, string Scope)> _targets = new List<(HashallDevice, string)>();
         /// <summary>The device: alias, id, or any path on it. Optional when -Path is given.</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("DeviceId")]
@@ -53,7 +56,19 @@ namespace Hashall.PowerShell.Linking
             {
                 device = new DeviceStore(Catalog).Resolve(Device!, locator, register: false);
             }
+            // Piped groups or files name the same device many times: one plan per device and scope.
+            if (!_targets.Any(t => t.Device.DeviceId == device.DeviceId && t.Scope == scope))
+                _targets.Add((device, scope));
+        }
 
+        protected override void End()
+        {
+            foreach (var (device, scope) in _targets)
+                Plan(device, scope);
+        }
+
+        private void Plan(HashallDevice device, string scope)
+        {
             var plan = new LinkPlanner(Catalog).Build(device, scope, MinimumSize, Name);
             if (plan.LeftOut > 0)
                 WriteWarning($"{plan.LeftOut} file(s) in scope have only a quick (sample) hash and were left out: a plan never rests on a sample. Run Invoke-HashallScan -Mode Candidates (or Full) on them first.");

@@ -11,7 +11,7 @@ namespace Hashall.PowerShell.Payloads
     public sealed class GetHashallSiblingCommand : HashallCmdlet
     {
         /// <summary>A torrent: its siblings are the other torrents with its payload hash.</summary>
-        [Parameter(ParameterSetName = "Torrent", Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = "Torrent", Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [ArgumentCompleter(typeof(TorrentHashCompleter))]
         public string TorrentHash { get; set; } = "";
 

@@ -11,7 +11,7 @@ namespace Hashall.PowerShell.Payloads
     public sealed class GetHashallTorrentCommand : HashallCmdlet
     {
         /// <summary>Torrent hashes (qBittorrent's id, or a v1/v2 infohash); wildcards allowed.</summary>
-        [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("Hash")]
         [ArgumentCompleter(typeof(TorrentHashCompleter))]
         [SupportsWildcards]
