@@ -236,6 +236,39 @@ public sealed class ScannerTests : IDisposable
     }
 
     [Fact]
+    public void AnUnreadableInodeWithSeveralLinksIsOneErrorAndTheScanGoesOn()
+    {
+        string secret = _f.Write("a/secret.bin", "hard-linked and unreadable");
+        TempTree.Run("ln", secret, Path.Combine(_f.Data, "b-link.bin"));
+        TempTree.Run("ln", secret, Path.Combine(_f.Data, "c-link.bin"));
+        _f.Write("fine.bin", "fine");
+        TempTree.Run("chmod", "-R", "a+rwX", _f.Tree.Root);
+        File.SetUnixFileMode(secret, UnixFileMode.None);
+        var result = Privileges.AsUser(Privileges.Nobody, () => _f.Scan());
+        Assert.True(result.Completed);
+        Assert.Equal("FileUnreadable", Assert.Single(_f.Observer.Errors).ErrorId);
+        Assert.Equal([Path.Combine(_f.Data, "fine.bin")], _f.Rows().Keys);
+    }
+
+    [Fact]
+    public void AFileMovedBetweenTwoScannedRootsIsMovedNotDeleted()
+    {
+        string incomplete = Path.Combine(_f.Data, "incomplete"), complete = Path.Combine(_f.Data, "complete");
+        _f.Write("incomplete/show.mkv", Random(20_000, 50));
+        Directory.CreateDirectory(complete);
+        _f.Scan(null, default, complete, incomplete);
+        long id = _f.Row("incomplete/show.mkv").FileId;
+        File.Move(Path.Combine(incomplete, "show.mkv"), Path.Combine(complete, "show.mkv"));
+        var result = _f.Scan(null, default, complete, incomplete);
+        Assert.Equal(1, result.Moved);
+        Assert.Equal(0, result.Deleted);
+        Assert.Equal(0, result.Hashed);
+        var row = _f.Row("complete/show.mkv");
+        Assert.Equal(id, row.FileId);
+        Assert.Equal("active", row.Status);
+    }
+
+    [Fact]
     public void OverLongPathsAreReportedNotFatal()
     {
         _f.Write("short", "s");

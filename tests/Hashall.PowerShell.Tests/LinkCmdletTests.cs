@@ -143,6 +143,25 @@ public sealed class LinkCmdletTests : CatalogSessionTest
     }
 
     [Fact]
+    public void PipedGroupsMakeOnePlanPerDeviceAndPipedActionsDoNotRunAPlan()
+    {
+        Duplicates(groups: 3, copies: 2, size: 5000);
+        Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();
+        var plans = Ps.Run("Get-HashallDuplicate | New-HashallLinkPlan").Succeeded().Output;
+        Assert.Single(plans);
+        Assert.Equal(3, Convert.ToInt32(plans[0].Properties["ActionCount"].Value));
+
+        // Actions carry their plan as LinkPlanId, so a filtered list of actions cannot start the whole plan.
+        var run = Ps.Run("Get-HashallLinkPlan -Id 1 -Action | Invoke-HashallLinkPlan -Confirm:$false");
+        Assert.NotNull(run.Terminating ?? (object?)run.Errors.FirstOrDefault());
+        Assert.Equal("pending", Ps.Run("(Get-HashallLinkPlan -Id 1).Status").Succeeded().Output.Single().BaseObject);
+
+        var some = Ps.Run("Get-HashallLinkPlan -Id 1, 99, 1 -ErrorVariable e -ErrorAction SilentlyContinue; $e.Count").Output;
+        Assert.Equal(3, some.Count); // two plans written, then the error count
+        Assert.Equal(1, some[^1].BaseObject);
+    }
+
+    [Fact]
     public void PlanIdsComplete()
     {
         Duplicates(groups: 2, copies: 2, size: 1000);

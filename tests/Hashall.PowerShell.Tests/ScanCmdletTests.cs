@@ -146,6 +146,16 @@ public sealed class ScanCmdletTests : CatalogSessionTest
     }
 
     [Fact]
+    public void BracketsInNamesAreLiteralForPipedFilesAndLiteralPath()
+    {
+        string movie = Write("Movie [1080p]/Movie [1080p].mkv", 3000, 9);
+        Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();
+        Assert.Single(Ps.Run("Get-HashallFile -LiteralPath $args[0]", movie).Succeeded().Output);
+        Assert.Single(Ps.Run("[IO.FileInfo]::new($args[0]) | Get-HashallFile", movie).Succeeded().Output);
+        Assert.Single(Ps.Run("Get-HashallFile -Path ($args[0] + '/Movie*/*.mkv')", Data).Succeeded().Output);
+    }
+
+    [Fact]
     public void BadQueriesNameTheirInput()
     {
         Assert.Equal("HashInvalid,Hashall.PowerShell.Catalog.GetHashallFileCommand", Ps.Run("Get-HashallFile -Hash xyz").TerminatingErrorId);
