@@ -103,8 +103,11 @@ public sealed class PayloadCmdletTests : CatalogSessionTest, IClassFixture<QBitt
         var byPayload = Ps.Run("Get-HashallPayload -TorrentHash $args[0] | Get-HashallSibling", a.Hash).Succeeded().Output;
         Assert.Equal(2, byPayload.Count); // every torrent with the payload: a and b
 
-        // The payload of a directory, without a torrent, is the same hash.
+        // The payload of a directory, without a torrent, is the same hash; it pipes into the torrent queries.
         Assert.Equal(expected, Ps.Run("(Get-HashallPayload -Path $args[0]).PayloadHash", season).Succeeded().Output.Single().BaseObject);
+        var ofDirectory = Ps.Run("Get-HashallPayload -Path $args[0] | Get-HashallTorrent | ForEach-Object TorrentHash", season).Succeeded().Output.Select(o => (string)o.BaseObject).Order();
+        Assert.Equal(new[] { a.Hash, b.Hash }.Order(), ofDirectory);
+        Assert.Equal(2, Ps.Run("Get-HashallPayload -Path $args[0] | Get-HashallSibling", season).Succeeded().Output.Count);
     }
 
     [Fact]

@@ -21,7 +21,8 @@ Describe 'Module' {
     }
 
     It 'has full help for <_>' -ForEach @('Invoke-HashallScan', 'Get-HashallFile', 'Get-HashallDuplicate', 'Get-HashallDevice', 'Set-HashallDevice',
-        'New-HashallLinkPlan', 'Get-HashallLinkPlan', 'Invoke-HashallLinkPlan') {
+        'New-HashallLinkPlan', 'Get-HashallLinkPlan', 'Invoke-HashallLinkPlan',
+        'Sync-HashallPayload', 'Get-HashallTorrent', 'Get-HashallPayload', 'Get-HashallSibling') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Description | Should -Not -BeNullOrEmpty
@@ -134,5 +135,25 @@ Describe 'New-HashallLinkPlan, Get-HashallLinkPlan and Invoke-HashallLinkPlan' {
         (Get-HashallLinkPlan -Status done).Name | Should -Contain 'pester'
         (Get-Item (Join-Path $links 'two.bin')).LinkType | Should -Be 'HardLink'
         (Get-FileHash (Join-Path $links 'two.bin')).Hash | Should -Be (Get-FileHash (Join-Path $links 'one.bin')).Hash
+    }
+}
+
+Describe 'Get-HashallPayload -Path' {
+    It 'computes the payload of a scanned directory as a torrent of it would name its files' {
+        $show = Join-Path $TestDrive 'payload/Show.S01'
+        New-Item -ItemType Directory -Path $show | Out-Null
+        Set-Content -Path (Join-Path $show 'e01.mkv') -Value 'episode' -NoNewline
+        Invoke-HashallScan -Path $show | Out-Null
+        $payload = Get-HashallPayload -Path $show
+        $payload.Status | Should -Be 'complete'
+        $sha1 = (Get-FileHash (Join-Path $show 'e01.mkv') -Algorithm SHA1).Hash.ToLowerInvariant()
+        $line = [Text.Encoding]::UTF8.GetBytes("Show.S01/e01.mkv|7|$sha1`n")
+        $expected = -join ([Security.Cryptography.SHA256]::HashData($line) | ForEach-Object { $_.ToString('x2') })
+        $payload.PayloadHash | Should -Be $expected
+    }
+
+    It 'refuses a qBittorrent that is not there with a clear error' {
+        { Sync-HashallPayload -Uri 'http://127.0.0.1:9' } |
+            Should -Throw -ErrorId 'QBittorrentUnreachable,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand'
     }
 }
