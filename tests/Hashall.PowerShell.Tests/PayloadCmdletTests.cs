@@ -103,6 +103,12 @@ public sealed class PayloadCmdletTests : CatalogSessionTest, IClassFixture<QBitt
         var byPayload = Ps.Run("Get-HashallPayload -TorrentHash $args[0] | Get-HashallSibling", a.Hash).Succeeded().Output;
         Assert.Equal(2, byPayload.Count); // every torrent with the payload: a and b
 
+        // Torrent hashes complete by part of the name.
+        var completed = Ps.Run(@"
+$line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
+(TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText", Db).Succeeded();
+        Assert.Equal([single.Hash], completed.Output.Select(o => (string)o.BaseObject));
+
         // The payload of a directory, without a torrent, is the same hash; it pipes into the torrent queries.
         Assert.Equal(expected, Ps.Run("(Get-HashallPayload -Path $args[0]).PayloadHash", season).Succeeded().Output.Single().BaseObject);
         var ofDirectory = Ps.Run("Get-HashallPayload -Path $args[0] | Get-HashallTorrent | ForEach-Object TorrentHash", season).Succeeded().Output.Select(o => (string)o.BaseObject).Order();

@@ -1,30 +1,24 @@
-using System.Collections;
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
-using System.Management.Automation.Language;
+using Hashall.Core.Catalog;
 using Hashall.Core.Linking;
 
 namespace Hashall.PowerShell.Linking
 {
-    /// <summary>Completes link plan ids from the catalog named by -Database (or the default one), with their name and status.</summary>
-    public sealed class LinkPlanCompleter : IArgumentCompleter
+    /// <summary>Completes link plan ids, with their name and status.</summary>
+    public sealed class LinkPlanCompleter : CatalogCompleter
     {
-        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
-            CommandAst commandAst, IDictionary fakeBoundParameters)
+        protected override IEnumerable<CompletionResult> Complete(CatalogDatabase db, string word)
         {
-            var results = new List<CompletionResult>();
-            using var db = CompletionCatalog.TryOpen(fakeBoundParameters);
-            if (db == null)
-                return results;
             foreach (var plan in new LinkPlanStore(db).List())
             {
                 string id = plan.PlanId.ToString(CultureInfo.InvariantCulture);
-                if (id.StartsWith(wordToComplete, System.StringComparison.Ordinal))
-                    results.Add(new CompletionResult(id, $"{id} {plan.Name}", CompletionResultType.ParameterValue,
-                        $"{plan.Name ?? "(unnamed)"} on {plan.Device}: {plan.Status}, {plan.ActionCount} action(s)"));
+                if (id.StartsWith(word, StringComparison.Ordinal))
+                    yield return new CompletionResult(id, $"{id} {plan.Name}", CompletionResultType.ParameterValue,
+                        $"{plan.Name ?? "(unnamed)"} on {plan.Device}: {plan.Status}, {plan.ActionCount} action(s)");
             }
-            return results;
         }
     }
 }

@@ -1,0 +1,38 @@
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+using Hashall.Core;
+using Hashall.Core.Catalog;
+
+namespace Hashall.PowerShell
+{
+    /// <summary>
+    /// An argument completer that reads the catalog -Database names (else the default one). A catalog
+    /// that does not exist is never created just to complete a name; an unreadable one offers nothing
+    /// (the command itself will say why).
+    /// </summary>
+    public abstract class CatalogCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var (path, _) = CatalogLocation.Resolve(fakeBoundParameters["Database"] as string);
+            if (!File.Exists(path))
+                return Enumerable.Empty<CompletionResult>();
+            try
+            {
+                using var db = CatalogDatabase.Open(path);
+                return Complete(db, wordToComplete.Trim('\'', '"')).ToList();
+            }
+            catch (HashallException)
+            {
+                return Enumerable.Empty<CompletionResult>();
+            }
+        }
+
+        protected abstract IEnumerable<CompletionResult> Complete(CatalogDatabase db, string word);
+    }
+}
