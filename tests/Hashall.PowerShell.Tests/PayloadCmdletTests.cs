@@ -225,3 +225,63 @@ try { Sync-HashallPayload } finally { foreach ($v in 'QBITTORRENT_URL','QBITTORR
         Assert.Equal(0, Long(fromEnv.Output.Single(), "Torrents"));
     }
 }
+
+/// <summary>qBittorrent answers that cannot all be had for real here: a ban (real), a silent server (real socket), an old Web API (simulated).</summary>
+public sealed class QBittorrentFailureTests : CatalogSessionTest
+{
+    private static string Password(string text) =>
+        $"$s = [securestring]::new(); '{text}'.ToCharArray() | ForEach-Object {{ $s.AppendChar($_) }}; ";
+
+    [Fact]
+    public void AfterTooManyFailedLoginsTheBanIsNamed()
+    {
+        using var qbt = new QBittorrentFixture("hashall", "right", maxFailedLogins: 1);
+        var first = Ps.Run(Password("wrong") + "Sync-HashallPayload -Uri $args[0] -Credential ([pscredential]::new('hashall', $s))", qbt.Url);
+        Assert.Equal("QBittorrentLoginFailed,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", first.TerminatingErrorId);
+        var banned = Ps.Run(Password("right") + "Sync-HashallPayload -Uri $args[0] -Credential ([pscredential]::new('hashall', $s))", qbt.Url);
+        Assert.Equal("QBittorrentBanned,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", banned.TerminatingErrorId);
+    }
+
+    [Fact]
+    public void ASilentServerTimesOut()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start(); // accepts connections into its backlog and never answers
+        try
+        {
+            int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var run = Ps.Run("Sync-HashallPayload -Uri $args[0] -TimeoutSec 1", $"http://127.0.0.1:{port}");
+            Assert.Equal("QBittorrentTimeout,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", run.TerminatingErrorId);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task AWebApiOlderThan28IsRefused()
+    {
+        // qBittorrent 4.1 (Web API 2.2) is not installable here: a stand-in answers its two version calls.
+        int port = QBittorrentFixture.FreePort();
+        using var old = new System.Net.HttpListener();
+        old.Prefixes.Add($"http://127.0.0.1:{port}/");
+        old.Start();
+        var server = Task.Run(() =>
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                var context = old.GetContext();
+                var body = System.Text.Encoding.UTF8.GetBytes(context.Request.Url!.AbsolutePath.EndsWith("webapiVersion") ? "2.2" : "v4.1.0");
+                context.Response.OutputStream.Write(body);
+                context.Response.Close();
+            }
+        });
+        var run = Ps.Run("Sync-HashallPayload -Uri $args[0]", $"http://127.0.0.1:{port}");
+        Assert.Equal("QBittorrentTooOld,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", run.TerminatingErrorId);
+        Assert.Contains("2.2", run.Terminating!.Message);
+        await server.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+}

@@ -20,7 +20,7 @@ public sealed class QBittorrentFixture : IDisposable
 
     public QBittorrentFixture() : this(null, null) { }
 
-    internal QBittorrentFixture(string? user, string? password)
+    internal QBittorrentFixture(string? user, string? password, int maxFailedLogins = 0)
     {
         Profile = Directory.CreateTempSubdirectory("hashall-qbt-").FullName;
         Port = FreePort();
@@ -35,7 +35,7 @@ public sealed class QBittorrentFixture : IDisposable
             "[BitTorrent]", "Session\\DHTEnabled=false", "Session\\PeXEnabled=false", "Session\\LSDEnabled=false",
             "Session\\Interface=lo", "Session\\InterfaceName=lo", "Session\\InterfaceAddress=127.0.0.1", $"Session\\Port={FreePort()}", "",
             "[Preferences]", "WebUI\\Address=127.0.0.1", $"WebUI\\Port={Port}", "WebUI\\CSRFProtection=false", "WebUI\\HostHeaderValidation=false",
-            "WebUI\\MaxAuthenticationFailCount=0", "Connection\\UPnP=false", "Connection\\ResolvePeerCountries=false",
+            $"WebUI\\MaxAuthenticationFailCount={maxFailedLogins}", "Connection\\UPnP=false", "Connection\\ResolvePeerCountries=false",
             $"WebUI\\LocalHostAuth={(user != null ? "true" : "false")}",
         };
         if (user != null)

@@ -18,6 +18,11 @@ namespace Hashall.PowerShell.Payloads
         [Credential]
         public PSCredential? Credential { get; set; }
 
+        /// <summary>Seconds to wait for each answer from qBittorrent (default 30).</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = 30;
+
         /// <summary>Only torrents of this category.</summary>
         [Parameter]
         public string? Category { get; set; }
@@ -29,6 +34,7 @@ namespace Hashall.PowerShell.Payloads
         protected override void Process()
         {
             var connection = QBittorrentConnection.Resolve(Uri, Credential?.UserName, Credential?.GetNetworkCredential().Password);
+            connection.Timeout = System.TimeSpan.FromSeconds(TimeoutSec);
             bool write = ShouldProcess($"catalog '{CatalogPath}'", $"Record the torrents of qBittorrent at {connection.BaseUri}" +
                 (Category != null ? $" in category '{Category}'" : "") + (Tag != null ? $" tagged '{Tag}'" : "") + " and their payloads");
             using var client = new QBittorrentClient(connection);
