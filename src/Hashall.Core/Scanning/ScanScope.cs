@@ -74,12 +74,6 @@ namespace Hashall.Core.Scanning
         /// <summary>The device has active rows outside this scope (so a new path's inode may be known elsewhere).</summary>
         public bool HasRowsOutside { get; private set; }
 
-        [MethodImpl(HotPath.Optimize)]
-        public string Relative(string fullPath) =>
-            fullPath.Length == RootFullPath.Length ? RelativePrefix
-            : RelativePrefix.Length == 0 ? PathText.RelativeTo(fullPath, RootFullPath)
-            : RelativePrefix + "/" + PathText.RelativeTo(fullPath, RootFullPath);
-
         public string? FullPath(string relative) => PathText.UnderMount(Device.Mount.MountPoint, Device.Mount.Root, relative);
 
         public bool UnderFailedDirectory(string relative)

@@ -26,8 +26,6 @@ namespace Hashall.Core.Scanning
             _now = CatalogTime.Format(now);
         }
 
-        public string Now => _now;
-
         /// <summary>Inserts or rewrites the row of a path with what is on disk now and its hashes.</summary>
         [MethodImpl(HotPath.Optimize)]
         public void Upsert(long deviceId, string path, FileStatus st, string? sha1, string? sha256, string? quick)
