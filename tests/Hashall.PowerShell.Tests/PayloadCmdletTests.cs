@@ -117,6 +117,27 @@ $line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
     }
 
     [Fact]
+    public void AHybridV1V2TorrentIsASiblingOfTheV1TorrentOfTheSameFolder()
+    {
+        var (season, files) = Season("Hybrid.S01", 60);
+        Ps.Run("Invoke-HashallScan $args[0]", season).Succeeded();
+        var v1 = QBittorrentFixture.MakeTorrent(season, _torrents, 15);
+        var hybrid = QBittorrentFixture.MakeHybridTorrent(season, _torrents);
+        _qbt.Add(v1.Torrent, v1.Hash, Data, category: "hybrid");
+        _qbt.Add(hybrid.Torrent, hybrid.Hash, Data, category: "hybrid");
+
+        var result = Sync("-Category hybrid").Succeeded().Output.Single();
+        Assert.Equal(2, Long(result, "Complete"));
+        var t = Ps.Run("Get-HashallTorrent $args[0]", hybrid.Hash).Succeeded().Output.Single();
+        Assert.Equal(hybrid.V1, t.Properties["InfohashV1"].Value);
+        Assert.Equal(hybrid.V2, t.Properties["InfohashV2"].Value);
+        // The v2 infohash finds it too; pad files of the hybrid's v1 part are not payload files.
+        Assert.Single(Ps.Run("Get-HashallTorrent $args[0]", hybrid.V2).Succeeded().Output);
+        Assert.Equal(ExpectedPayloadHash(files), t.Properties["PayloadHash"].Value);
+        Assert.Equal([v1.Hash], Ps.Run("Get-HashallSibling $args[0] | ForEach-Object TorrentHash", hybrid.Hash).Succeeded().Output.Select(o => (string)o.BaseObject));
+    }
+
+    [Fact]
     public void AnIncompletePayloadSaysWhichFilesToScan()
     {
         var (season, _) = Season("Missing.S01", 10);

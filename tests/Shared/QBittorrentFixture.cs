@@ -85,6 +85,30 @@ public sealed class QBittorrentFixture : IDisposable
         return (torrent, Bencode.InfoHash(File.ReadAllBytes(torrent)));
     }
 
+    /// <summary>
+    /// Makes a hybrid (v1 + v2) torrent with libtorrent's Python binding (Debian python3-libtorrent,
+    /// run by the system python3); qBittorrent's id for it is the v2 infohash cut to 40 hex digits.
+    /// </summary>
+    public static (string Torrent, string Hash, string V1, string V2) MakeHybridTorrent(string content, string outputDir)
+    {
+        string torrent = Path.Combine(outputDir, $"{Path.GetFileName(content)}-hybrid-{Guid.NewGuid():N}.torrent");
+        string script = """
+import libtorrent as lt, os, sys
+content, out = sys.argv[1], sys.argv[2]
+fs = lt.file_storage()
+lt.add_files(fs, content)
+t = lt.create_torrent(fs, 16384)
+t.add_tracker("http://127.0.0.1:1/announce")
+t.set_priv(True)
+lt.set_piece_hashes(t, os.path.dirname(content))
+open(out, "wb").write(lt.bencode(t.generate()))
+h = lt.torrent_info(out).info_hashes()
+print(h.v1, h.v2)
+""";
+        var hashes = TempTree.Run("/usr/bin/python3", "-c", script, content, torrent).Trim().Split(' ');
+        return (torrent, hashes[1][..40], hashes[0], hashes[1]);
+    }
+
     /// <summary>Adds a torrent (paused or not) and waits until qBittorrent has checked it against the data.</summary>
     public void Add(string torrent, string hash, string savePath, string? category = null, string? tags = null)
     {
