@@ -29,11 +29,19 @@ namespace Hashall.PowerShell
                 if (_catalog == null)
                 {
                     WriteVerbose($"Opening catalog '{path}'.");
-                    _catalog = CatalogDatabase.Open(path, createDirectory);
+                    // -WhatIf must not create the catalog: an empty one in memory answers instead.
+                    _catalog = WhatIfActive && !System.IO.File.Exists(path)
+                        ? CatalogDatabase.OpenEmptyStandIn(path)
+                        : CatalogDatabase.Open(path, createDirectory);
                 }
                 return _catalog;
             }
         }
+
+        /// <summary>True under -WhatIf (given, or through $WhatIfPreference).</summary>
+        protected bool WhatIfActive =>
+            (MyInvocation.BoundParameters.TryGetValue("WhatIf", out var given) && given is SwitchParameter s && s.IsPresent)
+            || LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference", false));
 
         /// <summary>The catalog's path, without opening (or creating) it: for -WhatIf messages.</summary>
         protected string CatalogPath => _catalog?.Path ?? CatalogLocation.Resolve(Database == null ? null : ResolvePath(Database)).Path;

@@ -81,6 +81,7 @@ public sealed class DeviceCmdletTests : IDisposable
         string pool = SecondDevice("pool");
         var register = _ps.Run("Set-HashallDevice -Device $args[0] -Alias pool -WhatIf", pool).Succeeded();
         Assert.Contains("What if: Performing the operation \"Add to catalog", register.HostText);
+        Assert.False(File.Exists(_db)); // not even created
         Assert.Empty(_ps.Run("Get-HashallDevice").Succeeded().Output);
 
         _ps.Run("Set-HashallDevice -Device $args[0] -Alias pool", pool).Succeeded();

@@ -79,6 +79,19 @@ namespace Hashall.Core.Catalog
         }
 
         /// <summary>
+        /// An empty catalog in memory, standing in for <paramref name="path"/> that does not exist yet:
+        /// -WhatIf can then show what would happen without creating the file.
+        /// </summary>
+        public static CatalogDatabase OpenEmptyStandIn(string path)
+        {
+            var connection = new SqliteConnection("Data Source=:memory:");
+            connection.Open();
+            var db = new CatalogDatabase(System.IO.Path.GetFullPath(path), connection);
+            db.Migrate(Migrations.All);
+            return db;
+        }
+
+        /// <summary>
         /// A second, read-only connection to an already opened catalog, for reading beside the writer
         /// (WAL: it reads a consistent snapshot while the other connection writes).
         /// </summary>
