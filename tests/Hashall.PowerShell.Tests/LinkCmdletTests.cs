@@ -127,7 +127,8 @@ public sealed class LinkCmdletTests : CatalogSessionTest
     [Fact]
     public async Task ASecondConcurrentRunOfAPlanIsRefusedWithAClearError()
     {
-        Duplicates(groups: 600, copies: 2, size: 16_000);
+        // Big enough that the first run is still linking when the second one starts.
+        Duplicates(groups: 3000, copies: 2, size: 4096);
         Ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] | Out-Null", Data).Succeeded();
         using var other = new PowerShellSession(Db);
         var first = Task.Run(() => other.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false"));
@@ -139,7 +140,7 @@ public sealed class LinkCmdletTests : CatalogSessionTest
         var second = Ps.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object FullyQualifiedErrorId");
         Assert.Contains("LinkPlanBusy,Hashall.PowerShell.Linking.InvokeHashallLinkPlanCommand", second.Output.Select(o => o.BaseObject as string));
         var done = (await first).Succeeded().Output.Single();
-        Assert.Equal(600, Long(done, "Linked"));
+        Assert.Equal(3000, Long(done, "Linked"));
     }
 
     [Fact]
