@@ -10,9 +10,9 @@ using Hashall.Core.Catalog;
 namespace Hashall.PowerShell
 {
     /// <summary>
-    /// An argument completer that reads the catalog -Database names (else the default one). A catalog
-    /// that does not exist is never created just to complete a name; an unreadable one offers nothing
-    /// (the command itself will say why).
+    /// An argument completer that reads the catalog -Database names (else the default one), read-only:
+    /// completing a name never creates, migrates or writes a catalog. An unreadable one (or one of
+    /// another schema version) offers nothing; the command itself will say why.
     /// </summary>
     public abstract class CatalogCompleter : IArgumentCompleter
     {
@@ -24,10 +24,16 @@ namespace Hashall.PowerShell
                 return Enumerable.Empty<CompletionResult>();
             try
             {
-                using var db = CatalogDatabase.Open(path);
+                using var db = CatalogDatabase.OpenReader(path);
+                if (db.SchemaVersion != Migrations.Latest)
+                    return Enumerable.Empty<CompletionResult>();
                 return Complete(db, wordToComplete.Trim('\'', '"')).ToList();
             }
             catch (HashallException)
+            {
+                return Enumerable.Empty<CompletionResult>();
+            }
+            catch (Microsoft.Data.Sqlite.SqliteException)
             {
                 return Enumerable.Empty<CompletionResult>();
             }

@@ -95,7 +95,7 @@ namespace Hashall.Core.Catalog
         /// A second, read-only connection to an already opened catalog, for reading beside the writer
         /// (WAL: it reads a consistent snapshot while the other connection writes).
         /// </summary>
-        internal static CatalogDatabase OpenReader(string path)
+        public static CatalogDatabase OpenReader(string path)
         {
             var connection = new SqliteConnection(ConnectionString(path, SqliteOpenMode.ReadOnly, BusyTimeoutMs));
             try
