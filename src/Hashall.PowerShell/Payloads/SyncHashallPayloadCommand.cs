@@ -38,12 +38,18 @@ namespace Hashall.PowerShell.Payloads
             bool write = ShouldProcess($"catalog '{CatalogPath}'", $"Record the torrents of qBittorrent at {connection.BaseUri}" +
                 (Category != null ? $" in category '{Category}'" : "") + (Tag != null ? $" tagged '{Tag}'" : "") + " and their payloads");
             using var client = new QBittorrentClient(connection);
+            var sinceProgress = System.Diagnostics.Stopwatch.StartNew();
             var result = new PayloadSync(Catalog).Run(client, Category, Tag, write, (done, total, name) =>
+            {
+                if (done > 0 && sinceProgress.ElapsedMilliseconds < 250)
+                    return; // a record per torrent would cost more than the sync of small torrents
+                sinceProgress.Restart();
                 WriteProgress(new ProgressRecord(1, "Hashall payload sync", $"{done} of {total} torrents")
                 {
                     PercentComplete = total > 0 ? done * 100 / total : 100,
                     CurrentOperation = name,
-                }));
+                });
+            });
             WriteProgress(new ProgressRecord(1, "Hashall payload sync", "Done") { RecordType = ProgressRecordType.Completed });
             WriteObject(result);
         }
