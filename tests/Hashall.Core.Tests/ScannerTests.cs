@@ -163,6 +163,23 @@ public sealed class ScannerTests : IDisposable
     }
 
     [Fact]
+    public void NewFilesBesideCataloguedOnesElsewhereOnTheDeviceAreAddedAndLinksRecognised()
+    {
+        string known = _f.Write("old/known.bin", Random(30_000, 70));
+        _f.Scan(null, default, Path.Combine(_f.Data, "old"));
+        Directory.CreateDirectory(Path.Combine(_f.Data, "new"));
+        for (int i = 0; i < 300; i++)
+            _f.Write($"new/f{i}.bin", Random(5000, 100 + i));
+        TempTree.Run("ln", known, Path.Combine(_f.Data, "new", "link-to-known.bin"));
+        var result = _f.Scan(null, default, Path.Combine(_f.Data, "new"));
+        Assert.True(result.Completed);
+        Assert.Empty(_f.Observer.Errors);
+        Assert.Equal(301, result.Added);
+        Assert.Equal(300, result.Hashed); // the link outside the scanned root's rows is known by inode: not read
+        Assert.Equal(_f.Row("old/known.bin").Sha1, _f.Row("new/link-to-known.bin").Sha1);
+    }
+
+    [Fact]
     public void ScanningASubdirectoryDoesNotDeleteWhatIsOutsideIt()
     {
         _f.Write("keep/a", "a");
