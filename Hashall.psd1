@@ -22,6 +22,7 @@
         'Get-HashallTorrent'
         'Get-HashallPayload'
         'Get-HashallSibling'
+        'New-RehomePlan'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

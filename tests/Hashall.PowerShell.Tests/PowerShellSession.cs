@@ -44,7 +44,7 @@ public sealed class PowerShellSession : IDisposable
         Run("$PSStyle.OutputRendering = 'PlainText'; $ProgressPreference = 'Continue'").Succeeded();
         Run("Import-Module $args[0] -ErrorAction Stop", ModuleFolder.Manifest).Succeeded();
         if (database != null)
-            Run("$PSDefaultParameterValues['*-Hashall*:Database'] = $args[0]", database).Succeeded();
+            Run("$PSDefaultParameterValues['*-Hashall*:Database'] = $args[0]; $PSDefaultParameterValues['*-Rehome*:Database'] = $args[0]", database).Succeeded();
         Host.Clear();
     }
 

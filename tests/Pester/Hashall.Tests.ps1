@@ -7,6 +7,7 @@ BeforeAll {
     Import-Module (Join-Path $moduleDir 'Hashall.psd1') -Force -ErrorAction Stop
     $script:db = Join-Path $TestDrive 'catalog.db'
     $PSDefaultParameterValues['*-Hashall*:Database'] = $db
+    $PSDefaultParameterValues['*-Rehome*:Database'] = $db
 }
 
 AfterAll {
@@ -22,7 +23,7 @@ Describe 'Module' {
 
     It 'has full help for <_>' -ForEach @('Invoke-HashallScan', 'Get-HashallFile', 'Get-HashallDuplicate', 'Get-HashallDevice', 'Set-HashallDevice',
         'New-HashallLinkPlan', 'Get-HashallLinkPlan', 'Invoke-HashallLinkPlan',
-        'Sync-HashallPayload', 'Get-HashallTorrent', 'Get-HashallPayload', 'Get-HashallSibling') {
+        'Sync-HashallPayload', 'Get-HashallTorrent', 'Get-HashallPayload', 'Get-HashallSibling', 'New-RehomePlan') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Description | Should -Not -BeNullOrEmpty

@@ -1,0 +1,179 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Hashall.Core.Catalog;
+using Hashall.Core.Devices;
+using Hashall.Core.Payloads;
+using Hashall.Core.Platform;
+
+namespace Hashall.Core.Rehome
+{
+    /// <summary>Where rehomed payloads go and which roots hold seeding data.</summary>
+    public sealed class RehomeOptions
+    {
+        public RehomeDirection Direction { get; set; }
+        /// <summary>Absolute directories that hold seeding data; a hard link outside all of them is an external consumer.</summary>
+        public IList<string> SeedingRoots { get; set; } = new List<string>();
+        public HashallDevice StashDevice { get; set; } = new HashallDevice();
+        public HashallDevice PoolDevice { get; set; } = new HashallDevice();
+        /// <summary>Demotion: the directory on the pool that receives payloads.</summary>
+        public string? TargetRoot { get; set; }
+        /// <summary>Sub-path under TargetRoot for a payload's save path: {category}, {tag} (first tag) and {name} are replaced; "" puts every payload directly under TargetRoot.</summary>
+        public string Layout { get; set; } = "{category}";
+    }
+
+    /// <summary>
+    /// Decides, per payload, BLOCK, REUSE or MOVE from the catalog (files, their hard links, payloads,
+    /// torrents as of the last sync). Reads only; nothing on disk or in qBittorrent changes.
+    /// </summary>
+    public sealed class RehomePlanner
+    {
+        /// <summary>States in which qBittorrent holds complete data and can be relocated.</summary>
+        private static readonly HashSet<string> MovableStates = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "uploading", "stalledUP", "pausedUP", "stoppedUP", "queuedUP", "forcedUP",
+        };
+
+        private readonly CatalogDatabase _db;
+        private readonly PayloadStore _payloads;
+        private readonly FileStore _files;
+        private readonly FileQuery _query;
+        private readonly DeviceLocator _locator = new DeviceLocator();
+
+        public RehomePlanner(CatalogDatabase db)
+        {
+            _db = db;
+            _payloads = new PayloadStore(db);
+            _files = new FileStore(db);
+            _query = new FileQuery(db);
+        }
+
+        /// <summary>One plan per distinct payload of the given torrents.</summary>
+        public List<RehomePlan> Plan(IEnumerable<HashallTorrent> torrents, RehomeOptions options)
+        {
+            var all = _payloads.Torrents(includeGone: false);
+            var stored = _payloads.Payloads();
+            var plans = new List<RehomePlan>();
+            var done = new HashSet<long>();
+            foreach (var torrent in torrents)
+            {
+                if (torrent.PayloadId == null || !done.Add(torrent.PayloadId.Value))
+                    continue;
+                var payload = stored.First(p => p.PayloadId == torrent.PayloadId);
+                plans.Add(PlanOne(torrent, payload, all, stored, options));
+            }
+            return plans;
+        }
+
+        private RehomePlan PlanOne(HashallTorrent torrent, HashallPayload payload, List<HashallTorrent> all, List<HashallPayload> stored, RehomeOptions options)
+        {
+            var source = options.Direction == RehomeDirection.Demote ? options.StashDevice : options.PoolDevice;
+            var target = options.Direction == RehomeDirection.Demote ? options.PoolDevice : options.StashDevice;
+            var plan = new RehomePlan
+            {
+                CreatedAt = DateTime.UtcNow,
+                Direction = options.Direction,
+                Decision = RehomeDecision.Move,
+                PayloadHash = payload.PayloadHash,
+                Name = torrent.Name,
+                TotalBytes = payload.TotalBytes,
+                FileCount = payload.FileCount,
+                SeedingRoots = options.SeedingRoots.ToList(),
+                SourceDeviceId = source.DeviceId,
+                TargetDeviceId = target.DeviceId,
+                SourcePath = payload.FullName,
+                Database = _db.Path,
+            };
+            void Block(string reason)
+            {
+                plan.Decision = RehomeDecision.Block;
+                plan.Reasons.Add(reason);
+            }
+
+            // Siblings: every torrent with this payload hash (or, while incomplete, with this very payload).
+            var siblings = all.Where(t => payload.PayloadHash != null ? t.PayloadHash == payload.PayloadHash : t.PayloadId == payload.PayloadId).ToList();
+            foreach (var t in siblings)
+            {
+                bool here = t.PayloadId == payload.PayloadId;
+                plan.Torrents.Add(new RehomeTorrent
+                {
+                    TorrentHash = t.TorrentHash, Name = t.Name, State = t.State, SavePath = t.SavePath, ContentPath = t.ContentPath,
+                    Role = here ? "relocate" : "elsewhere",
+                });
+                if (here && !MovableStates.Contains(t.State))
+                    Block($"sibling '{t.Name}' ({t.TorrentHash}) is '{t.State}': only complete, seeding torrents are moved");
+            }
+
+            if (payload.PayloadHash == null)
+                Block($"the payload is incomplete ({payload.MissingCount} file(s) without a SHA-1 in the catalog): scan it and sync again");
+            if (payload.DeviceId != source.DeviceId)
+                Block($"the payload is on device {payload.Device}, not on the {(options.Direction == RehomeDirection.Demote ? "stash" : "pool")} device {source.Alias ?? source.MountPoint}");
+            if (!options.SeedingRoots.Any(r => PathText.IsUnder(payload.FullName, r)))
+                Block($"'{payload.FullName}' is outside every seeding root");
+            FindExternalLinks(plan, payload, options);
+
+            var reusable = payload.PayloadHash == null ? null
+                : stored.FirstOrDefault(p => p.PayloadHash == payload.PayloadHash && p.DeviceId == target.DeviceId && p.Status == "complete");
+            if (reusable != null)
+            {
+                plan.TargetPath = reusable.FullName;
+                plan.TargetSavePath = System.IO.Path.GetDirectoryName(reusable.FullName) ?? reusable.FullName;
+                if (plan.Decision != RehomeDecision.Block)
+                {
+                    plan.Decision = RehomeDecision.Reuse;
+                    plan.Reasons.Add($"a complete copy with the same payload hash is already on the target: '{reusable.FullName}'");
+                }
+            }
+            else if (options.Direction == RehomeDirection.Promote)
+            {
+                Block("promotion is reuse-only and the stash has no copy of this payload: nothing is copied blindly");
+            }
+            else
+            {
+                if (options.TargetRoot == null)
+                    throw new HashallException("RehomeTargetMissing", HashallErrorKind.InvalidArgument, "Demotion needs -TargetPath: the directory on the pool that receives payloads.", null);
+                plan.TargetSavePath = PathText.Join(options.TargetRoot, ExpandLayout(options.Layout, torrent)).TrimEnd('/');
+                plan.TargetPath = PathText.Join(plan.TargetSavePath, System.IO.Path.GetFileName(payload.FullName));
+                if (plan.Decision == RehomeDecision.Move)
+                {
+                    if (FileSystemApi.TryLstat(plan.TargetPath, out _) == 0)
+                        Block($"'{plan.TargetPath}' already exists on the pool and is not a catalogued copy of this payload");
+                    else
+                        plan.Reasons.Add($"no copy on the target: copy to '{plan.TargetPath}', verify, relocate {plan.Torrents.Count(t => t.Role == "relocate")} torrent(s), remove the source");
+                }
+            }
+            return plan;
+        }
+
+        /// <summary>Every hard link of the payload's files outside all seeding roots blocks; so do links the catalog does not know.</summary>
+        private void FindExternalLinks(RehomePlan plan, HashallPayload payload, RehomeOptions options)
+        {
+            var scope = _query.ScopeOf(payload.FullName, _locator);
+            if (scope == null)
+                return;
+            foreach (var file in _query.Files(new[] { scope }, Array.Empty<string>(), includeDeleted: false))
+            {
+                var links = _files.ActiveByInode(file.DeviceId, file.Inode);
+                foreach (var link in links)
+                {
+                    string full = PathText.UnderMount(scope.Device.MountPoint, scope.Device.MountRoot, link.Path) ?? link.Path;
+                    if (!options.SeedingRoots.Any(r => PathText.IsUnder(full, r)) && !plan.ExternalLinks.Contains(full))
+                    {
+                        plan.ExternalLinks.Add(full);
+                        plan.Decision = RehomeDecision.Block;
+                        plan.Reasons.Add($"external consumer: '{full}' is a hard link of '{file.FullName}' outside every seeding root");
+                    }
+                }
+                if (file.LinkCount > links.Count)
+                {
+                    plan.Decision = RehomeDecision.Block;
+                    plan.Reasons.Add($"'{file.FullName}' has {file.LinkCount - links.Count} hard link(s) the catalog does not know: scan where they may be (a media library) before rehoming");
+                }
+            }
+        }
+
+        private static string ExpandLayout(string layout, HashallTorrent t) =>
+            layout.Replace("{category}", t.Category).Replace("{tag}", t.Tags.FirstOrDefault() ?? "").Replace("{name}", t.Name)
+                .Replace("//", "/").Trim('/');
+    }
+}

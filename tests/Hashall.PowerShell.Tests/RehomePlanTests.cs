@@ -1,0 +1,131 @@
+using System.Management.Automation;
+using System.Text.Json;
+using Hashall.Tests.Shared;
+
+namespace Hashall.PowerShell.Tests;
+
+/// <summary>New-RehomePlan on a real stash (the test tree's filesystem) and pool (a tmpfs), with torrents from a real qBittorrent.</summary>
+public sealed class RehomePlanTests : CatalogSessionTest, IClassFixture<QBittorrentFixture>
+{
+    private readonly QBittorrentFixture _qbt;
+    private readonly string _torrents;
+
+    public RehomePlanTests(QBittorrentFixture qbt)
+    {
+        _qbt = qbt;
+        _torrents = Tree.Path("torrents");
+        Directory.CreateDirectory(_torrents);
+    }
+
+    private string Folder(string root, string name, int seed)
+    {
+        string dir = Path.Combine(root, name);
+        Directory.CreateDirectory(dir);
+        for (int i = 0; i < 2; i++)
+        {
+            var b = new byte[20_000 + i];
+            new Random(seed + i).NextBytes(b);
+            File.WriteAllBytes(Path.Combine(dir, $"e{i}.mkv"), b);
+        }
+        return dir;
+    }
+
+    private string Add(string content, string savePath, string category, int pieces = 15)
+    {
+        var t = QBittorrentFixture.MakeTorrent(content, _torrents, pieces);
+        _qbt.Add(t.Torrent, t.Hash, savePath, category: category);
+        return t.Hash;
+    }
+
+    private static List<PSObject> Plans(RunResult r) => r.Succeeded().Output.ToList();
+
+    [Fact]
+    public void DecisionsBlockReuseAndMoveCoverEverySibling()
+    {
+        if (!TempTree.IsRoot)
+            return; // the pool is a tmpfs of its own; CI runs as root
+        string pool = Tree.MountTmpfs("pool", "size=32m");
+        string seeding = Path.Combine(Data, "seeding");
+        string library = Path.Combine(Data, "library");
+        Directory.CreateDirectory(library);
+
+        string blocked = Folder(seeding, "Blocked.S01", 1);
+        TempTree.Run("ln", Path.Combine(blocked, "e0.mkv"), Path.Combine(library, "Blocked e0.mkv")); // a media library's link
+        string move = Folder(seeding, "Move.S01", 10);
+        string reuse = Folder(seeding, "Reuse.S01", 20);
+        string poolCopy = Path.Combine(pool, "torrents", "tv");
+        Directory.CreateDirectory(poolCopy);
+        TempTree.Run("cp", "-a", reuse, poolCopy);
+        string incomplete = Folder(seeding, "Incomplete.S01", 30);
+
+        Ps.Run("Set-HashallDevice $args[0] stash; Set-HashallDevice $args[1] pool", Data, pool).Succeeded();
+        Ps.Run("Invoke-HashallScan $args[0], $args[1], $args[2], $args[3], $args[4]", blocked, library, move, reuse, pool).Succeeded();
+        Ps.Run("Invoke-HashallScan $args[0]", Path.Combine(incomplete, "e0.mkv")).Succeeded(); // e1.mkv never scanned
+
+        string blockedHash = Add(blocked, seeding, "rehome");
+        string move1 = Add(move, seeding, "rehome", 15), move2 = Add(move, seeding, "rehome", 16); // siblings
+        string reuseHash = Add(reuse, seeding, "rehome");
+        string reusePool = Add(Path.Combine(poolCopy, "Reuse.S01"), poolCopy, "pool-side", 16); // another piece size: another torrent
+        string incompleteHash = Add(incomplete, seeding, "rehome");
+        Ps.Run("Sync-HashallPayload -Uri $args[0]", _qbt.Url).Succeeded();
+
+        string outFile = Tree.Path("plans.json");
+        var plans = Plans(Ps.Run(@"New-RehomePlan -Category rehome -Demote -SeedingRoot $args[0] -StashDevice stash -PoolDevice pool `
+            -TargetPath $args[1] -OutFile $args[2]", seeding, Path.Combine(pool, "torrents"), outFile));
+        Assert.Equal(4, plans.Count);
+        PSObject Plan(string name) => plans.Single(p => (string)p.Properties["Name"].Value == name);
+
+        var b = Plan("Blocked.S01");
+        Assert.Equal("Block", b.Properties["Decision"].Value.ToString());
+        Assert.Equal([Path.Combine(library, "Blocked e0.mkv")], ((IEnumerable<object>)b.Properties["ExternalLinks"].Value).Select(o => o.ToString()));
+        Assert.Contains(((IEnumerable<object>)b.Properties["Reasons"].Value).Select(o => o.ToString()), r => r!.Contains("external consumer"));
+
+        var m = Plan("Move.S01");
+        Assert.Equal("Move", m.Properties["Decision"].Value.ToString());
+        Assert.Equal(Path.Combine(pool, "torrents", "rehome", "Move.S01"), m.Properties["TargetPath"].Value);
+        var moveTorrents = ((IEnumerable<object>)m.Properties["Torrents"].Value).Select(o => PSObject.AsPSObject(o)).ToList();
+        Assert.Equal(new[] { move1, move2 }.Order(), moveTorrents.Select(t => (string)t.Properties["TorrentHash"].Value).Order());
+        Assert.All(moveTorrents, t => Assert.Equal("relocate", t.Properties["Role"].Value));
+
+        var r = Plan("Reuse.S01");
+        Assert.Equal("Reuse", r.Properties["Decision"].Value.ToString());
+        Assert.Equal(Path.Combine(poolCopy, "Reuse.S01"), r.Properties["TargetPath"].Value);
+        var reuseRoles = ((IEnumerable<object>)r.Properties["Torrents"].Value).Select(o => PSObject.AsPSObject(o))
+            .ToDictionary(t => (string)t.Properties["TorrentHash"].Value, t => (string)t.Properties["Role"].Value);
+        Assert.Equal("relocate", reuseRoles[reuseHash]);
+        Assert.Equal("elsewhere", reuseRoles[reusePool]);
+
+        var i = Plan("Incomplete.S01");
+        Assert.Equal("Block", i.Properties["Decision"].Value.ToString());
+        Assert.Contains(((IEnumerable<object>)i.Properties["Reasons"].Value).Select(o => o.ToString()), x => x!.Contains("incomplete"));
+
+        // The JSON for review says the same.
+        using var json = JsonDocument.Parse(File.ReadAllText(outFile));
+        var decisions = json.RootElement.EnumerateArray().ToDictionary(p => p.GetProperty("Name").GetString()!, p => p.GetProperty("Decision").GetString());
+        Assert.Equal("Move", decisions["Move.S01"]);
+        Assert.Equal("Block", decisions["Blocked.S01"]);
+        Assert.Equal(1, json.RootElement[0].GetProperty("SchemaVersion").GetInt32());
+
+        // Promotion is reuse-only: the pool copy of Reuse.S01 can come back onto the stash copy; Move.S01 has none there.
+        var promote = Plans(Ps.Run("New-RehomePlan -TorrentHash $args[0] -Promote -SeedingRoot $args[1], $args[2] -StashDevice stash -PoolDevice pool",
+            reusePool, seeding, pool));
+        Assert.Equal("Reuse", Assert.Single(promote).Properties["Decision"].Value.ToString());
+        Assert.Equal(reuse, promote[0].Properties["TargetPath"].Value);
+
+        // Nothing on disk or in the catalog moved.
+        Assert.True(Directory.Exists(move) && Directory.Exists(reuse) && Directory.Exists(blocked));
+        Assert.False(Directory.Exists(Path.Combine(pool, "torrents", "rehome")));
+    }
+
+    [Fact]
+    public void BadRequestsAreClearErrors()
+    {
+        Ps.Run("Set-HashallDevice $args[0] stash", Data).Succeeded();
+        Assert.Equal("RehomeDirectionMissing,Hashall.PowerShell.Rehome.NewRehomePlanCommand",
+            Ps.Run("New-RehomePlan -Category x -SeedingRoot /tmp -StashDevice stash -PoolDevice stash").TerminatingErrorId);
+        Assert.Equal("RehomeNothingSelected,Hashall.PowerShell.Rehome.NewRehomePlanCommand",
+            Ps.Run("New-RehomePlan -Demote -SeedingRoot /tmp -StashDevice stash -PoolDevice stash").TerminatingErrorId);
+        Assert.Equal("RehomeSameDevice,Hashall.PowerShell.Rehome.NewRehomePlanCommand",
+            Ps.Run("New-RehomePlan -Demote -Category x -SeedingRoot /tmp -StashDevice stash -PoolDevice stash").TerminatingErrorId);
+    }
+}
