@@ -105,6 +105,10 @@ public sealed class RehomePlanTests : CatalogSessionTest, IClassFixture<QBittorr
         Assert.Equal("Move", decisions["Move.S01"]);
         Assert.Equal("Block", decisions["Blocked.S01"]);
         Assert.Equal(1, json.RootElement[0].GetProperty("SchemaVersion").GetInt32());
+        // ... and reads back into plan objects (what Invoke-RehomePlan -Path will validate).
+        var loaded = Ps.Run("[Hashall.PowerShell.Rehome.RehomePlanFile]::Deserialize([IO.File]::ReadAllText($args[0])) | ForEach-Object { '{0}={1}' -f $_.Name, $_.Decision }", outFile)
+            .Succeeded().Output.Select(o => (string)o.BaseObject).Order();
+        Assert.Equal(["Blocked.S01=Block", "Incomplete.S01=Block", "Move.S01=Move", "Reuse.S01=Reuse"], loaded);
 
         // Promotion is reuse-only: the pool copy of Reuse.S01 can come back onto the stash copy; Move.S01 has none there.
         var promote = Plans(Ps.Run("New-RehomePlan -TorrentHash $args[0] -Promote -SeedingRoot $args[1], $args[2] -StashDevice stash -PoolDevice pool",
