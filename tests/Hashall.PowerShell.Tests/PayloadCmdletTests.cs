@@ -181,6 +181,10 @@ $line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
         Assert.Equal(2, Long(preview.Output.Single(), "Torrents"));
         Assert.Contains("What if: Performing the operation \"Record the torrents of qBittorrent", preview.HostText);
         Assert.Empty(Ps.Run("Get-HashallTorrent").Succeeded().Output);
+        // On a new setup -WhatIf does not even create the catalog.
+        string fresh = Tree.Path("fresh.db");
+        Assert.Equal(2, Long(Ps.Run("Sync-HashallPayload -Uri $args[0] -Category filters -Database $args[1] -WhatIf", _qbt.Url, fresh).Succeeded().Output.Single(), "Torrents"));
+        Assert.False(File.Exists(fresh));
 
         Assert.Equal(1, Long(Sync("-Tag keep").Succeeded().Output.Single(), "Torrents"));
         var tagged = Ps.Run("Get-HashallTorrent -Tag keep").Succeeded().Output.Single();
@@ -209,6 +213,9 @@ $line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
         Assert.Equal("QBittorrentUnreachable,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", run.TerminatingErrorId);
         Assert.Contains($"127.0.0.1:{closed}", run.Terminating!.Message);
         Assert.Equal("QBittorrentUriInvalid,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", Ps.Run("Sync-HashallPayload -Uri 'ftp://x'").TerminatingErrorId);
+        var withPassword = Ps.Run("Sync-HashallPayload -Uri 'http://admin:hunter2@127.0.0.1:8080'");
+        Assert.Equal("QBittorrentUriHasCredentials,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", withPassword.TerminatingErrorId);
+        Assert.DoesNotContain("hunter2", withPassword.Terminating!.ErrorRecord.ToString());
     }
 }
 

@@ -116,6 +116,13 @@ public sealed class RehomePlanTests : CatalogSessionTest, IClassFixture<QBittorr
         Assert.Equal("Reuse", Assert.Single(promote).Properties["Decision"].Value.ToString());
         Assert.Equal(reuse, promote[0].Properties["TargetPath"].Value);
 
+        // A library link made after the last scan is seen on disk: the move is blocked.
+        TempTree.Run("ln", Path.Combine(move, "e0.mkv"), Path.Combine(library, "imported after the scan.mkv"));
+        var again = Plans(Ps.Run("New-RehomePlan -TorrentHash $args[0] -Demote -SeedingRoot $args[1] -StashDevice stash -PoolDevice pool -TargetPath $args[2]",
+            move1, seeding, Path.Combine(pool, "torrents")));
+        Assert.Equal("Block", Assert.Single(again).Properties["Decision"].Value.ToString());
+        Assert.Contains(((IEnumerable<object>)again[0].Properties["Reasons"].Value).Select(o => o.ToString()), x => x!.Contains("the catalog does not know"));
+
         // Nothing on disk or in the catalog moved.
         Assert.True(Directory.Exists(move) && Directory.Exists(reuse) && Directory.Exists(blocked));
         Assert.False(Directory.Exists(Path.Combine(pool, "torrents", "rehome")));

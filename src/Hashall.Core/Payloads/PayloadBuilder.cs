@@ -32,10 +32,30 @@ namespace Hashall.Core.Payloads
         /// </summary>
         public HashallPayload ForTorrent(TorrentInfo torrent, IReadOnlyList<TorrentFile> files)
         {
+            if (files.Count == 0 || string.IsNullOrEmpty(torrent.ContentPath) || !System.IO.Path.IsPathRooted(torrent.ContentPath))
+            {
+                // A magnet still fetching its metadata (or a torrent still loading): nothing to identify yet.
+                return new HashallPayload
+                {
+                    FullName = torrent.ContentPath.Length > 0 ? torrent.ContentPath : torrent.SavePath,
+                    RootPath = torrent.ContentPath.Length > 0 ? torrent.ContentPath : torrent.SavePath,
+                    Database = _db.Path,
+                    BuiltAt = DateTime.UtcNow,
+                    MissingFiles = { $"{torrent.Name}: qBittorrent has no file list or content path for it yet (metadata, or still loading)" },
+                    MissingCount = 1,
+                };
+            }
+            // The files are where the content is (the save path, or the download folder while unfinished):
+            // the content path is the root folder, or the single file, that the names start with.
+            string first = files[0].Name.Replace('\\', '/');
+            string root = first.Contains("/") ? first.Substring(0, first.IndexOf('/')) : first;
+            string dataDir = System.IO.Path.GetFileName(torrent.ContentPath.TrimEnd('/', '\\')) == root
+                ? System.IO.Path.GetDirectoryName(torrent.ContentPath.TrimEnd('/', '\\')) ?? torrent.SavePath
+                : torrent.ContentPath; // no root folder: the names are relative to the content path
             var entries = files.Select(f =>
             {
                 string relative = f.Name.Replace('\\', '/');
-                return (PathText.Join(torrent.SavePath, relative), relative, f.Size);
+                return (PathText.Join(dataDir, relative), relative, f.Size);
             }).ToList();
             return Build(torrent.ContentPath, entries);
         }

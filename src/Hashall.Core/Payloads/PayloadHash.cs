@@ -32,8 +32,8 @@ namespace Hashall.Core.Payloads
         public static string? Compute(IEnumerable<PayloadFile> files)
         {
             var list = files.ToList();
-            if (list.Any(f => f.Sha1 == null))
-                return null;
+            if (list.Count == 0 || list.Any(f => f.Sha1 == null))
+                return null; // no files (a magnet without metadata yet) identify nothing
             list.Sort((a, b) =>
             {
                 int c = CodePointComparer.Instance.Compare(a.RelativePath, b.RelativePath);

@@ -71,12 +71,10 @@ ON CONFLICT (torrent_hash) DO UPDATE SET infohash_v1 = excluded.infohash_v1, inf
             return !known;
         }
 
-        /// <summary>Marks gone the torrents of the synced selection that qBittorrent no longer lists; returns how many.</summary>
-        public int MarkGone(WriteBatch batch, ISet<string> present, string? category, string? tag)
+        /// <summary>Marks gone the torrents qBittorrent no longer lists at all; returns how many.</summary>
+        public int MarkGone(WriteBatch batch, ISet<string> present)
         {
-            var gone = Torrents(includeGone: false)
-                .Where(t => !present.Contains(t.TorrentHash) && (category == null || t.Category == category) && (tag == null || t.Tags.Contains(tag)))
-                .ToList();
+            var gone = Torrents(includeGone: false).Where(t => !present.Contains(t.TorrentHash)).ToList();
             foreach (var t in gone)
                 batch.Run("UPDATE torrent_instances SET gone_at = $now WHERE torrent_hash = $h;", ("$now", CatalogTime.Format(DateTime.UtcNow)), ("$h", t.TorrentHash));
             return gone.Count;

@@ -30,17 +30,22 @@ namespace Hashall.Core.Payloads
                 Database = _db.Path,
             };
             var torrents = client.Torrents(category, tag);
-            // Catalog reads go through a second connection: this one holds the write batch open.
-            using var reader = CatalogDatabase.OpenReader(_db.Path);
-            var builder = new PayloadBuilder(reader);
-            var store = new PayloadStore(_db);
-            var hashes = new Dictionary<string, int>();
-            using var batch = new WriteBatch(_db);
-            for (int i = 0; i < torrents.Count; i++)
+            // Every network call happens before the catalog is locked for writing.
+            var built = new List<(TorrentInfo Torrent, HashallPayload Payload)>();
+            using (var reader = System.IO.File.Exists(_db.Path) ? CatalogDatabase.OpenReader(_db.Path) : null)
             {
-                var t = torrents[i];
-                progress(i, torrents.Count, t.Name);
-                var payload = builder.ForTorrent(t, client.Files(t.Hash));
+                var builder = new PayloadBuilder(reader ?? _db); // no file yet: -WhatIf's in-memory stand-in
+                for (int i = 0; i < torrents.Count; i++)
+                {
+                    progress(i, torrents.Count, torrents[i].Name);
+                    built.Add((torrents[i], builder.ForTorrent(torrents[i], client.Files(torrents[i].Hash))));
+                }
+            }
+            // Gone means gone from qBittorrent, not out of the filter (recategorised, untagged).
+            var present = category == null && tag == null ? null : new HashSet<string>(client.Torrents().Select(t => t.Hash));
+            var hashes = new Dictionary<string, int>();
+            foreach (var (_, payload) in built)
+            {
                 result.Torrents++;
                 if (payload.PayloadHash != null)
                 {
@@ -51,19 +56,21 @@ namespace Hashall.Core.Payloads
                 {
                     result.Incomplete++;
                 }
-                if (!write)
-                    continue;
-                long payloadId = store.SavePayload(batch, payload);
-                if (store.SaveTorrent(batch, t, payloadId))
-                    result.Added++;
-                else
-                    result.Updated++;
-                batch.MaybeCommit();
             }
             if (write)
             {
+                var store = new PayloadStore(_db);
+                using var batch = new WriteBatch(_db);
+                foreach (var (torrent, payload) in built)
+                {
+                    long payloadId = store.SavePayload(batch, payload);
+                    if (store.SaveTorrent(batch, torrent, payloadId))
+                        result.Added++;
+                    else
+                        result.Updated++;
+                }
                 batch.Commit();
-                result.Gone = store.MarkGone(batch, new HashSet<string>(torrents.Select(t => t.Hash)), category, tag);
+                result.Gone = store.MarkGone(batch, present ?? new HashSet<string>(torrents.Select(t => t.Hash)));
                 batch.Commit();
             }
             result.SiblingGroups = hashes.Count(kv => kv.Value > 1);

@@ -57,7 +57,7 @@ namespace Hashall.Core.QBittorrent
             if (tag != null) query.Add("tag=" + Uri.EscapeDataString(tag));
             if (hashes != null) query.Add("hashes=" + string.Join("|", hashes));
             using var doc = GetJson("torrents/info" + (query.Count > 0 ? "?" + string.Join("&", query) : ""));
-            return doc.RootElement.EnumerateArray().Select(t => new TorrentInfo
+            return Read("torrents/info", () => doc.RootElement.EnumerateArray().Select(t => new TorrentInfo
             {
                 Hash = Str(t, "hash"),
                 InfohashV1 = Str(t, "infohash_v1"),
@@ -68,22 +68,23 @@ namespace Hashall.Core.QBittorrent
                 Category = Str(t, "category"),
                 Tags = Str(t, "tags").Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()).Where(s => s.Length > 0).ToList(),
                 State = Str(t, "state"),
-                Progress = t.TryGetProperty("progress", out var p) ? p.GetDouble() : 0,
-                TotalSize = t.TryGetProperty("total_size", out var s) ? s.GetInt64() : 0,
-            }).ToList();
+                Progress = Number(t, "progress"),
+                TotalSize = (long)Number(t, "total_size"),
+            }).ToList());
         }
 
         public IReadOnlyList<TorrentFile> Files(string hash)
         {
             using var doc = GetJson("torrents/files?hash=" + Uri.EscapeDataString(hash));
-            return doc.RootElement.EnumerateArray().Select(f => new TorrentFile { Name = Str(f, "name"), Size = f.GetProperty("size").GetInt64() }).ToList();
+            return Read("torrents/files", () => doc.RootElement.EnumerateArray()
+                .Select(f => new TorrentFile { Name = Str(f, "name"), Size = (long)Number(f, "size") }).ToList());
         }
 
         /// <summary>torrents/properties: piece size and count, privacy, as qBittorrent reports them.</summary>
         public IReadOnlyDictionary<string, string> Properties(string hash)
         {
             using var doc = GetJson("torrents/properties?hash=" + Uri.EscapeDataString(hash));
-            return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString());
+            return Read("torrents/properties", () => doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString()));
         }
 
         public void Dispose() => _http.Dispose();
@@ -149,6 +150,23 @@ namespace Hashall.Core.QBittorrent
                     $"Cannot reach qBittorrent at {_connection.BaseUri}: {e.InnerException?.Message ?? e.Message}", _connection.BaseUri, e);
             }
         }
+
+        /// <summary>Reads a reply, turning an unexpected shape (an object for an array, a string for a number) into a clear error.</summary>
+        private T Read<T>(string path, Func<T> read)
+        {
+            try
+            {
+                return read();
+            }
+            catch (Exception e) when (e is InvalidOperationException || e is KeyNotFoundException || e is FormatException)
+            {
+                throw new HashallException("QBittorrentUnexpectedReply", HashallErrorKind.InvalidData,
+                    $"qBittorrent at {_connection.BaseUri} answered '{path}' in an unexpected shape: {e.Message}", _connection.BaseUri, e);
+            }
+        }
+
+        private static double Number(JsonElement e, string name) =>
+            e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
 
         private static string Str(JsonElement e, string name) =>
             e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() ?? "" : "";

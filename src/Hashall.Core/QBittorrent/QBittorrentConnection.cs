@@ -28,7 +28,11 @@ namespace Hashall.Core.QBittorrent
                 throw new HashallException("QBittorrentUriMissing", HashallErrorKind.InvalidArgument,
                     "Where is qBittorrent? Give -Uri (e.g. http://127.0.0.1:8080) or set QBITTORRENT_URL.", null);
             if (!Uri.TryCreate(text!.TrimEnd('/') + "/", UriKind.Absolute, out var parsed) || (parsed.Scheme != "http" && parsed.Scheme != "https"))
-                throw new HashallException("QBittorrentUriInvalid", HashallErrorKind.InvalidArgument, $"'{text}' is not an http(s) address of a qBittorrent Web UI.", text);
+                throw new HashallException("QBittorrentUriInvalid", HashallErrorKind.InvalidArgument, "That is not an http(s) address of a qBittorrent Web UI.", null);
+            if (parsed.UserInfo.Length > 0)
+                // Never carried into messages or requests: a password in the address would show in every error.
+                throw new HashallException("QBittorrentUriHasCredentials", HashallErrorKind.InvalidArgument,
+                    $"Give the login with -Credential or QBITTORRENT_USER/QBITTORRENT_PASS, not in the address ({parsed.Scheme}://{parsed.Authority}).", null);
             return new QBittorrentConnection(parsed,
                 user ?? Environment.GetEnvironmentVariable("QBITTORRENT_USER"),
                 password ?? Environment.GetEnvironmentVariable("QBITTORRENT_PASS"));

@@ -39,6 +39,8 @@ namespace Hashall.Core.Rehome
         private readonly FileStore _files;
         private readonly FileQuery _query;
         private readonly DeviceLocator _locator = new DeviceLocator();
+        /// <summary>MOVE targets taken by earlier plans of this run: two payloads never go to one place.</summary>
+        private readonly HashSet<string> _targets = new HashSet<string>(StringComparer.Ordinal);
 
         public RehomePlanner(CatalogDatabase db)
         {
@@ -55,6 +57,7 @@ namespace Hashall.Core.Rehome
             var stored = _payloads.Payloads();
             var plans = new List<RehomePlan>();
             var done = new HashSet<long>();
+            _targets.Clear();
             foreach (var torrent in torrents)
             {
                 if (torrent.PayloadId == null || !done.Add(torrent.PayloadId.Value))
@@ -104,6 +107,11 @@ namespace Hashall.Core.Rehome
                     Block($"sibling '{t.Name}' ({t.TorrentHash}) is '{t.State}': only complete, seeding torrents are moved");
             }
 
+            // A folder that also holds other torrents' data (a shared save path, a partial cross-seed)
+            // cannot be moved as one payload.
+            foreach (var other in all.Where(t => t.PayloadId != payload.PayloadId && !siblings.Contains(t)
+                                                 && t.ContentPath.Length > 0 && PathText.IsUnder(t.ContentPath, payload.FullName)))
+                Block($"'{payload.FullName}' also holds the data of torrent '{other.Name}' ({other.TorrentHash}), which is not a sibling");
             if (payload.PayloadHash == null)
                 Block($"the payload is incomplete ({payload.MissingCount} file(s) without a SHA-1 in the catalog): scan it and sync again");
             if (payload.DeviceId != source.DeviceId)
@@ -112,8 +120,10 @@ namespace Hashall.Core.Rehome
                 Block($"'{payload.FullName}' is outside every seeding root");
             FindExternalLinks(plan, payload, options);
 
+            // Only a copy that a torrent qBittorrent still has is seeding, and that is on disk now.
             var reusable = payload.PayloadHash == null ? null
-                : stored.FirstOrDefault(p => p.PayloadHash == payload.PayloadHash && p.DeviceId == target.DeviceId && p.Status == "complete");
+                : stored.FirstOrDefault(p => p.PayloadHash == payload.PayloadHash && p.DeviceId == target.DeviceId && p.Status == "complete"
+                                             && all.Any(t => t.PayloadId == p.PayloadId) && FileSystemApi.TryLstat(p.FullName, out _) == 0);
             if (reusable != null)
             {
                 plan.TargetPath = reusable.FullName;
@@ -138,6 +148,8 @@ namespace Hashall.Core.Rehome
                 {
                     if (FileSystemApi.TryLstat(plan.TargetPath, out _) == 0)
                         Block($"'{plan.TargetPath}' already exists on the pool and is not a catalogued copy of this payload");
+                    else if (!_targets.Add(plan.TargetPath))
+                        Block($"another payload of this run already goes to '{plan.TargetPath}'");
                     else
                         plan.Reasons.Add($"no copy on the target: copy to '{plan.TargetPath}', verify, relocate {plan.Torrents.Count(t => t.Role == "relocate")} torrent(s), remove the source");
                 }
@@ -164,10 +176,12 @@ namespace Hashall.Core.Rehome
                         plan.Reasons.Add($"external consumer: '{full}' is a hard link of '{file.FullName}' outside every seeding root");
                     }
                 }
-                if (file.LinkCount > links.Count)
+                // The link count on disk now, not the scan's: a library import since then adds a link.
+                long linkCount = FileSystemApi.TryLstat(file.FullName, out var now) == 0 && unchecked((long)now.Inode) == file.Inode ? now.LinkCount : file.LinkCount;
+                if (linkCount > links.Count)
                 {
                     plan.Decision = RehomeDecision.Block;
-                    plan.Reasons.Add($"'{file.FullName}' has {file.LinkCount - links.Count} hard link(s) the catalog does not know: scan where they may be (a media library) before rehoming");
+                    plan.Reasons.Add($"'{file.FullName}' has {linkCount - links.Count} hard link(s) the catalog does not know: scan where they may be (a media library) before rehoming");
                 }
             }
         }
