@@ -164,6 +164,7 @@ $line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
         Ps.Run("Invoke-HashallScan $args[0]", season).Succeeded();
         Sync("-Category incomplete").Succeeded();
         Assert.Equal("complete", Ps.Run("(Get-HashallPayload -TorrentHash $args[0]).Status", torrent.Hash).Succeeded().Output.Single().BaseObject);
+        Assert.Single(Ps.Run("Get-HashallPayload -Status incomplete").Succeeded().Output); // the old row went with it; only the data-less one is left
     }
 
     [Fact]
@@ -282,6 +283,23 @@ public sealed class QBittorrentFailureTests : CatalogSessionTest
             var run = Ps.Run("Sync-HashallPayload -Uri $args[0] -TimeoutSec 1", $"http://127.0.0.1:{port}");
             Assert.Equal("QBittorrentTimeout,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", run.TerminatingErrorId);
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public void CtrlCDoesNotWaitOutTheTimeout()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            var took = Ps.StopAfter("Sync-HashallPayload -Uri $args[0] -TimeoutSec 120", TimeSpan.FromMilliseconds(700), $"http://127.0.0.1:{port}");
+            Assert.True(took < TimeSpan.FromSeconds(3), $"stopping took {took}");
         }
         finally
         {

@@ -107,5 +107,21 @@ public sealed class PowerShellSession : IDisposable
         return clock.Elapsed;
     }
 
+    /// <summary>Starts a script, stops it (as Ctrl+C does) after <paramref name="delay"/>, returns how long stopping took.</summary>
+    public TimeSpan StopAfter(string script, TimeSpan delay, params object?[] args)
+    {
+        using var ps = System.Management.Automation.PowerShell.Create();
+        ps.Runspace = _runspace;
+        ps.AddScript(script);
+        foreach (var arg in args)
+            ps.AddArgument(arg);
+        var running = ps.BeginInvoke();
+        Thread.Sleep(delay);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        ps.Stop();
+        running.AsyncWaitHandle.WaitOne();
+        return clock.Elapsed;
+    }
+
     public void Dispose() => _runspace.Dispose();
 }

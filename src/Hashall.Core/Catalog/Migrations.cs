@@ -129,7 +129,8 @@ CREATE TABLE payloads (
     missing_detail TEXT NOT NULL DEFAULT '',
     last_built_at  TEXT NOT NULL
 );
-CREATE UNIQUE INDEX ux_payloads_root ON payloads (coalesce(device_id, 0), root_path);
+-- one row per root and content: torrents without a root folder of their own share a save path
+CREATE UNIQUE INDEX ux_payloads_root ON payloads (coalesce(device_id, 0), root_path, coalesce(payload_hash, ''));
 CREATE INDEX ix_payloads_hash ON payloads (payload_hash);
 CREATE TABLE torrent_instances (
     torrent_hash  TEXT PRIMARY KEY,

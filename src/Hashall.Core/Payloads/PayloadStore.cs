@@ -24,13 +24,18 @@ FROM payloads p LEFT JOIN devices d ON d.device_id = p.device_id";
 
         public PayloadStore(CatalogDatabase db) => _db = db;
 
-        /// <summary>Stores a payload by its root (one row per root) and returns its id.</summary>
+        /// <summary>
+        /// Stores a payload by its root and hash (torrents without a root folder of their own share a
+        /// save path, not a payload; an incomplete payload is one row per root) and returns its id.
+        /// </summary>
         public long SavePayload(WriteBatch batch, HashallPayload payload)
         {
-            using (var find = batch.Command("SELECT payload_id FROM payloads WHERE coalesce(device_id, 0) = $d AND root_path = $root;"))
+            using (var find = batch.Command(@"SELECT payload_id FROM payloads
+WHERE coalesce(device_id, 0) = $d AND root_path = $root AND coalesce(payload_hash, '') = $hash;"))
             {
                 find.Parameters.AddWithValue("$d", payload.DeviceId ?? 0);
                 find.Parameters.AddWithValue("$root", payload.RootPath);
+                find.Parameters.AddWithValue("$hash", payload.PayloadHash ?? "");
                 if (find.ExecuteScalar() is long id)
                 {
                     batch.Run(@"UPDATE payloads SET payload_hash = $hash, status = $status, file_count = $files, total_bytes = $bytes,
@@ -70,6 +75,10 @@ ON CONFLICT (torrent_hash) DO UPDATE SET infohash_v1 = excluded.infohash_v1, inf
                 ("$state", t.State), ("$now", now));
             return !known;
         }
+
+        /// <summary>Drops payload rows no torrent refers to any more (a payload whose content changed gets a new row).</summary>
+        public void DeleteOrphans(WriteBatch batch) =>
+            batch.Run("DELETE FROM payloads WHERE payload_id NOT IN (SELECT payload_id FROM torrent_instances WHERE payload_id IS NOT NULL);");
 
         /// <summary>Marks gone the torrents qBittorrent no longer lists at all; returns how many.</summary>
         public int MarkGone(WriteBatch batch, ISet<string> present)

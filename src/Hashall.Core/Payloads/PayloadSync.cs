@@ -71,6 +71,7 @@ namespace Hashall.Core.Payloads
                 }
                 batch.Commit();
                 result.Gone = store.MarkGone(batch, present ?? new HashSet<string>(torrents.Select(t => t.Hash)));
+                store.DeleteOrphans(batch);
                 batch.Commit();
             }
             result.SiblingGroups = hashes.Count(kv => kv.Value > 1);

@@ -24,9 +24,13 @@ namespace Hashall.Core.QBittorrent
         private readonly HttpClient _http;
         private bool _loggedIn;
 
-        public QBittorrentClient(QBittorrentConnection connection)
+        private readonly System.Threading.CancellationToken _cancel;
+
+        /// <param name="cancel">Stops a request in flight (Ctrl+C) instead of waiting out the timeout.</param>
+        public QBittorrentClient(QBittorrentConnection connection, System.Threading.CancellationToken cancel = default)
         {
             _connection = connection;
+            _cancel = cancel;
             var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), UseCookies = true, AllowAutoRedirect = false };
             _http = new HttpClient(handler) { BaseAddress = new Uri(connection.BaseUri, "api/v2/"), Timeout = connection.Timeout };
             _http.DefaultRequestHeaders.Referrer = connection.BaseUri;
@@ -96,7 +100,7 @@ namespace Hashall.Core.QBittorrent
                 new KeyValuePair<string, string>("username", _connection.User!),
                 new KeyValuePair<string, string>("password", _connection.Password ?? ""),
             });
-            var response = Send(() => _http.PostAsync("auth/login", form));
+            var response = Send(() => _http.PostAsync("auth/login", form, _cancel));
             string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult().Trim();
             if (response.StatusCode == HttpStatusCode.Forbidden)
                 throw new HashallException("QBittorrentBanned", HashallErrorKind.PermissionDenied,
@@ -109,7 +113,7 @@ namespace Hashall.Core.QBittorrent
 
         private string GetText(string path)
         {
-            var response = Send(() => _http.GetAsync(path));
+            var response = Send(() => _http.GetAsync(path, _cancel));
             if (response.StatusCode == HttpStatusCode.Forbidden)
                 throw new HashallException(_loggedIn ? "QBittorrentForbidden" : "QBittorrentLoginRequired", HashallErrorKind.PermissionDenied,
                     _loggedIn ? $"qBittorrent at {_connection.BaseUri} refused '{path}' (403) after login."
@@ -138,6 +142,10 @@ namespace Hashall.Core.QBittorrent
             try
             {
                 return request().GetAwaiter().GetResult();
+            }
+            catch (TaskCanceledException) when (_cancel.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(_cancel); // stopped by the user, not a timeout
             }
             catch (TaskCanceledException e)
             {

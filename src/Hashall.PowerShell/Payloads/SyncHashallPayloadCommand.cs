@@ -37,9 +37,12 @@ namespace Hashall.PowerShell.Payloads
             connection.Timeout = System.TimeSpan.FromSeconds(TimeoutSec);
             bool write = ShouldProcess($"catalog '{CatalogPath}'", $"Record the torrents of qBittorrent at {connection.BaseUri}" +
                 (Category != null ? $" in category '{Category}'" : "") + (Tag != null ? $" tagged '{Tag}'" : "") + " and their payloads");
-            using var client = new QBittorrentClient(connection);
+            using var client = new QBittorrentClient(connection, StopToken);
             var sinceProgress = System.Diagnostics.Stopwatch.StartNew();
-            var result = new PayloadSync(Catalog).Run(client, Category, Tag, write, (done, total, name) =>
+            PayloadSyncResult result;
+            try
+            {
+                result = new PayloadSync(Catalog).Run(client, Category, Tag, write, (done, total, name) =>
             {
                 if (done > 0 && sinceProgress.ElapsedMilliseconds < 250)
                     return; // a record per torrent would cost more than the sync of small torrents
@@ -50,6 +53,11 @@ namespace Hashall.PowerShell.Payloads
                     CurrentOperation = name,
                 });
             });
+            }
+            catch (System.OperationCanceledException)
+            {
+                return; // Ctrl+C: nothing was written (all of qBittorrent's answers are read first)
+            }
             WriteProgress(new ProgressRecord(1, "Hashall payload sync", "Done") { RecordType = ProgressRecordType.Completed });
             WriteObject(result);
         }
