@@ -207,6 +207,26 @@ $line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
     }
 
     [Fact]
+    public void TwoQBittorrentsShareACatalogWithoutMarkingEachOthersTorrentsGone()
+    {
+        var one = Season("First.S01", 70);
+        var two = Season("Second.S01", 80);
+        Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();
+        var t1 = QBittorrentFixture.MakeTorrent(one.Dir, _torrents, 15);
+        var t2 = QBittorrentFixture.MakeTorrent(two.Dir, _torrents, 15);
+        _qbt.Add(t1.Torrent, t1.Hash, Data, category: "instances");
+        using var other = new QBittorrentFixture();
+        other.Add(t2.Torrent, t2.Hash, Data, category: "instances");
+
+        Assert.Equal(0, Long(Sync("-Category instances").Succeeded().Output.Single(), "Gone"));
+        var second = Ps.Run("Sync-HashallPayload -Uri $args[0]", other.Url).Succeeded().Output.Single();
+        Assert.Equal(0, Long(second, "Gone"));
+        var instances = Ps.Run("Get-HashallTorrent -Category instances | ForEach-Object { '{0} {1}' -f $_.TorrentHash, $_.Instance }")
+            .Succeeded().Output.Select(o => (string)o.BaseObject).Order().ToList();
+        Assert.Equal(new[] { $"{t1.Hash} {_qbt.Url}", $"{t2.Hash} {other.Url}" }.Order(), instances);
+    }
+
+    [Fact]
     public void UnreachableQBittorrentIsAClearError()
     {
         int closed = QBittorrentFixture.FreePort();

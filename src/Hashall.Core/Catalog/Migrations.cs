@@ -133,7 +133,9 @@ CREATE TABLE payloads (
 CREATE UNIQUE INDEX ux_payloads_root ON payloads (coalesce(device_id, 0), root_path, coalesce(payload_hash, ''));
 CREATE INDEX ix_payloads_hash ON payloads (payload_hash);
 CREATE TABLE torrent_instances (
-    torrent_hash  TEXT PRIMARY KEY,
+    -- the qBittorrent it was read from (its Web UI address): one catalog can follow several
+    instance       TEXT NOT NULL,
+    torrent_hash  TEXT NOT NULL,
     infohash_v1   TEXT,
     infohash_v2   TEXT,
     name          TEXT NOT NULL,
@@ -145,8 +147,9 @@ CREATE TABLE torrent_instances (
     state         TEXT NOT NULL DEFAULT '',
     first_seen    TEXT NOT NULL,
     last_seen     TEXT NOT NULL,
-    -- set when a sync no longer finds the torrent in qBittorrent
-    gone_at       TEXT
+    -- set when a sync no longer finds the torrent in its qBittorrent
+    gone_at       TEXT,
+    PRIMARY KEY (instance, torrent_hash)
 );
 CREATE INDEX ix_torrents_payload ON torrent_instances (payload_id);
 "),

@@ -50,6 +50,8 @@ namespace Hashall.Core.Payloads
         public DateTime LastSeen { get; set; }
         /// <summary>When a sync stopped finding it in qBittorrent (null while present).</summary>
         public DateTime? GoneAt { get; set; }
+        /// <summary>The qBittorrent it was read from (its Web UI address).</summary>
+        public string Instance { get; set; } = "";
         public string Database { get; set; } = "";
     }
 

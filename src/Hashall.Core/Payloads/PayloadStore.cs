@@ -12,7 +12,8 @@ namespace Hashall.Core.Payloads
     {
         private const string SelectTorrents = @"
 SELECT t.torrent_hash, t.infohash_v1, t.infohash_v2, t.name, t.payload_id, p.payload_hash, coalesce(p.status, 'incomplete'), p.device_id,
-       coalesce(d.alias, d.mount_point, ''), t.save_path, t.content_path, t.category, t.tags, t.state, t.first_seen, t.last_seen, t.gone_at
+       coalesce(d.alias, d.mount_point, ''), t.save_path, t.content_path, t.category, t.tags, t.state, t.first_seen, t.last_seen, t.gone_at,
+       t.instance
 FROM torrent_instances t LEFT JOIN payloads p ON p.payload_id = t.payload_id LEFT JOIN devices d ON d.device_id = p.device_id";
 
         private const string SelectPayloads = @"
@@ -56,21 +57,22 @@ VALUES ($d, $root, $hash, $status, $files, $bytes, $missing, $detail, $now);",
         }
 
         /// <summary>Inserts or refreshes a torrent; true when it is new (or back after being gone).</summary>
-        public bool SaveTorrent(WriteBatch batch, TorrentInfo t, long payloadId)
+        public bool SaveTorrent(WriteBatch batch, string instance, TorrentInfo t, long payloadId)
         {
             bool known;
-            using (var find = batch.Command("SELECT gone_at IS NULL FROM torrent_instances WHERE torrent_hash = $h;"))
+            using (var find = batch.Command("SELECT gone_at IS NULL FROM torrent_instances WHERE instance = $i AND torrent_hash = $h;"))
             {
+                find.Parameters.AddWithValue("$i", instance);
                 find.Parameters.AddWithValue("$h", t.Hash);
                 known = find.ExecuteScalar() is long present && present == 1;
             }
             string now = CatalogTime.Format(DateTime.UtcNow);
-            batch.Run(@"INSERT INTO torrent_instances (torrent_hash, infohash_v1, infohash_v2, name, payload_id, save_path, content_path, category, tags, state, first_seen, last_seen)
-VALUES ($h, $v1, $v2, $name, $payload, $save, $content, $category, $tags, $state, $now, $now)
-ON CONFLICT (torrent_hash) DO UPDATE SET infohash_v1 = excluded.infohash_v1, infohash_v2 = excluded.infohash_v2, name = excluded.name,
+            batch.Run(@"INSERT INTO torrent_instances (instance, torrent_hash, infohash_v1, infohash_v2, name, payload_id, save_path, content_path, category, tags, state, first_seen, last_seen)
+VALUES ($i, $h, $v1, $v2, $name, $payload, $save, $content, $category, $tags, $state, $now, $now)
+ON CONFLICT (instance, torrent_hash) DO UPDATE SET infohash_v1 = excluded.infohash_v1, infohash_v2 = excluded.infohash_v2, name = excluded.name,
     payload_id = excluded.payload_id, save_path = excluded.save_path, content_path = excluded.content_path, category = excluded.category,
     tags = excluded.tags, state = excluded.state, last_seen = excluded.last_seen, gone_at = NULL;",
-                ("$h", t.Hash), ("$v1", NullIfEmpty(t.InfohashV1)), ("$v2", NullIfEmpty(t.InfohashV2)), ("$name", t.Name), ("$payload", payloadId),
+                ("$i", instance), ("$h", t.Hash), ("$v1", NullIfEmpty(t.InfohashV1)), ("$v2", NullIfEmpty(t.InfohashV2)), ("$name", t.Name), ("$payload", payloadId),
                 ("$save", t.SavePath), ("$content", t.ContentPath), ("$category", t.Category), ("$tags", string.Join(", ", t.Tags)),
                 ("$state", t.State), ("$now", now));
             return !known;
@@ -80,12 +82,13 @@ ON CONFLICT (torrent_hash) DO UPDATE SET infohash_v1 = excluded.infohash_v1, inf
         public void DeleteOrphans(WriteBatch batch) =>
             batch.Run("DELETE FROM payloads WHERE payload_id NOT IN (SELECT payload_id FROM torrent_instances WHERE payload_id IS NOT NULL);");
 
-        /// <summary>Marks gone the torrents qBittorrent no longer lists at all; returns how many.</summary>
-        public int MarkGone(WriteBatch batch, ISet<string> present)
+        /// <summary>Marks gone the torrents of this qBittorrent that it no longer lists at all; returns how many.</summary>
+        public int MarkGone(WriteBatch batch, string instance, ISet<string> present)
         {
-            var gone = Torrents(includeGone: false).Where(t => !present.Contains(t.TorrentHash)).ToList();
+            var gone = Torrents(includeGone: false).Where(t => t.Instance == instance && !present.Contains(t.TorrentHash)).ToList();
             foreach (var t in gone)
-                batch.Run("UPDATE torrent_instances SET gone_at = $now WHERE torrent_hash = $h;", ("$now", CatalogTime.Format(DateTime.UtcNow)), ("$h", t.TorrentHash));
+                batch.Run("UPDATE torrent_instances SET gone_at = $now WHERE instance = $i AND torrent_hash = $h;",
+                    ("$now", CatalogTime.Format(DateTime.UtcNow)), ("$i", instance), ("$h", t.TorrentHash));
             return gone.Count;
         }
 
@@ -106,7 +109,7 @@ ON CONFLICT (torrent_hash) DO UPDATE SET infohash_v1 = excluded.infohash_v1, inf
                 SavePath = r.GetString(9), ContentPath = r.GetString(10), Category = r.GetString(11),
                 Tags = r.GetString(12).Split(new[] { ", " }, StringSplitOptions.RemoveEmptyEntries), State = r.GetString(13),
                 FirstSeen = CatalogTime.Parse(r.GetString(14)), LastSeen = CatalogTime.Parse(r.GetString(15)),
-                GoneAt = r.IsDBNull(16) ? (DateTime?)null : CatalogTime.Parse(r.GetString(16)), Database = _db.Path,
+                GoneAt = r.IsDBNull(16) ? (DateTime?)null : CatalogTime.Parse(r.GetString(16)), Instance = r.GetString(17), Database = _db.Path,
             });
 
         private List<HashallPayload> QueryPayloads(string sql, params (string, object)[] parameters) =>

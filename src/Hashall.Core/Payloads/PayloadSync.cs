@@ -64,13 +64,13 @@ namespace Hashall.Core.Payloads
                 foreach (var (torrent, payload) in built)
                 {
                     long payloadId = store.SavePayload(batch, payload);
-                    if (store.SaveTorrent(batch, torrent, payloadId))
+                    if (store.SaveTorrent(batch, client.Instance, torrent, payloadId))
                         result.Added++;
                     else
                         result.Updated++;
                 }
                 batch.Commit();
-                result.Gone = store.MarkGone(batch, present ?? new HashSet<string>(torrents.Select(t => t.Hash)));
+                result.Gone = store.MarkGone(batch, client.Instance, present ?? new HashSet<string>(torrents.Select(t => t.Hash)));
                 store.DeleteOrphans(batch);
                 batch.Commit();
             }

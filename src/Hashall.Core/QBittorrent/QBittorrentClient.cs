@@ -36,6 +36,9 @@ namespace Hashall.Core.QBittorrent
             _http.DefaultRequestHeaders.Referrer = connection.BaseUri;
         }
 
+        /// <summary>Which qBittorrent this is, for the catalog: its Web UI address.</summary>
+        public string Instance => _connection.BaseUri.GetLeftPart(UriPartial.Path).ToLowerInvariant();
+
         public string? Version { get; private set; }
         public Version? WebApiVersion { get; private set; }
 
