@@ -133,7 +133,7 @@ public sealed class CatalogTests : IDisposable
         AddFile("a-link", 100, 1, "active");
         AddFile("b", 50, 2, "active");
         AddFile("gone", 1000, 3, "deleted");
-        var listed = store.FindById(device.DeviceId)!;
+        var listed = store.WithTotals(store.FindById(device.DeviceId)!);
         Assert.Equal(3, listed.Files);
         Assert.Equal(150, listed.Bytes);
     }

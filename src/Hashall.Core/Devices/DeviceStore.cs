@@ -7,15 +7,22 @@ using Microsoft.Data.Sqlite;
 
 namespace Hashall.Core.Devices
 {
-    /// <summary>The devices table: listing with totals, lookup by id, alias, identity or path, registration, aliases.</summary>
+    /// <summary>
+    /// The devices table: listing, lookup by id, alias, identity or path, registration, aliases. Lookups
+    /// are cheap; the totals (files, bytes, reclaimable bytes, plans) scan the device's files and are
+    /// filled only on request (<see cref="WithTotals"/>), for what is shown to the user.
+    /// </summary>
     public sealed class DeviceStore
     {
         private static readonly Regex AliasPattern = new Regex(@"^[A-Za-z][A-Za-z0-9._-]{0,63}$", RegexOptions.CultureInvariant);
 
         private const string SelectDevices = @"
 SELECT d.device_id, d.alias, d.identity, d.identity_kind, d.mount_point, d.mount_root, d.fs_type, d.source,
-       d.first_seen, d.last_seen, d.last_scan,
-       (SELECT count(*) FROM files f WHERE f.device_id = d.device_id AND f.status = 'active'),
+       d.first_seen, d.last_seen, d.last_scan
+FROM devices d";
+
+        private const string SelectTotals = @"
+SELECT (SELECT count(*) FROM files f WHERE f.device_id = d.device_id AND f.status = 'active'),
        (SELECT coalesce(sum(size), 0) FROM (SELECT DISTINCT inode, size FROM files f
             WHERE f.device_id = d.device_id AND f.status = 'active')),
        (SELECT coalesce(sum(size * (n - 1)), 0) FROM (SELECT size, count(DISTINCT inode) AS n FROM files f
@@ -25,13 +32,42 @@ SELECT d.device_id, d.alias, d.identity, d.identity_kind, d.mount_point, d.mount
             JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = p.plan_id AND x.status = 'pending')),
        (SELECT count(*) FROM link_plans p WHERE p.device_id = d.device_id AND p.executed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM link_action_paths x
             JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = p.plan_id AND x.status = 'pending'))
-FROM devices d";
+FROM devices d WHERE d.device_id = $id";
 
         private readonly CatalogDatabase _db;
 
         public DeviceStore(CatalogDatabase db) => _db = db;
 
         public IReadOnlyList<HashallDevice> List() => Query(SelectDevices + " ORDER BY d.device_id;", null);
+
+        /// <summary>Fills each device's totals (what Get-HashallDevice shows); one pass over each device's files.</summary>
+        public IReadOnlyList<HashallDevice> WithTotals(IReadOnlyList<HashallDevice> devices)
+        {
+            using var command = _db.Command(SelectTotals);
+            var id = command.Parameters.Add("$id", SqliteType.Integer);
+            try
+            {
+                foreach (var device in devices)
+                {
+                    id.Value = device.DeviceId;
+                    using var r = command.ExecuteReader();
+                    if (!r.Read())
+                        continue;
+                    device.Files = r.GetInt64(0);
+                    device.Bytes = r.GetInt64(1);
+                    device.ReclaimableBytes = r.GetInt64(2);
+                    device.LinkPlansPending = r.GetInt64(3);
+                    device.LinkPlansDone = r.GetInt64(4);
+                }
+            }
+            catch (SqliteException e)
+            {
+                throw CatalogDatabase.Translate(e, _db.Path);
+            }
+            return devices;
+        }
+
+        public HashallDevice WithTotals(HashallDevice device) => WithTotals(new[] { device })[0];
 
         public HashallDevice? FindById(long id) => Single(SelectDevices + " WHERE d.device_id = $p;", id);
 
@@ -187,11 +223,6 @@ ON CONFLICT (identity) DO UPDATE SET
             FirstSeen = CatalogTime.Parse(r.GetString(8)),
             LastSeen = CatalogTime.Parse(r.GetString(9)),
             LastScan = r.IsDBNull(10) ? (DateTime?)null : CatalogTime.Parse(r.GetString(10)),
-            Files = r.GetInt64(11),
-            Bytes = r.GetInt64(12),
-            ReclaimableBytes = r.GetInt64(13),
-            LinkPlansPending = r.GetInt64(14),
-            LinkPlansDone = r.GetInt64(15),
             Database = _db.Path,
         };
     }

@@ -14,7 +14,7 @@ namespace Hashall.Core.Devices
         public string MountRoot { get; set; } = "/";
         public string FileSystem { get; set; } = "";
         public string Source { get; set; } = "";
-        /// <summary>Active files catalogued on the device (paths; hard links count once per path).</summary>
+        /// <summary>Active files catalogued on the device (paths; hard links count once per path). This and the other totals are filled by DeviceStore.WithTotals.</summary>
         public long Files { get; set; }
         /// <summary>Bytes those files take, each inode counted once.</summary>
         public long Bytes { get; set; }

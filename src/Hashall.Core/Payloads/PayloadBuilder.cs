@@ -84,8 +84,17 @@ namespace Hashall.Core.Payloads
             foreach (var (full, relative, size) in entries)
             {
                 var file = new PayloadFile { RelativePath = relative, Size = size, FullName = full };
-                var scope = _query.ScopeOf(full, _locator);
+                // A file under the root is on the root's device: its catalog path follows from the root's,
+                // without locating each file again; only a miss (a mount inside the payload) looks it up.
+                var scope = rootScope != null && PathText.IsUnder(full, root)
+                    ? new CatalogScope(rootScope.Device, Join(rootScope.Prefix, PathText.RelativeTo(full, root)))
+                    : null;
                 var row = scope == null ? null : Row(scope.Device.DeviceId, scope.Prefix);
+                if (row == null)
+                {
+                    scope = _query.ScopeOf(full, _locator);
+                    row = scope == null ? null : Row(scope.Device.DeviceId, scope.Prefix);
+                }
                 if (scope == null)
                     file.Missing = "not on a catalogued device";
                 else if (row == null)
@@ -107,6 +116,9 @@ namespace Hashall.Core.Payloads
             payload.Status = payload.PayloadHash == null ? "incomplete" : "complete";
             return payload;
         }
+
+        private static string Join(string prefix, string relative) =>
+            relative.Length == 0 ? prefix : prefix.Length == 0 ? relative : prefix + "/" + relative;
 
         private FileRow? Row(long deviceId, string path)
         {

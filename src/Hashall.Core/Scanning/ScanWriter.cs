@@ -1,7 +1,5 @@
-using System.Runtime.CompilerServices;
 using System;
-using System.Collections.Generic;
-using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Hashall.Core.Catalog;
 using Hashall.Core.Platform;
 using Microsoft.Data.Sqlite;

@@ -15,6 +15,10 @@ namespace Hashall.PowerShell.Catalog
     [OutputType(typeof(HashallFile))]
     public sealed class GetHashallFileCommand : HashallCmdlet
     {
+        private readonly DeviceLocator _locator = new DeviceLocator();
+        private FileQuery? _query;
+        private Hashall.Core.Catalog.CatalogDatabase? _queryCatalog;
+
         private static readonly Regex HexHash = new Regex("^[0-9a-fA-F]{40}$|^[0-9a-fA-F]{64}$", RegexOptions.CultureInvariant);
 
         /// <summary>Files or directories (everything under them); wildcards allowed; need not exist any more.</summary>
@@ -51,8 +55,15 @@ namespace Hashall.PowerShell.Catalog
                         $"'{hash}' is not a SHA-1 (40 hex digits) or SHA-256 (64 hex digits) hash.", hash);
                 hashes.Add(hash.ToLowerInvariant());
             }
-            var query = new FileQuery(Catalog);
-            var locator = new DeviceLocator();
+            // One query object per catalog for the whole pipeline: piped files would otherwise reload
+            // the device list for every object.
+            if (_query == null || _queryCatalog != Catalog)
+            {
+                _queryCatalog = Catalog;
+                _query = new FileQuery(_queryCatalog);
+            }
+            var query = _query;
+            var locator = _locator;
             var store = new DeviceStore(Catalog);
             var deviceIds = new HashSet<long>((Device ?? Array.Empty<string>()).Select(d => store.Resolve(d, locator, register: false).DeviceId));
 

@@ -42,11 +42,11 @@ namespace Hashall.PowerShell.Devices
             }
         }
 
-        /// <summary>Each device once, even when several selectors name it.</summary>
+        /// <summary>Each device once, even when several selectors name it, with its totals.</summary>
         private void Emit(HashallDevice device)
         {
             if (_written.Add(device.DeviceId))
-                WriteObject(device);
+                WriteObject(new DeviceStore(Catalog).WithTotals(device));
         }
     }
 }

@@ -44,7 +44,7 @@ namespace Hashall.PowerShell.Devices
             }
             var updated = store.SetAlias(device.DeviceId, Alias);
             if (PassThru)
-                WriteObject(updated);
+                WriteObject(store.WithTotals(updated));
         }
     }
 }
