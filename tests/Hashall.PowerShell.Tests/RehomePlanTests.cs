@@ -123,6 +123,11 @@ public sealed class RehomePlanTests : CatalogSessionTest, IClassFixture<QBittorr
         Assert.Equal("Block", Assert.Single(again).Properties["Decision"].Value.ToString());
         Assert.Contains(((IEnumerable<object>)again[0].Properties["Reasons"].Value).Select(o => o.ToString()), x => x!.Contains("the catalog does not know"));
 
+        // A target directory that is not on the pool is refused.
+        Assert.Equal("RehomeTargetNotOnPool,Hashall.PowerShell.Rehome.NewRehomePlanCommand",
+            Ps.Run("New-RehomePlan -TorrentHash $args[0] -Demote -SeedingRoot $args[1] -StashDevice stash -PoolDevice pool -TargetPath $args[2]",
+                move1, seeding, library).TerminatingErrorId);
+
         // Nothing on disk or in the catalog moved.
         Assert.True(Directory.Exists(move) && Directory.Exists(reuse) && Directory.Exists(blocked));
         Assert.False(Directory.Exists(Path.Combine(pool, "torrents", "rehome")));

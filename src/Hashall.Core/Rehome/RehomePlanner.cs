@@ -53,6 +53,13 @@ namespace Hashall.Core.Rehome
         /// <summary>One plan per distinct payload of the given torrents.</summary>
         public List<RehomePlan> Plan(IEnumerable<HashallTorrent> torrents, RehomeOptions options)
         {
+            if (options.TargetRoot != null)
+            {
+                var at = _query.ScopeOf(options.TargetRoot, _locator);
+                if (at == null || at.Device.DeviceId != options.PoolDevice.DeviceId)
+                    throw new HashallException("RehomeTargetNotOnPool", HashallErrorKind.InvalidArgument,
+                        $"-TargetPath '{options.TargetRoot}' is not on the pool device {options.PoolDevice.Alias ?? options.PoolDevice.MountPoint}.", options.TargetRoot);
+            }
             var all = _payloads.Torrents(includeGone: false);
             var stored = _payloads.Payloads();
             var plans = new List<RehomePlan>();
@@ -142,11 +149,13 @@ namespace Hashall.Core.Rehome
             {
                 if (options.TargetRoot == null)
                     throw new HashallException("RehomeTargetMissing", HashallErrorKind.InvalidArgument, "Demotion needs -TargetPath: the directory on the pool that receives payloads.", null);
-                plan.TargetSavePath = PathText.Join(options.TargetRoot, ExpandLayout(options.Layout, torrent)).TrimEnd('/');
+                plan.TargetSavePath = System.IO.Path.GetFullPath(PathText.Join(options.TargetRoot, ExpandLayout(options.Layout, torrent))).TrimEnd('/');
                 plan.TargetPath = PathText.Join(plan.TargetSavePath, System.IO.Path.GetFileName(payload.FullName));
                 if (plan.Decision == RehomeDecision.Move)
                 {
-                    if (FileSystemApi.TryLstat(plan.TargetPath, out _) == 0)
+                    if (!PathText.IsUnder(plan.TargetSavePath, options.TargetRoot))
+                        Block($"the layout puts it at '{plan.TargetSavePath}', outside '{options.TargetRoot}' (a category or tag with '..'?)");
+                    else if (FileSystemApi.TryLstat(plan.TargetPath, out _) == 0)
                         Block($"'{plan.TargetPath}' already exists on the pool and is not a catalogued copy of this payload");
                     else if (!_targets.Add(plan.TargetPath))
                         Block($"another payload of this run already goes to '{plan.TargetPath}'");
