@@ -22,7 +22,7 @@
         'Get-HashallTorrent'
         'Get-HashallPayload'
         'Get-HashallSibling'
-        'New-RehomePlan'
+        'New-RehomePlan', 'Invoke-RehomePlan'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

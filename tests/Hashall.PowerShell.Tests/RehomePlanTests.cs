@@ -106,7 +106,7 @@ public sealed class RehomePlanTests : CatalogSessionTest, IClassFixture<QBittorr
         Assert.Equal("Block", decisions["Blocked.S01"]);
         Assert.Equal(1, json.RootElement[0].GetProperty("SchemaVersion").GetInt32());
         // ... and reads back into plan objects (what Invoke-RehomePlan -Path will validate).
-        var loaded = Ps.Run("[Hashall.PowerShell.Rehome.RehomePlanFile]::Deserialize([IO.File]::ReadAllText($args[0])) | ForEach-Object { '{0}={1}' -f $_.Name, $_.Decision }", outFile)
+        var loaded = Ps.Run("[Hashall.Core.Rehome.RehomePlanFile]::Deserialize([IO.File]::ReadAllText($args[0])) | ForEach-Object { '{0}={1}' -f $_.Name, $_.Decision }", outFile)
             .Succeeded().Output.Select(o => (string)o.BaseObject).Order();
         Assert.Equal(["Blocked.S01=Block", "Incomplete.S01=Block", "Move.S01=Move", "Reuse.S01=Reuse"], loaded);
 

@@ -136,6 +136,24 @@ print(h.v1, h.v2)
             Thread.Sleep(50);
     }
 
+    /// <summary>Pauses a torrent and waits until qBittorrent shows it paused.</summary>
+    public void Pause(string hash)
+    {
+        _http.PostAsync("torrents/pause", new FormUrlEncodedContent(new Dictionary<string, string> { ["hashes"] = hash })).GetAwaiter().GetResult().EnsureSuccessStatusCode();
+        WaitUntil(hash, state => state.StartsWith("paused") || state.StartsWith("stopped"));
+    }
+
+    /// <summary>What qBittorrent says of a torrent now: state, content path, save path, progress; null when it has none.</summary>
+    public (string State, string ContentPath, string SavePath, double Progress)? Info(string hash)
+    {
+        string json = _http.GetStringAsync("torrents/info?hashes=" + hash).GetAwaiter().GetResult();
+        using var doc = JsonDocument.Parse(json);
+        if (doc.RootElement.GetArrayLength() == 0)
+            return null;
+        var t = doc.RootElement[0];
+        return (t.GetProperty("state").GetString()!, t.GetProperty("content_path").GetString()!, t.GetProperty("save_path").GetString()!, t.GetProperty("progress").GetDouble());
+    }
+
     public string? State(string hash)
     {
         string json = _http.GetStringAsync("torrents/info?hashes=" + hash).GetAwaiter().GetResult();

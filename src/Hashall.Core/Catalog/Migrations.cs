@@ -153,6 +153,42 @@ CREATE TABLE torrent_instances (
 );
 CREATE INDEX ix_torrents_payload ON torrent_instances (payload_id);
 "),
+            new Migration(5, "rehome journal", @"
+-- One row per execution of a rehome plan for one payload. An open job (running or failed) is what a
+-- rerun of the same plan resumes or rolls back; the lease keeps two runs off one payload.
+CREATE TABLE rehome_jobs (
+    job_id            INTEGER PRIMARY KEY,
+    payload_hash      TEXT NOT NULL,
+    direction         TEXT NOT NULL,
+    decision          TEXT NOT NULL,
+    source_path       TEXT NOT NULL,
+    target_path       TEXT NOT NULL,
+    target_save_path  TEXT NOT NULL,
+    -- the plan as executed (JSON)
+    plan              TEXT NOT NULL,
+    -- per relocated torrent: its save path before, and whether it was running (JSON)
+    torrents          TEXT NOT NULL DEFAULT '[]',
+    step              TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed', 'rolled-back')),
+    -- 1 when this job made the target copy (only then may a rollback remove it)
+    copy_created      INTEGER NOT NULL DEFAULT 0,
+    message           TEXT,
+    started_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    lock_owner        TEXT,
+    lock_expires_at   TEXT
+);
+CREATE INDEX ix_rehome_jobs_payload ON rehome_jobs (payload_hash, job_id);
+-- Every step a job took, in order: what happened, for people and for the resume.
+CREATE TABLE rehome_journal (
+    job_id  INTEGER NOT NULL REFERENCES rehome_jobs(job_id) ON DELETE CASCADE,
+    seq     INTEGER NOT NULL,
+    at      TEXT NOT NULL,
+    step    TEXT NOT NULL,
+    detail  TEXT NOT NULL,
+    PRIMARY KEY (job_id, seq)
+);
+"),
         };
 
         public static int Latest => All[All.Count - 1].Version;

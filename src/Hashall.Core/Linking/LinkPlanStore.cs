@@ -11,9 +11,6 @@ namespace Hashall.Core.Linking
     /// <summary>Link plans in the catalog: saving, listing with their progress, loading actions, recording outcomes, the execution lease.</summary>
     public sealed class LinkPlanStore
     {
-        /// <summary>How long an execution lease lasts without renewal (a crashed run blocks others at most this long).</summary>
-        public static readonly TimeSpan LeaseLength = TimeSpan.FromMinutes(2);
-
         private const string SelectPlans = @"
 SELECT p.plan_id, p.name, p.device_id, coalesce(d.alias, d.mount_point), p.scope, p.minimum_size, p.left_out, p.created_at, p.executed_at,
        p.lock_owner, p.lock_expires_at,
@@ -130,29 +127,8 @@ JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = $id ORDER BY 
             return actions;
         }
 
-        /// <summary>This process's lease owner name: host, process id, and a per-run token.</summary>
-        public static string NewOwner() =>
-            $"{Environment.MachineName}:{Process.GetCurrentProcess().Id}:{Guid.NewGuid():N}:{BootId}";
-
-        /// <summary>
-        /// This boot (and, in a container, this PID namespace): a process id only means something on the
-        /// same boot of the same namespace. Linux: boot_id plus the pid namespace inode; elsewhere the host name.
-        /// </summary>
-        private static readonly string BootId = ReadBootId();
-
-        private static string ReadBootId()
-        {
-            try
-            {
-                string boot = System.IO.File.ReadAllText("/proc/sys/kernel/random/boot_id").Trim();
-                string ns = Platform.UnixPaths.ReadLink("/proc/self/ns/pid") ?? ""; // "pid:[4026531836]"
-                return (boot + "-" + ns).Replace(":", "");
-            }
-            catch (Exception e) when (e is System.IO.IOException || e is UnauthorizedAccessException || e is DllNotFoundException || e is EntryPointNotFoundException)
-            {
-                return "host";
-            }
-        }
+        /// <summary>This process's lease owner name.</summary>
+        public static string NewOwner() => Lease.NewOwner();
 
         /// <summary>
         /// Takes the plan's execution lease, unless another run holds a live one. A lease whose holder is
@@ -167,7 +143,7 @@ JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = $id ORDER BY 
                 RefuseIfHeld(planId, tx);
                 using var take = _db.Command("UPDATE link_plans SET lock_owner = $owner, lock_expires_at = $expires WHERE plan_id = $id;", tx);
                 take.Parameters.AddWithValue("$owner", owner);
-                take.Parameters.AddWithValue("$expires", CatalogTime.Format(DateTime.UtcNow + LeaseLength));
+                take.Parameters.AddWithValue("$expires", CatalogTime.Format(DateTime.UtcNow + Lease.Length));
                 take.Parameters.AddWithValue("$id", planId);
                 return take.ExecuteNonQuery();
             });
@@ -182,9 +158,7 @@ JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = $id ORDER BY 
                 return;
             string holder = r.GetString(0);
             var expires = CatalogTime.Parse(r.GetString(1));
-            // A live process on this host keeps its lease even past expiry (it may be in a long read);
-            // a holder elsewhere is trusted until the lease expires.
-            if (LocalHolder(holder) is bool alive ? alive : expires > DateTime.UtcNow)
+            if (Lease.IsLive(holder, r.GetString(1)))
                 throw new HashallException("LinkPlanBusy", HashallErrorKind.ResourceBusy,
                     $"Link plan {planId} is being executed by another run ({holder}, lease until {expires:u}); it was not started twice.", planId);
         }
@@ -192,7 +166,7 @@ JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = $id ORDER BY 
         /// <summary>Extends this run's lease; a lease taken over meanwhile stops the run.</summary>
         public void Renew(long planId, string owner)
         {
-            if (SetLease(planId, owner, CatalogTime.Format(DateTime.UtcNow + LeaseLength)) == 0)
+            if (SetLease(planId, owner, CatalogTime.Format(DateTime.UtcNow + Lease.Length)) == 0)
                 throw new HashallException("LinkPlanLeaseLost", HashallErrorKind.ResourceBusy,
                     $"Link plan {planId} was taken over by another run while this one executed it; this run stopped. Its links so far are recorded.", planId);
         }
@@ -245,24 +219,6 @@ WHERE action_id = $id;",
             });
         }
 
-        /// <summary>For a holder on this host (same host name and boot): whether its process lives; null for a holder elsewhere.</summary>
-        private static bool? LocalHolder(string holder)
-        {
-            var parts = holder.Split(':');
-            if (parts.Length < 4 || parts[0] != Environment.MachineName || parts[3] != BootId
-                || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
-                return null;
-            try
-            {
-                using var process = Process.GetProcessById(pid);
-                return !process.HasExited;
-            }
-            catch (ArgumentException)
-            {
-                return false;
-            }
-        }
-
         private List<LinkPlan> QueryPlans(string sql, object? parameter)
         {
             var plans = new List<LinkPlan>();
@@ -284,7 +240,7 @@ WHERE action_id = $id;",
                         Database = _db.Path,
                     };
                     plan.PathCount = plan.Linked + plan.Skipped + plan.Failed + plan.Pending;
-                    bool running = !r.IsDBNull(9) && (LocalHolder(r.GetString(9)) is bool alive ? alive : CatalogTime.Parse(r.GetString(10)) > DateTime.UtcNow);
+                    bool running = !r.IsDBNull(9) && Lease.IsLive(r.GetString(9), r.GetString(10));
                     plan.Status = running ? "running"
                         : plan.Pending == plan.PathCount && plan.ExecutedAt == null ? "pending"
                         : plan.Pending > 0 ? "incomplete"

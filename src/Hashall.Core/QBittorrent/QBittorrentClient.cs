@@ -10,11 +10,11 @@ using System.Threading.Tasks;
 namespace Hashall.Core.QBittorrent
 {
     /// <summary>
-    /// qBittorrent Web API v2 (qBittorrent 4.5 – 5.x, Web API 2.8+), read side. Sessions live in a
-    /// cookie container (the cookie's name is configurable in qBittorrent, so it is never assumed);
-    /// requests carry a Referer of the Web UI's own origin, which CSRF protection requires. The
-    /// password is sent only to auth/login and never logged. Built so that the rehome work adds
-    /// stop/start (pause/resume before Web API 2.11), setLocation and recheck beside these calls.
+    /// qBittorrent Web API v2 (qBittorrent 4.5 – 5.x, Web API 2.8+). Sessions live in a cookie
+    /// container (the cookie's name is configurable in qBittorrent, so it is never assumed); requests
+    /// carry a Referer of the Web UI's own origin, which CSRF protection requires. The password is sent
+    /// only to auth/login and never logged. The commands (stop, start, setLocation, recheck) answer
+    /// 200 before qBittorrent has done anything: callers confirm by polling the torrents' state.
     /// </summary>
     public sealed class QBittorrentClient : IDisposable
     {
@@ -94,7 +94,40 @@ namespace Hashall.Core.QBittorrent
             return Read("torrents/properties", () => doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString()));
         }
 
+        /// <summary>Web API 2.11 (qBittorrent 5) renamed pause/resume to stop/start; 4.x answers 404 to the new names.</summary>
+        private bool UsesStopStart => WebApiVersion != null && WebApiVersion >= new Version(2, 11);
+
+        /// <summary>Stops (pauses, before Web API 2.11) the torrents.</summary>
+        public void Stop(IEnumerable<string> hashes) => Post(UsesStopStart ? "torrents/stop" : "torrents/pause", ("hashes", string.Join("|", hashes)));
+
+        /// <summary>Starts (resumes, before Web API 2.11) the torrents.</summary>
+        public void Start(IEnumerable<string> hashes) => Post(UsesStopStart ? "torrents/start" : "torrents/resume", ("hashes", string.Join("|", hashes)));
+
+        /// <summary>
+        /// Sets the torrents' save path. qBittorrent moves the data itself unless files already exist at
+        /// the destination, which it then keeps (the source is left behind) and checks on recheck.
+        /// </summary>
+        public void SetLocation(IEnumerable<string> hashes, string location) =>
+            Post("torrents/setLocation", ("hashes", string.Join("|", hashes)), ("location", location));
+
+        public void Recheck(IEnumerable<string> hashes) => Post("torrents/recheck", ("hashes", string.Join("|", hashes)));
+
         public void Dispose() => _http.Dispose();
+
+        private void Post(string path, params (string Name, string Value)[] fields)
+        {
+            var form = new FormUrlEncodedContent(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
+            var response = Send(() => _http.PostAsync(path, form, _cancel));
+            if (response.IsSuccessStatusCode)
+                return;
+            string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult().Trim();
+            if (response.StatusCode == HttpStatusCode.Forbidden)
+                throw new HashallException(_loggedIn ? "QBittorrentForbidden" : "QBittorrentLoginRequired", HashallErrorKind.PermissionDenied,
+                    $"qBittorrent at {_connection.BaseUri} refused '{path}' (403){(_loggedIn ? " after login" : ": give -Credential or set QBITTORRENT_USER and QBITTORRENT_PASS")}.", _connection.BaseUri);
+            // 409 on setLocation: "Cannot make save path" or "Cannot write to directory".
+            throw new HashallException("QBittorrentRequestFailed", HashallErrorKind.ResourceUnavailable,
+                $"qBittorrent at {_connection.BaseUri} answered {(int)response.StatusCode} {response.ReasonPhrase} to '{path}'{(body.Length > 0 ? ": " + body : "")}.", _connection.BaseUri);
+        }
 
         private void Login()
         {

@@ -166,33 +166,45 @@ namespace Hashall.Core.Rehome
             return plan;
         }
 
-        /// <summary>Every hard link of the payload's files outside all seeding roots blocks; so do links the catalog does not know.</summary>
         private void FindExternalLinks(RehomePlan plan, HashallPayload payload, RehomeOptions options)
         {
+            var reasons = LinkProblems(payload, options.SeedingRoots, plan.ExternalLinks);
+            if (reasons.Count > 0)
+            {
+                plan.Decision = RehomeDecision.Block;
+                plan.Reasons.AddRange(reasons);
+            }
+        }
+
+        /// <summary>
+        /// Why the payload's files cannot leave: every hard link outside all seeding roots (added to
+        /// <paramref name="externalLinks"/>), and links on disk now that the catalog does not know.
+        /// Empty when none. Used when planning and again just before executing.
+        /// </summary>
+        public List<string> LinkProblems(HashallPayload payload, IList<string> seedingRoots, List<string> externalLinks)
+        {
+            var reasons = new List<string>();
             var scope = _query.ScopeOf(payload.FullName, _locator);
             if (scope == null)
-                return;
+                return reasons;
             foreach (var file in _query.Files(new[] { scope }, Array.Empty<string>(), includeDeleted: false))
             {
                 var links = _files.ActiveByInode(file.DeviceId, file.Inode);
                 foreach (var link in links)
                 {
                     string full = PathText.UnderMount(scope.Device.MountPoint, scope.Device.MountRoot, link.Path) ?? link.Path;
-                    if (!options.SeedingRoots.Any(r => PathText.IsUnder(full, r)) && !plan.ExternalLinks.Contains(full))
+                    if (!seedingRoots.Any(r => PathText.IsUnder(full, r)) && !externalLinks.Contains(full))
                     {
-                        plan.ExternalLinks.Add(full);
-                        plan.Decision = RehomeDecision.Block;
-                        plan.Reasons.Add($"external consumer: '{full}' is a hard link of '{file.FullName}' outside every seeding root");
+                        externalLinks.Add(full);
+                        reasons.Add($"external consumer: '{full}' is a hard link of '{file.FullName}' outside every seeding root");
                     }
                 }
                 // The link count on disk now, not the scan's: a library import since then adds a link.
                 long linkCount = FileSystemApi.TryLstat(file.FullName, out var now) == 0 && unchecked((long)now.Inode) == file.Inode ? now.LinkCount : file.LinkCount;
                 if (linkCount > links.Count)
-                {
-                    plan.Decision = RehomeDecision.Block;
-                    plan.Reasons.Add($"'{file.FullName}' has {linkCount - links.Count} hard link(s) the catalog does not know: scan where they may be (a media library) before rehoming");
-                }
+                    reasons.Add($"'{file.FullName}' has {linkCount - links.Count} hard link(s) the catalog does not know: scan where they may be (a media library) before rehoming");
             }
+            return reasons;
         }
 
         private static string ExpandLayout(string layout, HashallTorrent t) =>

@@ -3,8 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using Hashall.Core;
 using Hashall.Core.Devices;
 using Hashall.Core.Payloads;
@@ -116,19 +114,5 @@ namespace Hashall.PowerShell.Rehome
             }
             WriteObject(plans, enumerateCollection: true);
         }
-    }
-
-    /// <summary>The JSON form of rehome plans (-OutFile), enums as names.</summary>
-    public static class RehomePlanFile
-    {
-        private static readonly JsonSerializerOptions Options = new JsonSerializerOptions
-        {
-            WriteIndented = true,
-            Converters = { new JsonStringEnumConverter() },
-        };
-
-        public static string Serialize(IEnumerable<RehomePlan> plans) => JsonSerializer.Serialize(plans.ToList(), Options);
-
-        public static List<RehomePlan> Deserialize(string json) => JsonSerializer.Deserialize<List<RehomePlan>>(json, Options) ?? new List<RehomePlan>();
     }
 }

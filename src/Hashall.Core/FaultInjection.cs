@@ -1,0 +1,31 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+
+namespace Hashall.Core
+{
+    /// <summary>
+    /// Test hook: HASHALL_FAULT=point:N kills the process (FailFast) the N-th time the code passes that
+    /// point, so tests can prove a crash there loses nothing. Points: link-before-rename (a temporary
+    /// link exists, the rename over the duplicate has not happened), rehome-copy (a file copied),
+    /// rehome-relocate (qBittorrent told the new location, not yet confirmed), rehome-remove (a source
+    /// file removed). Unset in normal use.
+    /// </summary>
+    internal static class FaultInjection
+    {
+        private static readonly string? Setting = Environment.GetEnvironmentVariable("HASHALL_FAULT");
+        private static readonly Dictionary<string, int> Counts = new Dictionary<string, int>();
+
+        public static void At(string point)
+        {
+            if (Setting == null || !Setting.StartsWith(point + ":", StringComparison.Ordinal))
+                return;
+            lock (Counts)
+            {
+                Counts[point] = Counts.TryGetValue(point, out int n) ? n + 1 : 1;
+                if (Counts[point] == int.Parse(Setting.Substring(point.Length + 1), CultureInfo.InvariantCulture))
+                    Environment.FailFast($"HASHALL_FAULT: killed at {point} #{Counts[point]}");
+            }
+        }
+    }
+}

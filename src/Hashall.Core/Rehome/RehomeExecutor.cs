@@ -1,0 +1,299 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading;
+using Hashall.Core.Catalog;
+using Hashall.Core.Payloads;
+using Hashall.Core.Platform;
+using Hashall.Core.QBittorrent;
+
+namespace Hashall.Core.Rehome
+{
+    /// <summary>Where a rehome is: for progress reports.</summary>
+    public sealed class RehomeProgress
+    {
+        public string Name { get; set; } = "";
+        public string Activity { get; set; } = "";
+        public long BytesDone { get; set; }
+        public long BytesTotal { get; set; }
+    }
+
+    /// <summary>
+    /// Executes rehome plans one payload at a time. MOVE: copy into a staging folder on the target,
+    /// fsync, verify size and SHA-1 against the catalog, rename into place; REUSE: verify the copy
+    /// that is there. Then stop the torrents, set their location onto the verified copy, recheck,
+    /// confirm each complete there, start those that were running, remove the source's payload files
+    /// and update the catalog. Every step is journaled first; a failure before the torrents are
+    /// confirmed on the target is rolled back, and a rerun of the plan resumes an interrupted job.
+    /// </summary>
+    public sealed class RehomeExecutor
+    {
+        private readonly CatalogDatabase _db;
+        private readonly QBittorrentClient _client;
+        private readonly Action<RehomeProgress> _progress;
+        private readonly CancellationToken _cancel;
+        private readonly RehomeJournal _journal;
+        private readonly string _owner = Lease.NewOwner();
+
+        public RehomeExecutor(CatalogDatabase db, QBittorrentClient client, Action<RehomeProgress> progress, CancellationToken cancel)
+        {
+            _db = db;
+            _client = client;
+            _progress = progress;
+            _cancel = cancel;
+            _journal = new RehomeJournal(db);
+        }
+
+        /// <summary>Longest wait for qBittorrent to move or check one payload; default 2 minutes plus a second per 50 MB.</summary>
+        public TimeSpan? Timeout { get; set; }
+
+        /// <summary>The steps a plan takes, for -WhatIf and the confirmation prompt.</summary>
+        public static List<string> Describe(RehomePlan plan)
+        {
+            var relocate = plan.Torrents.Where(t => t.Role == "relocate").Select(t => $"'{t.Name}' ({t.TorrentHash})").ToList();
+            var steps = new List<string>();
+            if (plan.Decision == RehomeDecision.Move)
+            {
+                steps.Add($"copy {plan.FileCount} file(s), {plan.TotalBytes} bytes, from '{plan.SourcePath}' to '{plan.TargetPath}' (mtime, mode and hard links kept), flush to disk");
+                steps.Add("verify every copied file's size and SHA-1 against the catalog");
+            }
+            else
+            {
+                steps.Add($"verify the existing copy '{plan.TargetPath}' (size and SHA-1 of every file) against the catalog");
+            }
+            steps.Add($"stop {string.Join(", ", relocate)}");
+            steps.Add($"set their location to '{plan.TargetSavePath}', recheck, and confirm each complete at '{plan.TargetPath}'");
+            steps.Add("start again those that were running");
+            steps.Add($"remove the payload's {plan.FileCount} file(s) from '{plan.SourcePath}' (folders left empty too)");
+            steps.Add("update the catalog (files, payloads, torrents)");
+            return steps;
+        }
+
+        public RehomeResult Execute(RehomePlan plan)
+        {
+            var clock = Stopwatch.StartNew();
+            var result = new RehomeResult
+            {
+                Name = plan.Name, PayloadHash = plan.PayloadHash, Direction = plan.Direction, Decision = plan.Decision,
+                SourcePath = plan.SourcePath, TargetPath = plan.TargetPath, Database = _db.Path,
+            };
+            RehomeJob? job = null;
+            List<PayloadFile>? files = null;
+            try
+            {
+                if (plan.Decision == RehomeDecision.Block)
+                {
+                    result.Status = RehomeStatus.Blocked;
+                    result.Message = string.Join("; ", plan.Reasons);
+                    return result;
+                }
+                RehomeValidator.CheckShape(plan);
+                var relocator = Relocator(plan);
+                var hashes = plan.Torrents.Where(t => t.Role == "relocate").Select(t => t.TorrentHash).ToList();
+                bool open = _journal.HasOpen(plan.PayloadHash!);
+                if (!open && _journal.LastStatus(plan.PayloadHash!, plan.SourcePath, plan.TargetPath) == "done")
+                {
+                    result.Status = RehomeStatus.AlreadyDone;
+                    result.Message = $"an earlier run already moved it to '{plan.TargetPath}'";
+                    return result;
+                }
+                var live = relocator.Current(hashes);
+                var validator = new RehomeValidator(_db);
+                // A fresh start checks everything; a resumed job checks that its torrents are where the journal left them.
+                files = (open ? validator.SourcePayload(plan, live.Values.First(), _client) : validator.CheckLive(plan, live, _client)).Files.ToList();
+                if (open)
+                    foreach (var t in live.Values.Where(t => !TorrentRelocator.SamePath(t.ContentPath, plan.SourcePath) && !TorrentRelocator.SamePath(t.ContentPath, plan.TargetPath)))
+                        throw new HashallException("RehomePlanInvalid", HashallErrorKind.InvalidData,
+                            $"Torrent '{t.Name}' ({t.Hash}) points at '{t.ContentPath}', neither the source nor the target of the interrupted job.", t.Hash);
+                var (acquired, resumed) = _journal.Acquire(plan, RehomePlanFile.Serialize(new[] { plan }), _owner);
+                job = acquired;
+                result.JobId = job.JobId;
+                result.Resumed = resumed;
+                if (resumed)
+                    _journal.Note(job, $"resumed at {job.Step} by {_owner}");
+                Run(plan, job, files, relocator, hashes, result);
+                result.Status = RehomeStatus.Done;
+            }
+            catch (HashallException e) when (job == null)
+            {
+                result.Status = e.ErrorId == "RehomeBusy" ? RehomeStatus.Failed : RehomeStatus.Invalid;
+                result.Message = e.Message;
+                result.ErrorId = e.ErrorId;
+            }
+            catch (Exception e) when (job != null && (e is HashallException || e is IOException || e is UnauthorizedAccessException || e is OperationCanceledException))
+            {
+                result.ErrorId = (e as HashallException)?.ErrorId ?? (e is OperationCanceledException ? "RehomeStopped" : "RehomeFailed");
+                Recover(plan, job, files!, e, result);
+            }
+            finally
+            {
+                if (job != null)
+                {
+                    result.Step = job.Step;
+                    result.Journal = _journal.Entries(job.JobId);
+                }
+                result.Duration = clock.Elapsed;
+            }
+            return result;
+        }
+
+        private void Run(RehomePlan plan, RehomeJob job, List<PayloadFile> files, TorrentRelocator relocator, List<string> hashes, RehomeResult result)
+        {
+            long total = files.Sum(f => f.Size);
+            if (job.Step < RehomeStep.Verified)
+            {
+                if (plan.Decision == RehomeDecision.Move)
+                    PlaceCopy(plan, job, files, result, total);
+                else
+                {
+                    Report(plan, "Verifying the copy on the target", 0, total);
+                    long verified = 0;
+                    PayloadCopier.Verify(files, plan.TargetSavePath, n => Report(plan, "Verifying the copy on the target", Interlocked.Add(ref verified, n), total), _cancel);
+                }
+                _journal.Advance(job, RehomeStep.Verified, $"'{plan.TargetPath}' verified: {files.Count} file(s), sizes and SHA-1s match the catalog");
+            }
+            if (job.Step < RehomeStep.Relocating)
+            {
+                if (job.Torrents.Count == 0)
+                {
+                    // Recorded before anything changes in qBittorrent: a rollback or rerun restarts exactly these.
+                    job.Torrents = relocator.Current(hashes).Values.Select(t => new RelocatedTorrent
+                    {
+                        Hash = t.Hash, Name = t.Name, SavePathBefore = t.SavePath, ContentPathBefore = t.ContentPath, WasRunning = !TorrentRelocator.IsStopped(t),
+                    }).ToList();
+                    _journal.SaveTorrents(job);
+                }
+                _journal.Advance(job, RehomeStep.Stopping, "stopping " + string.Join(", ", job.Torrents.Select(t => $"{t.Hash} ({(t.WasRunning ? "running" : "stopped")})")));
+                Report(plan, "Stopping the torrents", 0, 0);
+                relocator.Stop(hashes);
+                _journal.Advance(job, RehomeStep.Relocating, $"torrents stopped; setting their location to '{plan.TargetSavePath}'");
+            }
+            if (job.Step == RehomeStep.Relocating)
+            {
+                Report(plan, "Relocating and rechecking in qBittorrent", 0, 0);
+                relocator.Stop(hashes); // a resumed job: qBittorrent may have started them again
+                relocator.Relocate(hashes, plan.TargetSavePath, plan.TargetPath, () => FaultInjection.At("rehome-relocate"));
+                _journal.Advance(job, RehomeStep.Relocated, $"qBittorrent confirmed {hashes.Count} torrent(s) complete at '{plan.TargetPath}'");
+            }
+            result.Relocated = hashes;
+            if (job.Step == RehomeStep.Relocated)
+            {
+                var wasRunning = job.Torrents.Where(t => t.WasRunning).Select(t => t.Hash).ToList();
+                var started = relocator.Start(wasRunning);
+                result.Restarted = started;
+                foreach (var h in wasRunning.Except(started, StringComparer.OrdinalIgnoreCase))
+                    result.Warnings.Add($"torrent {h} was asked to start but qBittorrent shows it stopped or queued; its data is complete at '{plan.TargetPath}'");
+                _journal.Advance(job, RehomeStep.Removing, $"started {started.Count} of {wasRunning.Count} torrent(s) that were running; removing the source");
+            }
+            if (job.Step == RehomeStep.Removing)
+            {
+                Report(plan, "Removing the source copy", 0, 0);
+                result.FilesRemoved = PayloadRemover.Remove(plan.SourcePath, files.Select(f => f.FullName));
+                new RehomeCatalog(_db).Apply(plan, files, _client, hashes);
+                _journal.Advance(job, RehomeStep.Done, $"removed {result.FilesRemoved} file(s) from '{plan.SourcePath}'; catalog updated");
+                _journal.Finish(job, "done", null);
+            }
+        }
+
+        private void PlaceCopy(RehomePlan plan, RehomeJob job, List<PayloadFile> files, RehomeResult result, long total)
+        {
+            string staging = Staging(plan, job);
+            if (job.Step == RehomeStep.Placing && FileSystemApi.TryLstat(plan.TargetPath, out _) == 0 && !Directory.Exists(staging))
+            {
+                // Killed right after the rename: the copy in place was verified in staging; check it again.
+                PayloadCopier.Verify(files, plan.TargetSavePath, _ => { }, _cancel);
+                return;
+            }
+            if (FileSystemApi.TryLstat(plan.TargetPath, out _) == 0)
+                throw new HashallException("RehomeTargetExists", HashallErrorKind.InvalidData, $"'{plan.TargetPath}' exists and is not this job's copy; nothing was changed.", plan.TargetPath);
+            if (Directory.Exists(staging))
+                Directory.Delete(staging, recursive: true); // a copy cut short by a kill: start it again
+            _journal.MarkCopyCreated(job);
+            _journal.Advance(job, RehomeStep.Copying, $"copying {files.Count} file(s), {total} bytes, into '{staging}'");
+            Directory.CreateDirectory(staging);
+            long copied = 0, renewed = 0;
+            var copy = PayloadCopier.Copy(files, staging, n =>
+            {
+                copied += n;
+                Report(plan, "Copying to the target", copied, total);
+                if (copied - renewed > 256L << 20)
+                {
+                    renewed = copied;
+                    _journal.Renew(job); // a long copy keeps its lease
+                }
+            }, _cancel);
+            result.FilesCopied = copy.Files;
+            result.BytesCopied = copy.Bytes;
+            long verified = 0;
+            PayloadCopier.Verify(files, staging, n => Report(plan, "Verifying the copy", Interlocked.Add(ref verified, n), total), _cancel);
+            _journal.Advance(job, RehomeStep.Placing, $"copy verified in staging; renaming it to '{plan.TargetPath}'");
+            int error = HardLinks.Replace(PathText.Join(staging, Path.GetFileName(plan.SourcePath)), plan.TargetPath);
+            if (error != 0)
+                throw new HashallException("RehomeCopyFailed", HashallErrorKind.WriteError, $"Cannot rename the verified copy to '{plan.TargetPath}': {HardLinks.Describe(error)}.", plan.TargetPath);
+            Directory.Delete(staging);
+            FileMetadata.SyncDirectory(plan.TargetSavePath);
+        }
+
+        /// <summary>
+        /// After a failure: before the torrents were touched, remove this job's copy; while they were
+        /// being relocated (both copies whole), point them back at the source, confirm, restart; after
+        /// they were confirmed on the target, only going forward makes sense: the job stays open.
+        /// </summary>
+        private void Recover(RehomePlan plan, RehomeJob job, List<PayloadFile> files, Exception failure, RehomeResult result)
+        {
+            string what = failure is OperationCanceledException ? "stopped by the user" : failure.Message;
+            _journal.Note(job, "failed: " + what);
+            // Ctrl+C: undo with a token of our own, so the rollback itself is not cut short.
+            var relocator = new TorrentRelocator(_client, Deadline(plan), CancellationToken.None);
+            try
+            {
+                if (job.Step >= RehomeStep.Relocated)
+                {
+                    result.Status = RehomeStatus.Failed;
+                    result.Message = $"{what} The torrents are confirmed complete at '{plan.TargetPath}'; the source at '{plan.SourcePath}' may be partly removed. Run the plan again to finish.";
+                    _journal.Finish(job, "failed", result.Message);
+                    return;
+                }
+                if (job.Step >= RehomeStep.Stopping)
+                {
+                    var hashes = job.Torrents.Select(t => t.Hash).ToList();
+                    relocator.Stop(hashes);
+                    var before = job.Torrents[0];
+                    relocator.Relocate(hashes, before.SavePathBefore, before.ContentPathBefore, () => { });
+                    _journal.Note(job, $"rolled back: qBittorrent confirmed the torrents complete at '{before.ContentPathBefore}' again");
+                    relocator.Start(job.Torrents.Where(t => t.WasRunning).Select(t => t.Hash).ToList());
+                }
+                if (job.CopyCreated)
+                {
+                    string staging = Staging(plan, job);
+                    if (Directory.Exists(staging))
+                        Directory.Delete(staging, recursive: true);
+                    if (job.Step >= RehomeStep.Placing)
+                        PayloadRemover.Remove(plan.TargetPath, files.Select(f => PathText.Join(plan.TargetSavePath, f.RelativePath)));
+                    _journal.Note(job, $"rolled back: this job's copy at '{plan.TargetPath}' removed");
+                }
+                result.Status = RehomeStatus.RolledBack;
+                result.Message = $"{what} Rolled back: the torrents seed '{plan.SourcePath}' as before, and this run's copy is removed.";
+                _journal.Finish(job, "rolled-back", result.Message);
+            }
+            catch (Exception e) when (e is HashallException || e is IOException || e is UnauthorizedAccessException)
+            {
+                result.Status = RehomeStatus.Failed;
+                result.Message = $"{what} The rollback failed too: {e.Message} Nothing was deleted from '{plan.SourcePath}'" +
+                                 (job.CopyCreated ? $", and the copy at '{plan.TargetPath}' may remain" : "") + ". Run the plan again to resume, or check qBittorrent.";
+                _journal.Finish(job, "failed", result.Message);
+            }
+        }
+
+        private TorrentRelocator Relocator(RehomePlan plan) => new TorrentRelocator(_client, Deadline(plan), _cancel);
+
+        private TimeSpan Deadline(RehomePlan plan) => Timeout ?? TimeSpan.FromSeconds(120 + plan.TotalBytes / 50_000_000.0);
+
+        private static string Staging(RehomePlan plan, RehomeJob job) => PathText.Join(plan.TargetSavePath, $".hashall-rehome-{job.JobId}");
+
+        private void Report(RehomePlan plan, string activity, long done, long total) =>
+            _progress(new RehomeProgress { Name = plan.Name, Activity = activity, BytesDone = done, BytesTotal = total });
+    }
+}

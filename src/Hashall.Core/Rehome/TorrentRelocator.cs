@@ -1,0 +1,162 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using Hashall.Core.QBittorrent;
+
+namespace Hashall.Core.Rehome
+{
+    /// <summary>
+    /// Stops, relocates, rechecks and starts torrents in qBittorrent, confirming every change by the
+    /// torrents' state: qBittorrent answers 200 before it acts (and even when a move fails later), so
+    /// a status code proves nothing. Relocation always goes onto a complete, verified copy: qBittorrent
+    /// keeps files already at the destination, and the recheck then proves them.
+    /// </summary>
+    public sealed class TorrentRelocator
+    {
+        private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
+        /// <summary>A recheck that shows no sign of running for this long is asked for again.</summary>
+        private static readonly TimeSpan RecheckSettle = TimeSpan.FromSeconds(5);
+
+        private readonly QBittorrentClient _client;
+        private readonly TimeSpan _deadline;
+        private readonly CancellationToken _cancel;
+
+        public TorrentRelocator(QBittorrentClient client, TimeSpan deadline, CancellationToken cancel)
+        {
+            _client = client;
+            _deadline = deadline;
+            _cancel = cancel;
+        }
+
+        public static bool IsStopped(TorrentInfo t) => t.State.StartsWith("paused", StringComparison.Ordinal) || t.State.StartsWith("stopped", StringComparison.Ordinal);
+
+        public static bool IsBusy(TorrentInfo t) =>
+            t.State.StartsWith("checking", StringComparison.Ordinal) || t.State == "moving" || t.State == "allocating" || t.State == "metaDL";
+
+        public static bool IsComplete(TorrentInfo t) => t.Progress >= 1.0 && !IsBusy(t) && t.State != "error" && t.State != "missingFiles";
+
+        /// <summary>The torrents as qBittorrent has them now; a missing one is an error naming it.</summary>
+        public Dictionary<string, TorrentInfo> Current(IReadOnlyCollection<string> hashes)
+        {
+            var found = _client.Torrents(hashes: hashes).ToDictionary(t => t.Hash, StringComparer.OrdinalIgnoreCase);
+            foreach (var h in hashes.Where(h => !found.ContainsKey(h)))
+                throw new HashallException("RehomeTorrentMissing", HashallErrorKind.NotFound, $"qBittorrent no longer has torrent {h}.", h);
+            return found;
+        }
+
+        public void Stop(IReadOnlyCollection<string> hashes)
+        {
+            if (hashes.Count == 0)
+                return;
+            _client.Stop(hashes);
+            WaitFor(hashes, IsStopped, "stop", resend: () => _client.Stop(hashes));
+        }
+
+        /// <summary>Starts the torrents and returns those confirmed running (qBittorrent may hold others in its queue).</summary>
+        public List<string> Start(IReadOnlyCollection<string> hashes)
+        {
+            if (hashes.Count == 0)
+                return new List<string>();
+            _client.Start(hashes);
+            try
+            {
+                WaitFor(hashes, t => !IsStopped(t), "start", resend: () => _client.Start(hashes), deadline: TimeSpan.FromSeconds(Math.Min(30, _deadline.TotalSeconds)));
+            }
+            catch (HashallException e) when (e.ErrorId == "RehomeQBittorrentTimeout")
+            {
+                // Reported per torrent by the caller: the data is in place, only the start is unconfirmed.
+            }
+            return Current(hashes).Values.Where(t => !IsStopped(t)).Select(t => t.Hash).ToList();
+        }
+
+        /// <summary>
+        /// Points the (stopped) torrents at <paramref name="savePath"/>, where a complete copy already is,
+        /// waits until qBittorrent reports <paramref name="contentPath"/>, rechecks, and confirms every
+        /// torrent complete there. Throws RehomeRelocateFailed or RehomeRecheckFailed naming the torrent.
+        /// </summary>
+        public void Relocate(IReadOnlyCollection<string> hashes, string savePath, string contentPath, Action afterSetLocation)
+        {
+            var now = Current(hashes);
+            var toMove = hashes.Where(h => !SamePath(now[h].ContentPath, contentPath)).ToList();
+            if (toMove.Count > 0)
+            {
+                _client.SetLocation(toMove, savePath);
+                afterSetLocation();
+                WaitFor(toMove, t => SamePath(t.ContentPath, contentPath) && t.State != "moving", "move to '" + savePath + "'",
+                    describe: t => $"save path '{t.SavePath}', content path '{t.ContentPath}', state {t.State} (qBittorrent's log says why a move failed)");
+            }
+            Recheck(hashes);
+        }
+
+        private void Recheck(IReadOnlyCollection<string> hashes)
+        {
+            _client.Recheck(hashes);
+            var clock = Stopwatch.StartNew();
+            var sawBusy = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var lastAsked = Stopwatch.StartNew();
+            bool askedAgain = false;
+            while (true)
+            {
+                var now = Current(hashes);
+                foreach (var t in now.Values.Where(IsBusy))
+                    sawBusy.Add(t.Hash);
+                if (now.Values.All(IsComplete))
+                    return;
+                // A check that ran and ended short of complete: the copy is not what the torrent needs.
+                var failed = now.Values.FirstOrDefault(t => !IsBusy(t) && !IsComplete(t) && sawBusy.Contains(t.Hash));
+                if (failed != null || (askedAgain && lastAsked.Elapsed > RecheckSettle + RecheckSettle) || clock.Elapsed > _deadline)
+                {
+                    var t = failed ?? now.Values.First(x => !IsComplete(x));
+                    throw new HashallException("RehomeRecheckFailed", HashallErrorKind.InvalidData,
+                        $"qBittorrent's recheck of '{t.Name}' ({t.Hash}) at '{t.ContentPath}' ended at {t.Progress:P1}, state {t.State}: it does not accept that copy.", t.Hash);
+                }
+                if (!askedAgain && lastAsked.Elapsed > RecheckSettle && now.Values.Any(t => !IsBusy(t) && !IsComplete(t) && !sawBusy.Contains(t.Hash)))
+                {
+                    // No sign of a check yet (a tiny torrent may have been checked between two polls):
+                    // ask once more, and judge by what that one shows.
+                    _client.Recheck(hashes);
+                    askedAgain = true;
+                    lastAsked.Restart();
+                }
+                Sleep();
+            }
+        }
+
+        private void WaitFor(IReadOnlyCollection<string> hashes, Func<TorrentInfo, bool> done, string what,
+            Action? resend = null, TimeSpan? deadline = null, Func<TorrentInfo, string>? describe = null)
+        {
+            var clock = Stopwatch.StartNew();
+            bool resent = false;
+            var limit = deadline ?? _deadline;
+            while (true)
+            {
+                var now = Current(hashes);
+                if (now.Values.All(done))
+                    return;
+                if (clock.Elapsed > limit)
+                {
+                    var t = now.Values.First(x => !done(x));
+                    throw new HashallException("RehomeQBittorrentTimeout", HashallErrorKind.ResourceUnavailable,
+                        $"qBittorrent did not {what} torrent '{t.Name}' ({t.Hash}) within {limit.TotalSeconds:0} s: {(describe ?? (x => $"state {x.State}"))(t)}.", t.Hash);
+                }
+                // A command sent while qBittorrent was busy with the torrent can be lost: send it once more.
+                if (resend != null && !resent && clock.Elapsed > RecheckSettle)
+                {
+                    resend();
+                    resent = true;
+                }
+                Sleep();
+            }
+        }
+
+        private void Sleep()
+        {
+            if (_cancel.WaitHandle.WaitOne(Poll))
+                throw new OperationCanceledException(_cancel);
+        }
+
+        public static bool SamePath(string a, string b) => string.Equals(a.TrimEnd('/', '\\'), b.TrimEnd('/', '\\'), StringComparison.Ordinal);
+    }
+}

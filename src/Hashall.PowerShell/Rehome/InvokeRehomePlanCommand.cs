@@ -1,0 +1,177 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+using Hashall.Core;
+using Hashall.Core.QBittorrent;
+using Hashall.Core.Rehome;
+
+namespace Hashall.PowerShell.Rehome
+{
+    /// <summary>Executes rehome plans: copy or reuse, verify, relocate the torrents in qBittorrent, confirm, remove the source; resumable.</summary>
+    [Cmdlet(VerbsLifecycle.Invoke, "RehomePlan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Plan")]
+    [OutputType(typeof(RehomeResult), typeof(RehomeSummary))]
+    public sealed class InvokeRehomePlanCommand : HashallCmdlet
+    {
+        private readonly List<(RehomePlan Plan, string? Database)> _plans = new List<(RehomePlan, string?)>();
+        private readonly int _pipelineThread = Thread.CurrentThread.ManagedThreadId;
+        private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+
+        /// <summary>Plans from New-RehomePlan.</summary>
+        [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Plan")]
+        public RehomePlan[] Plan { get; set; } = Array.Empty<RehomePlan>();
+
+        /// <summary>JSON plan files saved by New-RehomePlan -OutFile.</summary>
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path")]
+        public string[] Path { get; set; } = Array.Empty<string>();
+
+        /// <summary>qBittorrent's Web UI address; default $env:QBITTORRENT_URL.</summary>
+        [Parameter]
+        public string? Uri { get; set; }
+
+        /// <summary>Web UI login; default $env:QBITTORRENT_USER / $env:QBITTORRENT_PASS; none for a localhost bypass.</summary>
+        [Parameter]
+        [Credential]
+        public PSCredential? Credential { get; set; }
+
+        /// <summary>Seconds to wait for each answer from qBittorrent (default 30).</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = 30;
+
+        /// <summary>Seconds to wait for qBittorrent to stop, move and recheck one payload's torrents; default 120 plus 1 per 50 MB.</summary>
+        [Parameter]
+        [ValidateRange(1, 86400)]
+        public int CheckTimeoutSec { get; set; }
+
+        /// <summary>Stop at the first plan that fails or is refused; by default every plan is tried.</summary>
+        [Parameter]
+        public SwitchParameter StopOnError { get; set; }
+
+        /// <summary>Write one summary object (with every result in it) instead of a result per plan.</summary>
+        [Parameter]
+        public SwitchParameter Summary { get; set; }
+
+        protected override void Process()
+        {
+            if (ParameterSetName == "Path")
+            {
+                foreach (string path in Path)
+                {
+                    string file = ResolvePath(path);
+                    if (!File.Exists(file))
+                        throw new HashallException("RehomePlanFileNotFound", HashallErrorKind.NotFound, $"No plan file '{file}'.", file);
+                    foreach (var plan in RehomePlanFile.Deserialize(File.ReadAllText(file), file))
+                        _plans.Add((plan, Database ?? NullIfEmpty(plan.Database)));
+                }
+            }
+            else
+            {
+                foreach (var plan in Plan)
+                    _plans.Add((plan, Database ?? NullIfEmpty(plan.Database)));
+            }
+        }
+
+        protected override void End()
+        {
+            var summary = new RehomeSummary { Plans = _plans.Count };
+            var clock = Stopwatch.StartNew();
+            QBittorrentClient? client = null;
+            try
+            {
+                for (int i = 0; i < _plans.Count; i++)
+                {
+                    var (plan, database) = _plans[i];
+                    WriteProgress(new ProgressRecord(1, "Rehoming payloads", $"{i + 1} of {_plans.Count}: {plan.Name}") { PercentComplete = i * 100 / _plans.Count });
+                    var result = Decide(plan, database, ref client);
+                    if (result == null)
+                        continue; // -WhatIf, or declined
+                    Count(summary, result);
+                    if (!Summary)
+                        WriteObject(result);
+                    if (result.ErrorId != null)
+                    {
+                        WriteHashallError(new HashallException(result.ErrorId, result.Status == RehomeStatus.Invalid ? HashallErrorKind.InvalidData : HashallErrorKind.WriteError,
+                            $"'{plan.Name}': {result.Status}: {result.Message}", plan.Name));
+                        if (StopOnError)
+                            break;
+                    }
+                }
+            }
+            finally
+            {
+                client?.Dispose();
+                WriteProgress(new ProgressRecord(1, "Rehoming payloads", "Done") { RecordType = ProgressRecordType.Completed });
+            }
+            summary.Skipped = summary.Plans - summary.Results.Count;
+            summary.Duration = clock.Elapsed;
+            if (Summary)
+                WriteObject(summary);
+        }
+
+        private RehomeResult? Decide(RehomePlan plan, string? database, ref QBittorrentClient? client)
+        {
+            if (plan.Decision == RehomeDecision.Block)
+                return WhatIfActive ? null : new RehomeResult
+                {
+                    Name = plan.Name, PayloadHash = plan.PayloadHash, Direction = plan.Direction, Decision = plan.Decision, Status = RehomeStatus.Blocked,
+                    SourcePath = plan.SourcePath, TargetPath = plan.TargetPath, Message = string.Join("; ", plan.Reasons), Database = plan.Database,
+                };
+            var steps = RehomeExecutor.Describe(plan);
+            string description = $"Rehome '{plan.Name}' ({plan.Decision}, {plan.Direction}):" + string.Concat(steps.Select((s, n) => $"\n  {n + 1}. {s}"));
+            if (!ShouldProcess(description, $"Rehome '{plan.Name}' ({plan.Decision}) to '{plan.TargetPath}' and remove '{plan.SourcePath}'?", "Invoke-RehomePlan"))
+                return null;
+            if (client == null)
+            {
+                var connection = QBittorrentConnection.Resolve(Uri, Credential?.UserName, Credential?.GetNetworkCredential().Password);
+                connection.Timeout = TimeSpan.FromSeconds(TimeoutSec);
+                client = new QBittorrentClient(connection, StopToken);
+                client.Connect(); // unreachable: a terminating error before anything changed
+            }
+            Database = database;
+            var executor = new RehomeExecutor(Catalog, client, Report, StopToken);
+            if (CheckTimeoutSec > 0)
+                executor.Timeout = TimeSpan.FromSeconds(CheckTimeoutSec);
+            var result = executor.Execute(plan);
+            foreach (var warning in result.Warnings)
+                WriteWarning($"'{plan.Name}': {warning}");
+            if (result.Status == RehomeStatus.Failed && result.ErrorId == "RehomeStopped")
+                throw new PipelineStoppedException();
+            return result;
+        }
+
+        private void Report(RehomeProgress p)
+        {
+            // Verification reports from worker threads too; PowerShell takes records from the pipeline thread only.
+            if (Thread.CurrentThread.ManagedThreadId != _pipelineThread || (_sinceProgress.ElapsedMilliseconds < 250 && p.BytesDone > 0 && p.BytesDone < p.BytesTotal))
+                return;
+            _sinceProgress.Restart();
+            WriteProgress(new ProgressRecord(2, p.Activity, p.BytesTotal > 0 ? $"{p.BytesDone / 1048576} of {p.BytesTotal / 1048576} MiB" : p.Name)
+            {
+                ParentActivityId = 1,
+                PercentComplete = p.BytesTotal > 0 ? (int)(p.BytesDone * 100 / p.BytesTotal) : -1,
+                CurrentOperation = p.Name,
+            });
+        }
+
+        private static void Count(RehomeSummary summary, RehomeResult result)
+        {
+            summary.Results.Add(result);
+            summary.BytesCopied += result.BytesCopied;
+            switch (result.Status)
+            {
+                case RehomeStatus.Done: summary.Done++; break;
+                case RehomeStatus.AlreadyDone: summary.AlreadyDone++; break;
+                case RehomeStatus.Blocked: summary.Blocked++; break;
+                case RehomeStatus.Invalid: summary.Invalid++; break;
+                case RehomeStatus.RolledBack: summary.RolledBack++; break;
+                case RehomeStatus.Failed: summary.Failed++; break;
+            }
+        }
+
+        private static string? NullIfEmpty(string s) => string.IsNullOrEmpty(s) ? null : s;
+    }
+}

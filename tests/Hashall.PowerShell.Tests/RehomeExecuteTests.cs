@@ -1,0 +1,330 @@
+using System.Management.Automation;
+using Hashall.Tests.Shared;
+
+namespace Hashall.PowerShell.Tests;
+
+/// <summary>
+/// Invoke-RehomePlan against a real qBittorrent, with the test tree's filesystem as the stash and
+/// tmpfs mounts as pools: moves, reuse, promotion, -WhatIf, failures rolled back, kills resumed.
+/// After every step the invariant is checked: each torrent points at a complete copy, and the data
+/// is whole in at least one place.
+/// </summary>
+public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBittorrentFixture>
+{
+    private readonly QBittorrentFixture _qbt;
+    private readonly string _torrents;
+    private readonly string _seeding;
+
+    public RehomeExecuteTests(QBittorrentFixture qbt)
+    {
+        _qbt = qbt;
+        _torrents = Tree.Path("torrents");
+        _seeding = Path.Combine(Data, "seeding");
+        Directory.CreateDirectory(_torrents);
+        Directory.CreateDirectory(_seeding);
+    }
+
+    /// <summary>A payload folder with odd names (a space, a non-BMP character), a sub-folder, and a hard link inside it.</summary>
+    private string Payload(string name, int seed, int files = 3, int size = 40_000)
+    {
+        string dir = Path.Combine(_seeding, name);
+        Directory.CreateDirectory(Path.Combine(dir, "Sub dir"));
+        for (int i = 0; i < files; i++)
+        {
+            var b = new byte[size + i];
+            new Random(seed + i).NextBytes(b);
+            File.WriteAllBytes(Path.Combine(dir, i == 1 ? "Sub dir/e1 \U0001D11E.mkv" : $"e{i}.mkv"), b);
+        }
+        TempTree.Run("ln", Path.Combine(dir, "e0.mkv"), Path.Combine(dir, "Sub dir", "e0 link.mkv"));
+        TempTree.Run("touch", "-d", "2020-01-02 03:04:05.123456789", Path.Combine(dir, "e0.mkv"));
+        return dir;
+    }
+
+    private string Add(string content, string savePath, string category = "rehome", int pieces = 15)
+    {
+        var t = QBittorrentFixture.MakeTorrent(content, _torrents, pieces);
+        _qbt.Add(t.Torrent, t.Hash, savePath, category: category);
+        return t.Hash;
+    }
+
+    private string Pool(string name = "pool", string size = "32m")
+    {
+        string pool = Tree.MountTmpfs(name, "size=" + size);
+        Ps.Run("Set-HashallDevice $args[0] stash; Set-HashallDevice $args[1] $args[2]", Data, pool, name).Succeeded();
+        return pool;
+    }
+
+    private void ScanAndSync(params string[] paths)
+    {
+        Ps.Run("Invoke-HashallScan $args", [.. paths]).Succeeded();
+        Ps.Run("Sync-HashallPayload -Uri $args[0]", _qbt.Url).Succeeded();
+    }
+
+    private string PlanFile(string selector, string value, string pool, string poolName = "pool")
+    {
+        string file = Tree.Path($"plan-{value}.json");
+        Ps.Run($"New-RehomePlan -{selector} $args[0] -Demote -SeedingRoot $args[1] -StashDevice stash -PoolDevice $args[2] -TargetPath $args[3] -OutFile $args[4] | Out-Null",
+            value, _seeding, poolName, Path.Combine(pool, "torrents"), file).Succeeded();
+        return file;
+    }
+
+    /// <summary>Every file under a folder with its SHA-1 (by coreutils), by relative path.</summary>
+    private static Dictionary<string, string> Contents(string dir) =>
+        !Directory.Exists(dir) ? new Dictionary<string, string>()
+            : Directory.GetFiles(dir, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(dir, f), TempTree.Sha1Sum);
+
+    /// <summary>The invariant: qBittorrent has the torrent complete at a folder holding exactly the expected data.</summary>
+    private void AssertSeeding(string hash, string contentPath, Dictionary<string, string> expected)
+    {
+        var info = _qbt.Info(hash)!.Value;
+        Assert.Equal(contentPath, info.ContentPath.TrimEnd('/'));
+        Assert.Equal(1.0, info.Progress);
+        Assert.Equal(expected, Contents(contentPath));
+    }
+
+    private RunResult Invoke(string planFile, string extra = "") =>
+        Ps.Run($"Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false {extra}", planFile, _qbt.Url);
+
+    /// <summary>Runs SQL on the catalog through the module's own SQLite (the test bin deliberately has none).</summary>
+    private object? Sql(string sql) =>
+        Ps.Run(@"$c = [Microsoft.Data.Sqlite.SqliteConnection]::new(""Data Source=$($args[0]);Pooling=False""); $c.Open()
+            try { $cmd = $c.CreateCommand(); $cmd.CommandText = $args[1]; $cmd.ExecuteScalar() } finally { $c.Dispose() }", Db, sql).Succeeded().Output.SingleOrDefault()?.BaseObject;
+
+    private long Jobs(string status) => Convert.ToInt64(Sql($"SELECT count(*) FROM rehome_jobs WHERE status = '{status}';"));
+
+    [Fact]
+    public void MoveRelocatesEverySiblingKeepsAStoppedTorrentStoppedAndUpdatesTheCatalog()
+    {
+        if (!TempTree.IsRoot)
+            return; // tmpfs mounts need root; CI runs as root
+        string pool = Pool();
+        string source = Payload("Move.S01", 10);
+        var before = Contents(source);
+        long mtime = File.GetLastWriteTimeUtc(Path.Combine(source, "e0.mkv")).Ticks;
+        string running = Add(source, _seeding, pieces: 15), stopped = Add(source, _seeding, pieces: 16);
+        _qbt.Pause(stopped);
+        ScanAndSync(source);
+
+        var results = Ps.Run(@"New-RehomePlan -TorrentHash $args[0] -Demote -SeedingRoot $args[1] -StashDevice stash -PoolDevice pool -TargetPath $args[2] |
+            Invoke-RehomePlan -Uri $args[3] -Confirm:$false", running, _seeding, Path.Combine(pool, "torrents"), _qbt.Url).Succeeded().Output;
+        var r = Assert.Single(results);
+        Assert.Equal("Done", r.Properties["Status"].Value.ToString());
+        string target = Path.Combine(pool, "torrents", "rehome", "Move.S01");
+        Assert.Equal(target, r.Properties["TargetPath"].Value);
+        Assert.Equal(new[] { running, stopped }.Order(), ((IEnumerable<string>)r.Properties["Relocated"].Value).Order());
+        Assert.Equal([running], (IEnumerable<string>)r.Properties["Restarted"].Value);
+        Assert.Equal(3, Long(r, "FilesCopied")); // the hard link is linked, not copied
+        Assert.Contains(((IEnumerable<string>)r.Properties["Journal"].Value), l => l.Contains("Relocated: qBittorrent confirmed 2 torrent(s)"));
+
+        AssertSeeding(running, target, before);
+        AssertSeeding(stopped, target, before);
+        Assert.StartsWith("paused", _qbt.Info(stopped)!.Value.State); // stopped before, stopped after
+        Assert.DoesNotContain("paused", _qbt.Info(running)!.Value.State);
+        Assert.False(Directory.Exists(source));
+        // cp -a's promises: mtime to the tick, the payload's hard link still one inode.
+        Assert.Equal(mtime, File.GetLastWriteTimeUtc(Path.Combine(target, "e0.mkv")).Ticks);
+        var inodes = TempTree.Inodes(target);
+        Assert.Equal(inodes[Path.Combine(target, "e0.mkv")], inodes[Path.Combine(target, "Sub dir", "e0 link.mkv")]);
+        Assert.Empty(Directory.GetDirectories(Path.Combine(pool, "torrents", "rehome"), ".hashall-rehome-*"));
+
+        // The catalog follows without a rescan: torrents on the pool, source rows deleted, copies with their SHA-1s.
+        Assert.Equal(["pool", "pool"], Ps.Run("Get-HashallTorrent -Category rehome | ForEach-Object Device").Succeeded().Output.Select(o => (string)o.BaseObject));
+        Assert.Empty(Ps.Run("Get-HashallFile -Path $args[0]", Path.Combine(source, "*")).Succeeded().Output);
+        Assert.Equal(TempTree.Sha1Sum(Path.Combine(target, "e2.mkv")),
+            Ps.Run("(Get-HashallFile -LiteralPath $args[0]).Sha1", Path.Combine(target, "e2.mkv")).Succeeded().Output.Single().BaseObject);
+
+        // The same plan again: already done, nothing touched.
+        var again = Ps.Run(@"New-RehomePlan -TorrentHash $args[0] -Demote -SeedingRoot $args[1] -StashDevice stash -PoolDevice pool -TargetPath $args[2]",
+            running, _seeding, Path.Combine(pool, "torrents")).Succeeded().Output.Single();
+        Assert.Equal("Block", again.Properties["Decision"].Value.ToString()); // now on the pool: not on the stash device
+    }
+
+    [Fact]
+    public void WhatIfChangesNothingThenReuseAndPromotionRelocateOntoExistingCopies()
+    {
+        if (!TempTree.IsRoot)
+            return;
+        string pool = Pool();
+        string reuse = Payload("Reuse.S01", 20);
+        string poolDir = Path.Combine(pool, "torrents", "tv");
+        Directory.CreateDirectory(poolDir);
+        TempTree.Run("cp", "-a", reuse, poolDir);
+        string poolCopy = Path.Combine(poolDir, "Reuse.S01");
+        string library = Path.Combine(Data, "library");
+        Directory.CreateDirectory(library);
+        string blocked = Payload("Blocked.S01", 30);
+        TempTree.Run("ln", Path.Combine(blocked, "e2.mkv"), Path.Combine(library, "movie.mkv"));
+        var reuseBefore = Contents(reuse);
+        string stashTorrent = Add(reuse, _seeding), poolTorrent = Add(poolCopy, poolDir, "tv", 16), blockedTorrent = Add(blocked, _seeding);
+        ScanAndSync(_seeding, library, pool);
+        string plans = PlanFile("Category", "rehome", pool);
+
+        // -WhatIf: every step listed; files, catalog and qBittorrent unchanged.
+        string Snapshot() => string.Join("\n", Contents(Data).OrderBy(kv => kv.Key).Select(kv => kv.Key + "=" + kv.Value))
+                             + string.Join("\n", Contents(pool).OrderBy(kv => kv.Key).Select(kv => kv.Key + "=" + kv.Value))
+                             + string.Join("\n", new[] { stashTorrent, poolTorrent, blockedTorrent }.Select(h => _qbt.Info(h).ToString()))
+                             + Ps.Run("Get-HashallTorrent | ForEach-Object { $_.TorrentHash + $_.ContentPath + $_.Device }; (Get-HashallFile).Count").Succeeded()
+                                 .Output.Aggregate("", (a, o) => a + o);
+        string snapshot = Snapshot();
+        var whatIf = Invoke(plans, "-WhatIf").Succeeded();
+        Assert.Empty(whatIf.Output);
+        Assert.Contains("What if: Rehome 'Reuse.S01' (Reuse, Demote)", whatIf.HostText);
+        Assert.Contains("verify the existing copy", whatIf.HostText);
+        Assert.Contains("set their location to", whatIf.HostText);
+        Assert.Equal(snapshot, Snapshot());
+        Assert.Equal(0, Jobs("done") + Jobs("running"));
+
+        var summary = Invoke(plans, "-Summary").Succeeded().Output.Single();
+        Assert.Equal(1, Long(summary, "Done"));
+        Assert.Equal(1, Long(summary, "Blocked"));
+        Assert.Equal(0, Long(summary, "BytesCopied"));
+        AssertSeeding(stashTorrent, poolCopy, reuseBefore);
+        AssertSeeding(poolTorrent, poolCopy, reuseBefore);
+        Assert.False(Directory.Exists(reuse));
+        Assert.True(File.Exists(Path.Combine(library, "movie.mkv")) && Directory.Exists(blocked)); // blocked: untouched
+        AssertSeeding(blockedTorrent, blocked, Contents(blocked));
+
+        // Promotion is reuse-only: with no copy on the stash it is blocked ...
+        var promote = Ps.Run("New-RehomePlan -TorrentHash $args[0] -Promote -SeedingRoot $args[1], $args[2] -StashDevice stash -PoolDevice pool",
+            poolTorrent, _seeding, pool).Succeeded().Output.Single();
+        Assert.Equal("Block", promote.Properties["Decision"].Value.ToString());
+        // ... and with a catalogued, seeded copy there, both torrents come back onto it and the pool copy goes.
+        string back = Path.Combine(_seeding, "back");
+        Directory.CreateDirectory(back);
+        TempTree.Run("cp", "-a", poolCopy, back);
+        string stashSeed = Add(Path.Combine(back, "Reuse.S01"), back, "tv", 17);
+        ScanAndSync(back);
+        var done = Ps.Run(@"New-RehomePlan -TorrentHash $args[0] -Promote -SeedingRoot $args[1], $args[2] -StashDevice stash -PoolDevice pool |
+            Invoke-RehomePlan -Uri $args[3] -Confirm:$false", poolTorrent, _seeding, pool, _qbt.Url).Succeeded().Output.Single();
+        Assert.Equal("Done", done.Properties["Status"].Value.ToString());
+        string stashCopy = Path.Combine(back, "Reuse.S01");
+        foreach (var h in new[] { stashTorrent, poolTorrent, stashSeed })
+            AssertSeeding(h, stashCopy, reuseBefore);
+        Assert.False(Directory.Exists(poolCopy));
+    }
+
+    [Fact]
+    public void FailuresAreRolledBackAndNothingIsLost()
+    {
+        if (!TempTree.IsRoot)
+            return;
+        string pool = Pool();
+        // A file changed on disk since the scan, same size and mtime: the copy does not verify.
+        string changed = Payload("Changed.S01", 40);
+        string changedHash = Add(changed, _seeding);
+        ScanAndSync(changed);
+        string file = Path.Combine(changed, "e2.mkv");
+        var stamp = File.GetLastWriteTimeUtc(file);
+        using (var f = File.OpenWrite(file)) { f.Position = 100; f.WriteByte(0x55); f.WriteByte(0xAA); }
+        File.SetLastWriteTimeUtc(file, stamp);
+        var changedBefore = Contents(changed);
+        var r = Invoke(PlanFile("TorrentHash", changedHash, pool));
+        var result = Assert.Single(r.Output);
+        Assert.Equal("RolledBack", result.Properties["Status"].Value.ToString());
+        Assert.Equal("RehomeVerifyFailed", result.Properties["ErrorId"].Value);
+        Assert.Equal("RehomeVerifyFailed,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+        Assert.Equal(changedBefore, Contents(changed));
+        Assert.Empty(Contents(Path.Combine(pool, "torrents")));
+        Assert.Equal(1, Jobs("rolled-back"));
+
+        // A small tmpfs: enough free bytes for the payload, but not for its 40 files' pages.
+        string tiny = Pool("tiny", "64k");
+        string many = Path.Combine(_seeding, "Many.S01");
+        Directory.CreateDirectory(many);
+        for (int i = 0; i < 40; i++)
+            File.WriteAllText(Path.Combine(many, $"f{i:00}.txt"), new string((char)('a' + i % 26), 100));
+        var manyBefore = Contents(many);
+        string manyHash = Add(many, _seeding);
+        ScanAndSync(many, tiny);
+        var full = Assert.Single(Invoke(PlanFile("TorrentHash", manyHash, tiny, "tiny")).Output);
+        Assert.Equal("RolledBack", full.Properties["Status"].Value.ToString());
+        Assert.Equal("RehomeCopyFailed", full.Properties["ErrorId"].Value);
+        Assert.Contains("No space left", (string)full.Properties["Message"].Value);
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(tiny, "torrents", "rehome"))); // the partial copy is gone
+        AssertSeeding(manyHash, many, manyBefore);
+
+        // qBittorrent unreachable: a terminating error before anything changed.
+        string plan = PlanFile("TorrentHash", manyHash, pool);
+        var unreachable = Ps.Run("Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false", plan, $"http://127.0.0.1:{QBittorrentFixture.FreePort()}/");
+        Assert.Equal("QBittorrentUnreachable,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", unreachable.TerminatingErrorId);
+        AssertSeeding(manyHash, many, manyBefore);
+
+        // A plan that no longer matches (its target made since): refused, nothing touched; other plans go on.
+        Directory.CreateDirectory(Path.Combine(pool, "torrents", "rehome", "Many.S01"));
+        var invalid = Assert.Single(Invoke(plan).Output);
+        Assert.Equal("Invalid", invalid.Properties["Status"].Value.ToString());
+        Assert.Contains("exists now", (string)invalid.Properties["Message"].Value);
+        AssertSeeding(manyHash, many, manyBefore);
+
+        // A plan file that is not one, and a tampered path: clear errors.
+        File.WriteAllText(Tree.Path("bad.json"), "{ not json");
+        Assert.Equal("RehomePlanFileInvalid,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Invoke(Tree.Path("bad.json")).TerminatingErrorId);
+        File.WriteAllText(Tree.Path("escape.json"), File.ReadAllText(plan).Replace(_seeding + "/Many.S01", _seeding + "/../Many.S01"));
+        var escape = Assert.Single(Invoke(Tree.Path("escape.json")).Output);
+        Assert.Equal("Invalid", escape.Properties["Status"].Value.ToString());
+        Assert.Contains("'..'", (string)escape.Properties["Message"].Value);
+    }
+
+    [Fact]
+    public void KilledMidCopyOrMidRelocationTheSamePlanResumesAndALiveRunIsRefused()
+    {
+        if (!TempTree.IsRoot)
+            return;
+        string pool = Pool();
+        string a = Payload("KillCopy.S01", 50, files: 4), b = Payload("KillMove.S01", 60);
+        var aBefore = Contents(a);
+        var bBefore = Contents(b);
+        string aHash = Add(a, _seeding), bHash = Add(b, _seeding);
+        ScanAndSync(a, b);
+        string aPlan = PlanFile("TorrentHash", aHash, pool), bPlan = PlanFile("TorrentHash", bHash, pool);
+        string aTarget = Path.Combine(pool, "torrents", "rehome", "KillCopy.S01"), bTarget = Path.Combine(pool, "torrents", "rehome", "KillMove.S01");
+        var env = new Dictionary<string, string> { ["QBITTORRENT_URL"] = _qbt.Url };
+        string Child(string planFile) => $"Import-Module '{ModuleFolder.Manifest}'; Invoke-RehomePlan -Path '{planFile}' -Database '{Db}' -Confirm:$false";
+
+        // Killed after the second file was copied: the source and the torrent are untouched.
+        env["HASHALL_FAULT"] = "rehome-copy:2";
+        var (exit, output) = ChildShell.Run(Child(aPlan), env);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("HASHALL_FAULT", output);
+        AssertSeeding(aHash, a, aBefore);
+        Assert.False(Directory.Exists(aTarget));
+        Assert.Equal(1, Jobs("running"));
+        var resumed = Assert.Single(Invoke(aPlan).Succeeded().Output);
+        Assert.Equal("Done", resumed.Properties["Status"].Value.ToString());
+        Assert.True((bool)resumed.Properties["Resumed"].Value);
+        AssertSeeding(aHash, aTarget, aBefore);
+        Assert.False(Directory.Exists(a));
+        Assert.Empty(Directory.GetDirectories(Path.Combine(pool, "torrents", "rehome"), ".hashall-rehome-*"));
+
+        // Killed right after qBittorrent was told the new location: both copies whole; the rerun confirms and finishes.
+        env["HASHALL_FAULT"] = "rehome-relocate:1";
+        (exit, output) = ChildShell.Run(Child(bPlan), env);
+        Assert.NotEqual(0, exit);
+        Assert.Equal(bBefore, Contents(b));
+        Assert.Equal(bBefore, Contents(bTarget));
+        var finished = Assert.Single(Invoke(bPlan).Succeeded().Output);
+        Assert.Equal("Done", finished.Properties["Status"].Value.ToString());
+        Assert.True((bool)finished.Properties["Resumed"].Value);
+        Assert.Equal([bHash], (IEnumerable<string>)finished.Properties["Restarted"].Value); // it was running before the kill
+        AssertSeeding(bHash, bTarget, bBefore);
+        Assert.False(Directory.Exists(b));
+
+        // A job held by a live run elsewhere (its lease not expired) is refused; once expired it is taken over.
+        string c = Payload("Locked.S01", 70);
+        var cBefore = Contents(c);
+        string cHash = Add(c, _seeding);
+        ScanAndSync(c);
+        string cPlan = PlanFile("TorrentHash", cHash, pool);
+        string payloadHash = (string)Ps.Run("(Get-HashallTorrent -TorrentHash $args[0]).PayloadHash", cHash).Succeeded().Output.Single().BaseObject;
+        Sql($@"INSERT INTO rehome_jobs (payload_hash, direction, decision, source_path, target_path, target_save_path, plan, step, status, started_at, updated_at, lock_owner, lock_expires_at)
+VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents", "rehome", "Locked.S01")}', '{Path.Combine(pool, "torrents", "rehome")}', '[]', 'Started', 'running',
+    '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:00.0000000Z', 'otherhost:1:x:y', '2999-01-01T00:00:00.0000000Z');");
+        var busy = Invoke(cPlan);
+        Assert.Equal("RehomeBusy,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Assert.Single(busy.Errors).FullyQualifiedErrorId);
+        AssertSeeding(cHash, c, cBefore);
+        Sql("UPDATE rehome_jobs SET lock_expires_at = '2000-01-01T00:00:00.0000000Z' WHERE lock_owner = 'otherhost:1:x:y';");
+        var taken = Assert.Single(Invoke(cPlan).Succeeded().Output);
+        Assert.Equal("Done", taken.Properties["Status"].Value.ToString());
+        AssertSeeding(cHash, Path.Combine(pool, "torrents", "rehome", "Locked.S01"), cBefore);
+    }
+}
