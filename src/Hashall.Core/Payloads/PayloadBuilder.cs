@@ -45,19 +45,33 @@ namespace Hashall.Core.Payloads
                     MissingCount = 1,
                 };
             }
-            // The files are where the content is (the save path, or the download folder while unfinished):
-            // the content path is the root folder, or the single file, that the names start with.
+            // The files are where the content is (the save path, or the download folder while unfinished).
+            // qBittorrent's content path is the root folder, or the file when there is only one (even
+            // inside a root folder), or, without a root folder, the folder the names are relative to.
             string first = files[0].Name.Replace('\\', '/');
             string root = first.Contains("/") ? first.Substring(0, first.IndexOf('/')) : first;
-            string dataDir = System.IO.Path.GetFileName(torrent.ContentPath.TrimEnd('/', '\\')) == root
-                ? System.IO.Path.GetDirectoryName(torrent.ContentPath.TrimEnd('/', '\\')) ?? torrent.SavePath
-                : torrent.ContentPath; // no root folder: the names are relative to the content path
+            string content = torrent.ContentPath.TrimEnd('/', '\\');
+            string dataDir, top;
+            if (content.EndsWith("/" + first, StringComparison.Ordinal) || content.EndsWith("\\" + first.Replace('/', '\\'), StringComparison.Ordinal))
+            {
+                dataDir = content.Substring(0, content.Length - first.Length - 1);
+                top = PathText.Join(dataDir, root);
+            }
+            else if (System.IO.Path.GetFileName(content) == root)
+            {
+                dataDir = System.IO.Path.GetDirectoryName(content) ?? torrent.SavePath;
+                top = content;
+            }
+            else
+            {
+                dataDir = top = content;
+            }
             var entries = files.Select(f =>
             {
                 string relative = f.Name.Replace('\\', '/');
                 return (PathText.Join(dataDir, relative), relative, f.Size);
             }).ToList();
-            return Build(torrent.ContentPath, entries);
+            return Build(top, entries);
         }
 
         /// <summary>The payload of any catalogued directory or file (no torrent needed), as a torrent of it would have.</summary>

@@ -24,7 +24,7 @@ namespace Hashall.Core.QBittorrent
         private readonly HttpClient _http;
         private bool _loggedIn;
 
-        private readonly System.Threading.CancellationToken _cancel;
+        private System.Threading.CancellationToken _cancel;
 
         /// <param name="cancel">Stops a request in flight (Ctrl+C) instead of waiting out the timeout.</param>
         public QBittorrentClient(QBittorrentConnection connection, System.Threading.CancellationToken cancel = default)
@@ -34,6 +34,16 @@ namespace Hashall.Core.QBittorrent
             var handler = new HttpClientHandler { CookieContainer = new CookieContainer(), UseCookies = true, AllowAutoRedirect = false };
             _http = new HttpClient(handler) { BaseAddress = new Uri(connection.BaseUri, "api/v2/"), Timeout = connection.Timeout };
             _http.DefaultRequestHeaders.Referrer = connection.BaseUri;
+        }
+
+        /// <summary>
+        /// Stops requests in flight. A rollback after Ctrl+C swaps in CancellationToken.None, so that
+        /// putting the torrents back is not cut short by the very stop it answers.
+        /// </summary>
+        public System.Threading.CancellationToken Cancellation
+        {
+            get => _cancel;
+            set => _cancel = value;
         }
 
         /// <summary>Which qBittorrent this is, for the catalog: its Web UI address.</summary>

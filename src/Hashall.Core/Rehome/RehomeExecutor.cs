@@ -36,6 +36,8 @@ namespace Hashall.Core.Rehome
         private readonly CancellationToken _cancel;
         private readonly RehomeJournal _journal;
         private readonly string _owner = Lease.NewOwner();
+        private readonly int _thread = Environment.CurrentManagedThreadId;
+        private readonly Stopwatch _sinceRenewal = Stopwatch.StartNew();
 
         public RehomeExecutor(CatalogDatabase db, QBittorrentClient client, Action<RehomeProgress> progress, CancellationToken cancel)
         {
@@ -90,9 +92,13 @@ namespace Hashall.Core.Rehome
                     return result;
                 }
                 RehomeValidator.CheckShape(plan);
-                var relocator = Relocator(plan);
+                var relocator = Relocator(plan, () => job);
                 var hashes = plan.Torrents.Where(t => t.Role == "relocate").Select(t => t.TorrentHash).ToList();
-                bool open = _journal.HasOpen(plan.PayloadHash!);
+                var openJob = _journal.OpenPaths(plan.PayloadHash!);
+                bool open = openJob != null;
+                if (openJob != null && (openJob.Value.Source != plan.SourcePath || openJob.Value.Target != plan.TargetPath))
+                    throw new HashallException("RehomePlanInvalid", HashallErrorKind.InvalidData,
+                        $"An interrupted job of this payload moves '{openJob.Value.Source}' to '{openJob.Value.Target}': run that plan again to finish it first.", plan.Name);
                 if (!open && _journal.LastStatus(plan.PayloadHash!, plan.SourcePath, plan.TargetPath) == "done")
                 {
                     result.Status = RehomeStatus.AlreadyDone;
@@ -104,7 +110,7 @@ namespace Hashall.Core.Rehome
                 // A fresh start checks everything; a resumed job checks that its torrents are where the journal left them.
                 files = (open ? validator.SourcePayload(plan, live.Values.First(), _client) : validator.CheckLive(plan, live, _client)).Files.ToList();
                 if (open)
-                    foreach (var t in live.Values.Where(t => !TorrentRelocator.SamePath(t.ContentPath, plan.SourcePath) && !TorrentRelocator.SamePath(t.ContentPath, plan.TargetPath)))
+                    foreach (var t in live.Values.Where(t => !TorrentRelocator.PointsAt(t, plan.SourcePath) && !TorrentRelocator.PointsAt(t, plan.TargetPath)))
                         throw new HashallException("RehomePlanInvalid", HashallErrorKind.InvalidData,
                             $"Torrent '{t.Name}' ({t.Hash}) points at '{t.ContentPath}', neither the source nor the target of the interrupted job.", t.Hash);
                 var (acquired, resumed) = _journal.Acquire(plan, RehomePlanFile.Serialize(new[] { plan }), _owner);
@@ -150,7 +156,11 @@ namespace Hashall.Core.Rehome
                 {
                     Report(plan, "Verifying the copy on the target", 0, total);
                     long verified = 0;
-                    PayloadCopier.Verify(files, plan.TargetSavePath, n => Report(plan, "Verifying the copy on the target", Interlocked.Add(ref verified, n), total), _cancel);
+                    PayloadCopier.Verify(files, plan.TargetSavePath, n =>
+                    {
+                        Report(plan, "Verifying the copy on the target", Interlocked.Add(ref verified, n), total);
+                        KeepLease(job);
+                    }, _cancel);
                 }
                 _journal.Advance(job, RehomeStep.Verified, $"'{plan.TargetPath}' verified: {files.Count} file(s), sizes and SHA-1s match the catalog");
             }
@@ -174,7 +184,8 @@ namespace Hashall.Core.Rehome
             {
                 Report(plan, "Relocating and rechecking in qBittorrent", 0, 0);
                 relocator.Stop(hashes); // a resumed job: qBittorrent may have started them again
-                relocator.Relocate(hashes, plan.TargetSavePath, plan.TargetPath, () => FaultInjection.At("rehome-relocate"));
+                var targets = job.Torrents.ToDictionary(t => t.Hash, t => TorrentRelocator.Rebase(t.ContentPathBefore, plan.SourcePath, plan.TargetPath));
+                relocator.Relocate(targets, plan.TargetSavePath, () => FaultInjection.At("rehome-relocate"));
                 _journal.Advance(job, RehomeStep.Relocated, $"qBittorrent confirmed {hashes.Count} torrent(s) complete at '{plan.TargetPath}'");
             }
             result.Relocated = hashes;
@@ -213,21 +224,21 @@ namespace Hashall.Core.Rehome
             _journal.MarkCopyCreated(job);
             _journal.Advance(job, RehomeStep.Copying, $"copying {files.Count} file(s), {total} bytes, into '{staging}'");
             Directory.CreateDirectory(staging);
-            long copied = 0, renewed = 0;
+            long copied = 0;
             var copy = PayloadCopier.Copy(files, staging, n =>
             {
                 copied += n;
                 Report(plan, "Copying to the target", copied, total);
-                if (copied - renewed > 256L << 20)
-                {
-                    renewed = copied;
-                    _journal.Renew(job); // a long copy keeps its lease
-                }
+                KeepLease(job);
             }, _cancel);
             result.FilesCopied = copy.Files;
             result.BytesCopied = copy.Bytes;
             long verified = 0;
-            PayloadCopier.Verify(files, staging, n => Report(plan, "Verifying the copy", Interlocked.Add(ref verified, n), total), _cancel);
+            PayloadCopier.Verify(files, staging, n =>
+            {
+                Report(plan, "Verifying the copy", Interlocked.Add(ref verified, n), total);
+                KeepLease(job);
+            }, _cancel);
             _journal.Advance(job, RehomeStep.Placing, $"copy verified in staging; renaming it to '{plan.TargetPath}'");
             int error = HardLinks.Replace(PathText.Join(staging, Path.GetFileName(plan.SourcePath)), plan.TargetPath);
             if (error != 0)
@@ -245,8 +256,10 @@ namespace Hashall.Core.Rehome
         {
             string what = failure is OperationCanceledException ? "stopped by the user" : failure.Message;
             _journal.Note(job, "failed: " + what);
-            // Ctrl+C: undo with a token of our own, so the rollback itself is not cut short.
-            var relocator = new TorrentRelocator(_client, Deadline(plan), CancellationToken.None);
+            // Ctrl+C: undo without the stop's token, so the rollback itself is not cut short.
+            var relocator = new TorrentRelocator(_client, Deadline(plan), CancellationToken.None, () => KeepLease(job));
+            var cancellation = _client.Cancellation;
+            _client.Cancellation = CancellationToken.None;
             try
             {
                 if (job.Step >= RehomeStep.Relocated)
@@ -256,13 +269,12 @@ namespace Hashall.Core.Rehome
                     _journal.Finish(job, "failed", result.Message);
                     return;
                 }
-                if (job.Step >= RehomeStep.Stopping)
+                if (job.Step >= RehomeStep.Stopping && job.Torrents.Count > 0)
                 {
                     var hashes = job.Torrents.Select(t => t.Hash).ToList();
                     relocator.Stop(hashes);
-                    var before = job.Torrents[0];
-                    relocator.Relocate(hashes, before.SavePathBefore, before.ContentPathBefore, () => { });
-                    _journal.Note(job, $"rolled back: qBittorrent confirmed the torrents complete at '{before.ContentPathBefore}' again");
+                    relocator.Relocate(job.Torrents.ToDictionary(t => t.Hash, t => t.ContentPathBefore), job.Torrents[0].SavePathBefore, () => { });
+                    _journal.Note(job, $"rolled back: qBittorrent confirmed the torrents complete at '{plan.SourcePath}' again");
                     relocator.Start(job.Torrents.Where(t => t.WasRunning).Select(t => t.Hash).ToList());
                 }
                 if (job.CopyCreated)
@@ -278,16 +290,32 @@ namespace Hashall.Core.Rehome
                 result.Message = $"{what} Rolled back: the torrents seed '{plan.SourcePath}' as before, and this run's copy is removed.";
                 _journal.Finish(job, "rolled-back", result.Message);
             }
-            catch (Exception e) when (e is HashallException || e is IOException || e is UnauthorizedAccessException)
+            catch (Exception e) when (e is HashallException || e is IOException || e is UnauthorizedAccessException || e is OperationCanceledException)
             {
                 result.Status = RehomeStatus.Failed;
                 result.Message = $"{what} The rollback failed too: {e.Message} Nothing was deleted from '{plan.SourcePath}'" +
                                  (job.CopyCreated ? $", and the copy at '{plan.TargetPath}' may remain" : "") + ". Run the plan again to resume, or check qBittorrent.";
                 _journal.Finish(job, "failed", result.Message);
             }
+            finally
+            {
+                _client.Cancellation = cancellation;
+            }
         }
 
-        private TorrentRelocator Relocator(RehomePlan plan) => new TorrentRelocator(_client, Deadline(plan), _cancel);
+        private TorrentRelocator Relocator(RehomePlan plan, Func<RehomeJob?> job) => new TorrentRelocator(_client, Deadline(plan), _cancel, () => KeepLease(job()));
+
+        /// <summary>
+        /// Renews the job's lease every 30 s during long copies, verifications and waits on qBittorrent
+        /// (from this thread only: the catalog connection is not shared with the verification workers).
+        /// </summary>
+        private void KeepLease(RehomeJob? job)
+        {
+            if (job == null || Environment.CurrentManagedThreadId != _thread || _sinceRenewal.Elapsed < TimeSpan.FromSeconds(30))
+                return;
+            _journal.Renew(job);
+            _sinceRenewal.Restart();
+        }
 
         private TimeSpan Deadline(RehomePlan plan) => Timeout ?? TimeSpan.FromSeconds(120 + plan.TotalBytes / 50_000_000.0);
 

@@ -37,8 +37,6 @@ namespace Hashall.Core.Rehome
         Failed,
         /// <summary>An earlier run already did this plan.</summary>
         AlreadyDone,
-        /// <summary>-WhatIf, or declined at the confirmation prompt.</summary>
-        Skipped,
     }
 
     /// <summary>A torrent being relocated, as recorded in the journal before it is stopped.</summary>
@@ -110,6 +108,7 @@ namespace Hashall.Core.Rehome
         public int Invalid { get; set; }
         public int RolledBack { get; set; }
         public int Failed { get; set; }
+        /// <summary>Plans not run: -WhatIf, declined at the prompt, or after -StopOnError stopped the run.</summary>
         public int Skipped { get; set; }
         public long BytesCopied { get; set; }
         public TimeSpan Duration { get; set; }

@@ -51,12 +51,13 @@ VALUES ($hash, $dir, $dec, $src, $dst, $save, $plan, $step, 'running', $now, $no
             return (job, false);
         });
 
-        /// <summary>Whether the payload has a job that a rerun resumes (running, or failed without a rollback).</summary>
-        public bool HasOpen(string payloadHash)
+        /// <summary>The source and target of the payload's job that a rerun resumes (running, or failed without a rollback); null when none.</summary>
+        public (string Source, string Target)? OpenPaths(string payloadHash)
         {
-            using var c = _db.Command("SELECT 1 FROM rehome_jobs WHERE payload_hash = $h AND status IN ('running', 'failed') LIMIT 1;");
+            using var c = _db.Command("SELECT source_path, target_path FROM rehome_jobs WHERE payload_hash = $h AND status IN ('running', 'failed') ORDER BY job_id DESC LIMIT 1;");
             c.Parameters.AddWithValue("$h", payloadHash);
-            return c.ExecuteScalar() != null;
+            using var r = c.ExecuteReader();
+            return r.Read() ? (r.GetString(0), r.GetString(1)) : ((string, string)?)null;
         }
 
         /// <summary>The latest finished job of this payload between these paths (to tell a plan already carried out).</summary>

@@ -59,7 +59,7 @@ namespace Hashall.Core.Rehome
         {
             foreach (var t in live.Values)
             {
-                if (!TorrentRelocator.SamePath(t.ContentPath, plan.SourcePath))
+                if (!TorrentRelocator.PointsAt(t, plan.SourcePath))
                     Refuse(plan, $"torrent '{t.Name}' ({t.Hash}) now points at '{t.ContentPath}', not '{plan.SourcePath}'");
                 if (!TorrentRelocator.IsComplete(t))
                     Refuse(plan, $"torrent '{t.Name}' ({t.Hash}) is '{t.State}' at {t.Progress:P1}: only complete torrents are moved");

@@ -22,12 +22,15 @@ namespace Hashall.Core.Rehome
         private readonly QBittorrentClient _client;
         private readonly TimeSpan _deadline;
         private readonly CancellationToken _cancel;
+        private readonly Action _onPoll;
 
-        public TorrentRelocator(QBittorrentClient client, TimeSpan deadline, CancellationToken cancel)
+        /// <param name="onPoll">Called between polls (the executor renews its lease there).</param>
+        public TorrentRelocator(QBittorrentClient client, TimeSpan deadline, CancellationToken cancel, Action onPoll)
         {
             _client = client;
             _deadline = deadline;
             _cancel = cancel;
+            _onPoll = onPoll;
         }
 
         public static bool IsStopped(TorrentInfo t) => t.State.StartsWith("paused", StringComparison.Ordinal) || t.State.StartsWith("stopped", StringComparison.Ordinal);
@@ -41,6 +44,8 @@ namespace Hashall.Core.Rehome
         public Dictionary<string, TorrentInfo> Current(IReadOnlyCollection<string> hashes)
         {
             var found = _client.Torrents(hashes: hashes).ToDictionary(t => t.Hash, StringComparer.OrdinalIgnoreCase);
+            foreach (var t in found.Values)
+                t.Hash = hashes.First(h => string.Equals(h, t.Hash, StringComparison.OrdinalIgnoreCase)); // callers key by their own spelling
             foreach (var h in hashes.Where(h => !found.ContainsKey(h)))
                 throw new HashallException("RehomeTorrentMissing", HashallErrorKind.NotFound, $"qBittorrent no longer has torrent {h}.", h);
             return found;
@@ -73,22 +78,35 @@ namespace Hashall.Core.Rehome
 
         /// <summary>
         /// Points the (stopped) torrents at <paramref name="savePath"/>, where a complete copy already is,
-        /// waits until qBittorrent reports <paramref name="contentPath"/>, rechecks, and confirms every
-        /// torrent complete there. Throws RehomeRelocateFailed or RehomeRecheckFailed naming the torrent.
+        /// waits until qBittorrent reports each one's expected content path there, rechecks, and
+        /// confirms every torrent complete. Throws RehomeQBittorrentTimeout or RehomeRecheckFailed naming the torrent.
         /// </summary>
-        public void Relocate(IReadOnlyCollection<string> hashes, string savePath, string contentPath, Action afterSetLocation)
+        /// <param name="contentPaths">Each torrent's content path at the new place (its root folder, or its file).</param>
+        public void Relocate(IReadOnlyDictionary<string, string> contentPaths, string savePath, Action afterSetLocation)
         {
+            var hashes = contentPaths.Keys.ToList();
             var now = Current(hashes);
-            var toMove = hashes.Where(h => !SamePath(now[h].ContentPath, contentPath)).ToList();
+            var toMove = hashes.Where(h => !SamePath(now[h].ContentPath, contentPaths[h])).ToList();
             if (toMove.Count > 0)
             {
                 _client.SetLocation(toMove, savePath);
                 afterSetLocation();
-                WaitFor(toMove, t => SamePath(t.ContentPath, contentPath) && t.State != "moving", "move to '" + savePath + "'",
+                WaitFor(toMove, t => SamePath(t.ContentPath, contentPaths[t.Hash]) && t.State != "moving", "move to '" + savePath + "'",
                     describe: t => $"save path '{t.SavePath}', content path '{t.ContentPath}', state {t.State} (qBittorrent's log says why a move failed)");
             }
             Recheck(hashes);
         }
+
+        /// <summary>A content path at or under <paramref name="from"/>, moved under <paramref name="to"/>.</summary>
+        public static string Rebase(string contentPath, string from, string to)
+        {
+            string path = contentPath.TrimEnd('/', '\\');
+            return SamePath(path, from) ? to : Platform.PathText.Join(to, Platform.PathText.RelativeTo(path, from));
+        }
+
+        /// <summary>Whether a torrent's content path is the payload's (its root, or its one file inside the root folder).</summary>
+        public static bool PointsAt(TorrentInfo t, string payloadPath) =>
+            SamePath(t.ContentPath, payloadPath) || Platform.PathText.IsUnder(t.ContentPath.TrimEnd('/', '\\'), payloadPath);
 
         private void Recheck(IReadOnlyCollection<string> hashes)
         {
@@ -153,6 +171,7 @@ namespace Hashall.Core.Rehome
 
         private void Sleep()
         {
+            _onPoll();
             if (_cancel.WaitHandle.WaitOne(Poll))
                 throw new OperationCanceledException(_cancel);
         }

@@ -138,7 +138,7 @@ namespace Hashall.PowerShell.Rehome
             var result = executor.Execute(plan);
             foreach (var warning in result.Warnings)
                 WriteWarning($"'{plan.Name}': {warning}");
-            if (result.Status == RehomeStatus.Failed && result.ErrorId == "RehomeStopped")
+            if (result.ErrorId == "RehomeStopped")
                 throw new PipelineStoppedException();
             return result;
         }
