@@ -266,6 +266,11 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         var escape = Assert.Single(Invoke(Tree.Path("escape.json")).Output);
         Assert.Equal("Invalid", escape.Properties["Status"].Value.ToString());
         Assert.Contains("'..'", (string)escape.Properties["Message"].Value);
+        File.WriteAllText(Tree.Path("v2.json"), File.ReadAllText(plan).Replace("\"SchemaVersion\": 1", "\"SchemaVersion\": 2"));
+        var future = Assert.Single(Invoke(Tree.Path("v2.json")).Output);
+        Assert.Equal("Invalid", future.Properties["Status"].Value.ToString());
+        Assert.Contains("schema version is 2", (string)future.Properties["Message"].Value);
+        AssertSeeding(manyHash, many, manyBefore);
     }
 
     [Fact]
@@ -311,6 +316,22 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.Equal([bHash], (IEnumerable<string>)finished.Properties["Restarted"].Value); // it was running before the kill
         AssertSeeding(bHash, bTarget, bBefore);
         Assert.False(Directory.Exists(b));
+
+        // Killed after the first source file was removed (the torrent already confirmed on the pool): the rerun finishes.
+        string d = Payload("KillRemove.S01", 90);
+        var dBefore = Contents(d);
+        string dHash = Add(d, _seeding);
+        ScanAndSync(d);
+        string dPlan = PlanFile("TorrentHash", dHash, pool), dTarget = Path.Combine(pool, "torrents", _category, "KillRemove.S01");
+        env["HASHALL_FAULT"] = "rehome-remove:1";
+        (exit, _) = ChildShell.Run(Child(dPlan), env);
+        Assert.NotEqual(0, exit);
+        AssertSeeding(dHash, dTarget, dBefore);
+        Assert.True(Contents(d).Count < dBefore.Count);
+        var removed = Assert.Single(Invoke(dPlan).Succeeded().Output);
+        Assert.Equal("Done", removed.Properties["Status"].Value.ToString());
+        Assert.False(Directory.Exists(d));
+        Assert.Equal(dHash, Assert.Single((IEnumerable<string>)removed.Properties["Relocated"].Value));
 
         // A job held by a live run elsewhere (its lease not expired) is refused; once expired it is taken over.
         // This one is a folder holding a single file: qBittorrent's content path is then the file itself.

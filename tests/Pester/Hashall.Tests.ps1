@@ -23,7 +23,7 @@ Describe 'Module' {
 
     It 'has full help for <_>' -ForEach @('Invoke-HashallScan', 'Get-HashallFile', 'Get-HashallDuplicate', 'Get-HashallDevice', 'Set-HashallDevice',
         'New-HashallLinkPlan', 'Get-HashallLinkPlan', 'Invoke-HashallLinkPlan',
-        'Sync-HashallPayload', 'Get-HashallTorrent', 'Get-HashallPayload', 'Get-HashallSibling', 'New-RehomePlan') {
+        'Sync-HashallPayload', 'Get-HashallTorrent', 'Get-HashallPayload', 'Get-HashallSibling', 'New-RehomePlan', 'Invoke-RehomePlan') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Description | Should -Not -BeNullOrEmpty
@@ -156,5 +156,41 @@ Describe 'Get-HashallPayload -Path' {
     It 'refuses a qBittorrent that is not there with a clear error' {
         { Sync-HashallPayload -Uri 'http://127.0.0.1:9' } |
             Should -Throw -ErrorId 'QBittorrentUnreachable,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand'
+    }
+}
+
+Describe 'Invoke-RehomePlan without qBittorrent' {
+    BeforeAll {
+        $script:move = [Hashall.Core.Rehome.RehomePlan]@{
+            Name = 'Show.S01'; Decision = 'Move'; Direction = 'Demote'; PayloadHash = ('ab' * 32)
+            SourcePath = '/srv/stash/torrents/Show.S01'; TargetPath = '/mnt/pool/torrents/tv/Show.S01'; TargetSavePath = '/mnt/pool/torrents/tv'
+            FileCount = 3; TotalBytes = 3000
+        }
+        $move.SeedingRoots.Add('/srv/stash/torrents')
+        $move.Torrents.Add([Hashall.Core.Rehome.RehomeTorrent]@{ TorrentHash = ('cd' * 20); Name = 'Show.S01'; Role = 'relocate' })
+    }
+
+    It 'lists every step with -WhatIf and writes nothing' {
+        $move | Invoke-RehomePlan -WhatIf | Should -BeNullOrEmpty
+    }
+
+    It 'reports a blocked plan as Blocked without contacting qBittorrent' {
+        $blocked = [Hashall.Core.Rehome.RehomePlan]@{ Name = 'Film.2019'; Decision = 'Block' }
+        $blocked.Reasons.Add('external consumer')
+        $result = $blocked | Invoke-RehomePlan -Uri 'http://127.0.0.1:9' -Confirm:$false
+        $result.Status | Should -Be 'Blocked'
+        $result.Message | Should -Be 'external consumer'
+    }
+
+    It 'refuses a file that is not a plan with a stable error id' {
+        $bad = Join-Path $TestDrive 'bad.json'
+        Set-Content -Path $bad -Value '{ not json'
+        { Invoke-RehomePlan -Path $bad -Confirm:$false } |
+            Should -Throw -ErrorId 'RehomePlanFileInvalid,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand'
+    }
+
+    It 'refuses a qBittorrent that is not there before changing anything' {
+        { $move | Invoke-RehomePlan -Uri 'http://127.0.0.1:9' -Confirm:$false } |
+            Should -Throw -ErrorId 'QBittorrentUnreachable,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand'
     }
 }
