@@ -36,7 +36,8 @@ namespace Hashall.Core.Rehome
                 string under = file.FullName.Length > plan.SourcePath.Length ? PathText.RelativeTo(file.FullName, plan.SourcePath) : "";
                 if (source != null && store.ActiveByPath(source.Device.DeviceId, Join(source.Prefix, under)) is FileRow row)
                     gone.Add(row.FileId);
-                if (target != null && FileSystemApi.TryLstat(PathText.Join(plan.TargetPath, under), out var st) == 0)
+                // No SHA-1: a rerun after this already ran once (the source rows are deleted); the copy's rows stand.
+                if (target != null && file.Sha1 != null && FileSystemApi.TryLstat(PathText.Join(plan.TargetPath, under), out var st) == 0)
                     copies.Add((Join(target.Prefix, under), st, file.Sha1));
             }
             using (var writer = new ScanWriter(_db, DateTime.UtcNow))

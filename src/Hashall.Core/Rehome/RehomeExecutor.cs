@@ -128,8 +128,17 @@ namespace Hashall.Core.Rehome
                 result.Message = e.Message;
                 result.ErrorId = e.ErrorId;
             }
-            catch (Exception e) when (job != null && (e is HashallException || e is IOException || e is UnauthorizedAccessException || e is OperationCanceledException))
+            catch (Exception e) when (job == null && !(e is OperationCanceledException) && !(e is OutOfMemoryException))
             {
+                // Nothing was changed yet: this plan fails, the batch goes on.
+                result.Status = RehomeStatus.Failed;
+                result.Message = $"{e.GetType().Name}: {e.Message} Nothing was changed.";
+                result.ErrorId = "RehomeFailed";
+            }
+            catch (Exception e) when (job != null && !(e is OutOfMemoryException))
+            {
+                // Whatever went wrong, the job is ours: roll back or leave it open, and release its lease
+                // (a lease held by a still-running pwsh would refuse every rerun in that session).
                 result.ErrorId = (e as HashallException)?.ErrorId ?? (e is OperationCanceledException ? "RehomeStopped" : "RehomeFailed");
                 Recover(plan, job, files!, e, result);
             }
@@ -290,7 +299,7 @@ namespace Hashall.Core.Rehome
                 result.Message = $"{what} Rolled back: the torrents seed '{plan.SourcePath}' as before, and this run's copy is removed.";
                 _journal.Finish(job, "rolled-back", result.Message);
             }
-            catch (Exception e) when (e is HashallException || e is IOException || e is UnauthorizedAccessException || e is OperationCanceledException)
+            catch (Exception e) when (!(e is OutOfMemoryException))
             {
                 result.Status = RehomeStatus.Failed;
                 result.Message = $"{what} The rollback failed too: {e.Message} Nothing was deleted from '{plan.SourcePath}'" +

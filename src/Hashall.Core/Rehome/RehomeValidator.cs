@@ -84,7 +84,7 @@ namespace Hashall.Core.Rehome
             {
                 if (FileSystemApi.TryLstat(plan.TargetPath, out _) == 0)
                     Refuse(plan, $"'{plan.TargetPath}' exists now; it did not when the plan was made");
-                long free = new DriveInfo(existing).AvailableFreeSpace;
+                long? free = FreeSpace(existing);
                 if (free < payload.TotalBytes)
                     Refuse(plan, $"the target device has {free} bytes free at '{existing}'; the payload needs {payload.TotalBytes}");
             }
@@ -104,6 +104,19 @@ namespace Hashall.Core.Rehome
                 SavePath = Path.GetDirectoryName(plan.SourcePath) ?? plan.SourcePath,
             };
             return new PayloadBuilder(_db).ForTorrent(atSource, client.Files(torrent.Hash));
+        }
+
+        /// <summary>Bytes free for this user at a path; null when the system cannot tell (the copy then finds out).</summary>
+        private static long? FreeSpace(string path)
+        {
+            try
+            {
+                return new DriveInfo(path).AvailableFreeSpace;
+            }
+            catch (Exception e) when (e is ArgumentException || e is IOException || e is UnauthorizedAccessException)
+            {
+                return null;
+            }
         }
 
         private static string NearestExisting(string path)
