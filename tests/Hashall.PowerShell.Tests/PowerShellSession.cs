@@ -50,9 +50,17 @@ public sealed class PowerShellSession : IDisposable
 
     public RecordingHost Host { get; }
 
-    public RunResult Run(string script, params object?[] args)
+    public RunResult Run(string script, params object?[] args) => Run(script, null, args);
+
+    /// <summary>
+    /// Runs a script; <paramref name="onProgress"/> sees each progress record on the pipeline's own
+    /// thread as it is written, so a test can act between two steps of a cmdlet.
+    /// </summary>
+    public RunResult Run(string script, Action<ProgressRecord>? onProgress, params object?[] args)
     {
         using var ps = System.Management.Automation.PowerShell.Create();
+        if (onProgress != null)
+            ps.Streams.Progress.DataAdded += (sender, e) => onProgress(((PSDataCollection<ProgressRecord>)sender!)[e.Index]);
         ps.Runspace = _runspace;
         // A terminating error from a cmdlet only ends its statement; re-throw it so the run reports it.
         ps.AddScript("try {\n" + script + "\n} catch { throw }");

@@ -106,11 +106,15 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         long mtime = File.GetLastWriteTimeUtc(Path.Combine(source, "e0.mkv")).Ticks;
         string running = Add(source, _seeding, pieces: 15), stopped = Add(source, _seeding, pieces: 16);
         _qbt.Pause(stopped);
+        File.WriteAllText(Path.Combine(source, "notes.txt"), "not in the torrent"); // the user's own file
         ScanAndSync(source);
 
-        var results = Ps.Run(@"New-RehomePlan -TorrentHash $args[0] -Demote -SeedingRoot $args[1] -StashDevice stash -PoolDevice pool -TargetPath $args[2] |
-            Invoke-RehomePlan -Uri $args[3] -Confirm:$false", running, _seeding, Path.Combine(pool, "torrents"), _qbt.Url).Succeeded().Output;
-        var r = Assert.Single(results);
+        var results = Ps.Run(@"$plan = New-RehomePlan -TorrentHash $args[0] -Demote -SeedingRoot $args[1] -StashDevice stash -PoolDevice pool -TargetPath $args[2]
+            $plan | Invoke-RehomePlan -Uri $args[3] -Confirm:$false
+            $plan | Invoke-RehomePlan -Uri $args[3] -Confirm:$false", running, _seeding, Path.Combine(pool, "torrents"), _qbt.Url).Succeeded().Output;
+        Assert.Equal(2, results.Count);
+        Assert.Equal("AlreadyDone", results[1].Properties["Status"].Value.ToString()); // the same plan again changes nothing
+        var r = results[0];
         Assert.Equal("Done", r.Properties["Status"].Value.ToString());
         string target = Path.Combine(pool, "torrents", _category, "Move.S01");
         Assert.Equal(target, r.Properties["TargetPath"].Value);
@@ -123,7 +127,8 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         AssertSeeding(stopped, target, before);
         Assert.StartsWith("paused", _qbt.Info(stopped)!.Value.State); // stopped before, stopped after
         Assert.DoesNotContain("paused", _qbt.Info(running)!.Value.State);
-        Assert.False(Directory.Exists(source));
+        // Only the payload's files went: the user's own file, and so its folder, stay.
+        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(source).Select(Path.GetFileName));
         // cp -a's promises: mtime to the tick, the payload's hard link still one inode.
         Assert.Equal(mtime, File.GetLastWriteTimeUtc(Path.Combine(target, "e0.mkv")).Ticks);
         var inodes = TempTree.Inodes(target);
@@ -132,7 +137,7 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
 
         // The catalog follows without a rescan: torrents on the pool, source rows deleted, copies with their SHA-1s.
         Assert.Equal(["pool", "pool"], Ps.Run("Get-HashallTorrent -Category $args[0] | ForEach-Object Device", _category).Succeeded().Output.Select(o => (string)o.BaseObject));
-        Assert.Empty(Ps.Run("Get-HashallFile -Path $args[0]", Path.Combine(source, "*")).Succeeded().Output);
+        Assert.Equal(["notes.txt"], Ps.Run("Get-HashallFile -Path $args[0] | ForEach-Object Name", Path.Combine(source, "*")).Succeeded().Output.Select(o => (string)o.BaseObject));
         Assert.Equal(TempTree.Sha1Sum(Path.Combine(target, "e2.mkv")),
             Ps.Run("(Get-HashallFile -LiteralPath $args[0]).Sha1", Path.Combine(target, "e2.mkv")).Succeeded().Output.Single().BaseObject);
 
@@ -259,6 +264,15 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.Contains("exists now", (string)invalid.Properties["Message"].Value);
         AssertSeeding(manyHash, many, manyBefore);
 
+        // A torrent added after the plan, seeding the source too: refused (moving would break it), nothing touched.
+        Directory.Delete(Path.Combine(pool, "torrents", _category, "Many.S01"));
+        string late = Add(many, _seeding, pieces: 16);
+        var lateResult = Assert.Single(Invoke(plan).Output);
+        Assert.Equal("Invalid", lateResult.Properties["Status"].Value.ToString());
+        Assert.Contains("not in the plan", (string)lateResult.Properties["Message"].Value);
+        AssertSeeding(late, many, manyBefore);
+        _qbt.Delete(late);
+
         // A plan file that is not one, and a tampered path: clear errors.
         File.WriteAllText(Tree.Path("bad.json"), "{ not json");
         Assert.Equal("RehomePlanFileInvalid,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Invoke(Tree.Path("bad.json")).TerminatingErrorId);
@@ -368,19 +382,52 @@ VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents
         ScanAndSync(source);
         string plan = PlanFile("TorrentHash", hash, pool);
         string target = Path.Combine(pool, "torrents", _category, "Stop.S01");
-        Ps.RunAndStop("Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false", p => p.Activity == "Relocating and rechecking in qBittorrent", plan, _qbt.Url);
+        Ps.RunAndStop("Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false", p => p.Activity == "Rechecking the copy in qBittorrent", plan, _qbt.Url);
 
-        // Stopped as the relocation starts (qBittorrent takes longer than a poll to move and recheck), the job
-        // is rolled back despite the stop: the torrent complete on the source again, no live lease left behind.
+        // Stopped once qBittorrent has been told the new location, the job is rolled back despite the stop:
+        // the torrent complete on the source again, the copy removed, no live lease left behind.
         var info = _qbt.Info(hash)!.Value;
         Assert.Equal(1.0, info.Progress);
         Assert.Equal(before, Contents(info.ContentPath));
         Assert.Equal(0, Jobs("running"));
         Assert.Equal(1, Jobs("rolled-back"));
         Assert.Equal(source, info.ContentPath.TrimEnd('/'));
+        Assert.False(Directory.Exists(target));
         var rerun = Assert.Single(Invoke(plan).Succeeded().Output);
         Assert.Equal("Done", rerun.Properties["Status"].Value.ToString());
         AssertSeeding(hash, target, before);
         Assert.DoesNotContain("paused", _qbt.Info(hash)!.Value.State);
+    }
+
+    [Fact]
+    public void ACopyQBittorrentRejectsOnRecheckIsRolledBackOntoTheSource()
+    {
+        if (!TempTree.IsRoot)
+            return;
+        string pool = Pool();
+        string source = Payload("Reject.S01", 100);
+        var before = Contents(source);
+        string hash = Add(source, _seeding);
+        ScanAndSync(source);
+        string plan = PlanFile("TorrentHash", hash, pool);
+        string target = Path.Combine(pool, "torrents", _category, "Reject.S01");
+        // Between the verification and the relocation, the copy is damaged (same size): only qBittorrent's recheck can tell.
+        var r = Ps.Run("Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false", p =>
+        {
+            if (p.Activity != "Stopping the torrents")
+                return;
+            using var f = File.OpenWrite(Path.Combine(target, "e2.mkv"));
+            f.Position = 1000;
+            f.WriteByte(0x5A);
+            f.WriteByte(0xA5);
+        }, plan, _qbt.Url);
+        var result = Assert.Single(r.Output);
+        Assert.Equal("RolledBack", result.Properties["Status"].Value.ToString());
+        Assert.Equal("RehomeRecheckFailed", result.Properties["ErrorId"].Value);
+        Assert.Equal("RehomeRecheckFailed,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+        AssertSeeding(hash, source, before);
+        Assert.DoesNotContain("paused", _qbt.Info(hash)!.Value.State); // running before: running again
+        Assert.False(Directory.Exists(target));
+        Assert.Contains(((IEnumerable<string>)result.Properties["Journal"].Value), l => l.Contains("rolled back: qBittorrent confirmed the torrents complete"));
     }
 }

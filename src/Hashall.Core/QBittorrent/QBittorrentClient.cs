@@ -126,8 +126,8 @@ namespace Hashall.Core.QBittorrent
 
         private void Post(string path, params (string Name, string Value)[] fields)
         {
-            var form = new FormUrlEncodedContent(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
-            var response = Send(() => _http.PostAsync(path, form, _cancel));
+            using var form = new FormUrlEncodedContent(fields.Select(f => new KeyValuePair<string, string>(f.Name, f.Value)));
+            using var response = Send(() => _http.PostAsync(path, form, _cancel));
             if (response.IsSuccessStatusCode)
                 return;
             string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult().Trim();

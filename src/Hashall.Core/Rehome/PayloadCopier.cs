@@ -99,7 +99,7 @@ namespace Hashall.Core.Rehome
         /// </summary>
         public static void Verify(IReadOnlyList<PayloadFile> files, string root, Action<long> bytesDone, CancellationToken cancel)
         {
-            var seen = new HashSet<(ulong, ulong)>();
+            var seen = new HashSet<(ulong, ulong, string?)>();
             var work = new List<(PayloadFile File, string Path, FileStatus Status)>();
             foreach (var file in files)
             {
@@ -108,7 +108,8 @@ namespace Hashall.Core.Rehome
                     throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{path}' is missing from the copy.", path);
                 if (st.Size != file.Size)
                     throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{path}' has {st.Size} bytes; the catalog says {file.Size}.", path);
-                if (seen.Add((st.DeviceNumber, st.Inode)))
+                // Names of one inode are read once, unless the catalog expects different content for them.
+                if (seen.Add((st.DeviceNumber, st.Inode, file.Sha1)))
                     work.Add((file, path, st));
             }
             HashallException? failure = null;

@@ -14,16 +14,27 @@ namespace Hashall.Core.Rehome
     public static class PayloadRemover
     {
         /// <param name="top">The payload's content path (its root folder, or the single file).</param>
-        /// <param name="files">Full paths of the payload's files under <paramref name="top"/>.</param>
+        /// <param name="files">Full paths of the payload's files under <paramref name="top"/>, with the size each must have.</param>
         /// <returns>How many files were removed now.</returns>
-        public static int Remove(string top, IEnumerable<string> files)
+        public static int Remove(string top, IEnumerable<(string Path, long Size)> files)
         {
             int removed = 0;
             var directories = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (string file in files)
+            var realDirectories = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (file, size) in files)
             {
                 if (!PathText.IsUnder(file, top))
                     throw new HashallException("RehomeRemoveRefused", HashallErrorKind.InvalidArgument, $"'{file}' is not under the payload's '{top}'; not removed.", file);
+                // Text says under; the disk must too: no folder on the way may be a symbolic link to elsewhere.
+                for (string? d = Path.GetDirectoryName(file); d != null && PathText.IsUnder(d, top) && !realDirectories.Contains(d); d = Path.GetDirectoryName(d))
+                {
+                    if (FileSystemApi.TryLstat(d, out var dir) == 0 && dir.Kind != FileKind.Directory)
+                        throw new HashallException("RehomeRemoveRefused", HashallErrorKind.InvalidArgument, $"'{d}' is not a folder (a symbolic link?); nothing under it was removed.", d);
+                    realDirectories.Add(d);
+                }
+                if (FileSystemApi.TryLstat(file, out var st) == 0 && (st.Kind != FileKind.Regular || st.Size != size))
+                    throw new HashallException("RehomeRemoveRefused", HashallErrorKind.InvalidData,
+                        $"'{file}' is not the payload's file any more ({st.Kind}, {st.Size} bytes; {size} expected); not removed.", file);
                 int error = HardLinks.Remove(file);
                 if (error != 0 && error != HardLinks.ENOENT)
                     throw new HashallException("RehomeRemoveFailed", HashallErrorKind.WriteError, $"Cannot remove '{file}': {HardLinks.Describe(error)}.", file);

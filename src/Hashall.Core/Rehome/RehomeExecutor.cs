@@ -118,7 +118,12 @@ namespace Hashall.Core.Rehome
                 result.JobId = job.JobId;
                 result.Resumed = resumed;
                 if (resumed)
+                {
                     _journal.Note(job, $"resumed at {job.Step} by {_owner}");
+                    if (job.Torrents.Count > 0 && !new HashSet<string>(job.Torrents.Select(t => t.Hash), StringComparer.OrdinalIgnoreCase).SetEquals(hashes))
+                        throw new HashallException("RehomePlanInvalid", HashallErrorKind.InvalidData,
+                            $"The interrupted job relocates {string.Join(", ", job.Torrents.Select(t => t.Hash))}; this plan relocates {string.Join(", ", hashes)}. Run the job's own plan again.", plan.Name);
+                }
                 Run(plan, job, files, relocator, hashes, result);
                 result.Status = RehomeStatus.Done;
             }
@@ -140,14 +145,30 @@ namespace Hashall.Core.Rehome
                 // Whatever went wrong, the job is ours: roll back or leave it open, and release its lease
                 // (a lease held by a still-running pwsh would refuse every rerun in that session).
                 result.ErrorId = (e as HashallException)?.ErrorId ?? (e is OperationCanceledException ? "RehomeStopped" : "RehomeFailed");
-                Recover(plan, job, files!, e, result);
+                if (result.ErrorId == "RehomeLeaseLost")
+                {
+                    // Another run owns the job now: undoing anything would undo its work.
+                    result.Status = RehomeStatus.Failed;
+                    result.Message = e.Message;
+                }
+                else
+                {
+                    Recover(plan, job, files!, e, result);
+                }
             }
             finally
             {
                 if (job != null)
                 {
                     result.Step = job.Step;
-                    result.Journal = _journal.Entries(job.JobId);
+                    try
+                    {
+                        result.Journal = _journal.Entries(job.JobId);
+                    }
+                    catch (HashallException e)
+                    {
+                        result.Warnings.Add("the journal could not be read back: " + e.Message);
+                    }
                 }
                 result.Duration = clock.Elapsed;
             }
@@ -160,7 +181,9 @@ namespace Hashall.Core.Rehome
             if (job.Step < RehomeStep.Verified)
             {
                 if (plan.Decision == RehomeDecision.Move)
+                {
                     PlaceCopy(plan, job, files, result, total);
+                }
                 else
                 {
                     Report(plan, "Verifying the copy on the target", 0, total);
@@ -170,15 +193,20 @@ namespace Hashall.Core.Rehome
                         Report(plan, "Verifying the copy on the target", Interlocked.Add(ref verified, n), total);
                         KeepLease(job);
                     }, _cancel);
+                    _journal.Advance(job, RehomeStep.Verified, $"'{plan.TargetPath}' verified: {files.Count} file(s), sizes and SHA-1s match the catalog");
                 }
-                _journal.Advance(job, RehomeStep.Verified, $"'{plan.TargetPath}' verified: {files.Count} file(s), sizes and SHA-1s match the catalog");
             }
             if (job.Step < RehomeStep.Relocating)
             {
                 if (job.Torrents.Count == 0)
                 {
                     // Recorded before anything changes in qBittorrent: a rollback or rerun restarts exactly these.
-                    job.Torrents = relocator.Current(hashes).Values.Select(t => new RelocatedTorrent
+                    // A long copy later, each must still seed the source, complete and idle.
+                    var current = relocator.Current(hashes);
+                    foreach (var t in current.Values.Where(t => !TorrentRelocator.PointsAt(t, plan.SourcePath) || !TorrentRelocator.IsComplete(t)))
+                        throw new HashallException("RehomePlanInvalid", HashallErrorKind.InvalidData,
+                            $"While the copy was made, torrent '{t.Name}' ({t.Hash}) changed: it is '{t.State}' at {t.Progress:P1}, content path '{t.ContentPath}'.", t.Hash);
+                    job.Torrents = current.Values.Select(t => new RelocatedTorrent
                     {
                         Hash = t.Hash, Name = t.Name, SavePathBefore = t.SavePath, ContentPathBefore = t.ContentPath, WasRunning = !TorrentRelocator.IsStopped(t),
                     }).ToList();
@@ -193,8 +221,20 @@ namespace Hashall.Core.Rehome
             {
                 Report(plan, "Relocating and rechecking in qBittorrent", 0, 0);
                 relocator.Stop(hashes); // a resumed job: qBittorrent may have started them again
+                // qBittorrent moves whatever is missing at the destination itself (deleting it at the
+                // source): every file of the verified copy must still be there before it is asked to.
+                foreach (var f in files)
+                {
+                    string copy = PathText.Join(plan.TargetSavePath, f.RelativePath);
+                    if (FileSystemApi.TryLstat(copy, out var st) != 0 || st.Size != f.Size)
+                        throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{copy}' of the verified copy is missing or changed; the torrents were not moved.", copy);
+                }
                 var targets = job.Torrents.ToDictionary(t => t.Hash, t => TorrentRelocator.Rebase(t.ContentPathBefore, plan.SourcePath, plan.TargetPath));
-                relocator.Relocate(targets, plan.TargetSavePath, () => FaultInjection.At("rehome-relocate"));
+                relocator.Relocate(targets, plan.TargetSavePath, () =>
+                {
+                    FaultInjection.At("rehome-relocate");
+                    Report(plan, "Rechecking the copy in qBittorrent", 0, 0);
+                });
                 _journal.Advance(job, RehomeStep.Relocated, $"qBittorrent confirmed {hashes.Count} torrent(s) complete at '{plan.TargetPath}'");
             }
             result.Relocated = hashes;
@@ -210,48 +250,84 @@ namespace Hashall.Core.Rehome
             if (job.Step == RehomeStep.Removing)
             {
                 Report(plan, "Removing the source copy", 0, 0);
-                result.FilesRemoved = PayloadRemover.Remove(plan.SourcePath, files.Select(f => f.FullName));
+                CheckSourceUnused(plan, job);
+                result.FilesRemoved = PayloadRemover.Remove(plan.SourcePath, files.Select(f => (f.FullName, f.Size)));
                 new RehomeCatalog(_db).Apply(plan, files, _client, hashes);
                 _journal.Advance(job, RehomeStep.Done, $"removed {result.FilesRemoved} file(s) from '{plan.SourcePath}'; catalog updated");
                 _journal.Finish(job, "done", null);
             }
         }
 
+        /// <summary>
+        /// Just before the source goes: every relocated torrent complete on the target, and no other
+        /// torrent of this qBittorrent (one added since the plan, say) using the source.
+        /// </summary>
+        private void CheckSourceUnused(RehomePlan plan, RehomeJob job)
+        {
+            var ours = new HashSet<string>(job.Torrents.Select(t => t.Hash), StringComparer.OrdinalIgnoreCase);
+            foreach (var t in _client.Torrents())
+            {
+                if (ours.Contains(t.Hash) && !(TorrentRelocator.PointsAt(t, plan.TargetPath) && TorrentRelocator.IsComplete(t)))
+                    throw new HashallException("RehomeSourceInUse", HashallErrorKind.InvalidData,
+                        $"Torrent '{t.Name}' ({t.Hash}) is not complete at '{plan.TargetPath}' any more ('{t.State}' at '{t.ContentPath}'); the source was kept.", t.Hash);
+                if (!ours.Contains(t.Hash) && t.ContentPath.Length > 0 && TorrentRelocator.PointsAt(t, plan.SourcePath))
+                    throw new HashallException("RehomeSourceInUse", HashallErrorKind.InvalidData,
+                        $"Torrent '{t.Name}' ({t.Hash}), not in the plan, uses '{plan.SourcePath}'; the source was kept.", t.Hash);
+            }
+        }
+
+        /// <summary>
+        /// Copies into the job's staging folder, verifies there, and renames the copy into place without
+        /// ever replacing anything. Only a copy this job renamed into place (step Verified) is ever
+        /// removed by a rollback; a target that appeared meanwhile is left alone.
+        /// </summary>
         private void PlaceCopy(RehomePlan plan, RehomeJob job, List<PayloadFile> files, RehomeResult result, long total)
         {
             string staging = Staging(plan, job);
-            if (job.Step == RehomeStep.Placing && FileSystemApi.TryLstat(plan.TargetPath, out _) == 0 && !Directory.Exists(staging))
+            string staged = PathText.Join(staging, Path.GetFileName(plan.SourcePath));
+            bool targetThere = FileSystemApi.TryLstat(plan.TargetPath, out _) == 0;
+            if (job.Step == RehomeStep.Placing && targetThere && FileSystemApi.TryLstat(staged, out _) != 0)
             {
                 // Killed right after the rename: the copy in place was verified in staging; check it again.
-                PayloadCopier.Verify(files, plan.TargetSavePath, _ => { }, _cancel);
+                PayloadCopier.Verify(files, plan.TargetSavePath, _ => KeepLease(job), _cancel);
+                _journal.Advance(job, RehomeStep.Verified, $"'{plan.TargetPath}' renamed into place before the interruption; verified again");
                 return;
             }
-            if (FileSystemApi.TryLstat(plan.TargetPath, out _) == 0)
-                throw new HashallException("RehomeTargetExists", HashallErrorKind.InvalidData, $"'{plan.TargetPath}' exists and is not this job's copy; nothing was changed.", plan.TargetPath);
-            if (Directory.Exists(staging))
-                Directory.Delete(staging, recursive: true); // a copy cut short by a kill: start it again
-            _journal.MarkCopyCreated(job);
-            _journal.Advance(job, RehomeStep.Copying, $"copying {files.Count} file(s), {total} bytes, into '{staging}'");
-            Directory.CreateDirectory(staging);
-            long copied = 0;
-            var copy = PayloadCopier.Copy(files, staging, n =>
+            if (targetThere)
+                throw new HashallException("RehomeTargetExists", HashallErrorKind.InvalidData, $"'{plan.TargetPath}' exists and is not this job's copy; it was left as it is.", plan.TargetPath);
+            if (job.Step != RehomeStep.Placing || FileSystemApi.TryLstat(staged, out _) != 0)
             {
-                copied += n;
-                Report(plan, "Copying to the target", copied, total);
-                KeepLease(job);
-            }, _cancel);
-            result.FilesCopied = copy.Files;
-            result.BytesCopied = copy.Bytes;
-            long verified = 0;
-            PayloadCopier.Verify(files, staging, n =>
-            {
-                Report(plan, "Verifying the copy", Interlocked.Add(ref verified, n), total);
-                KeepLease(job);
-            }, _cancel);
-            _journal.Advance(job, RehomeStep.Placing, $"copy verified in staging; renaming it to '{plan.TargetPath}'");
-            int error = HardLinks.Replace(PathText.Join(staging, Path.GetFileName(plan.SourcePath)), plan.TargetPath);
+                if (Directory.Exists(staging))
+                    Directory.Delete(staging, recursive: true); // a copy cut short by a kill: start it again
+                _journal.MarkCopyCreated(job);
+                _journal.Advance(job, RehomeStep.Copying, $"copying {files.Count} file(s), {total} bytes, into '{staging}'");
+                bool newSavePath = !Directory.Exists(plan.TargetSavePath);
+                Directory.CreateDirectory(staging);
+                if (newSavePath)
+                    FileMetadata.SyncDirectory(Path.GetDirectoryName(plan.TargetSavePath)!);
+                long copied = 0;
+                var copy = PayloadCopier.Copy(files, staging, n =>
+                {
+                    copied += n;
+                    Report(plan, "Copying to the target", copied, total);
+                    KeepLease(job);
+                }, _cancel);
+                result.FilesCopied = copy.Files;
+                result.BytesCopied = copy.Bytes;
+                long verified = 0;
+                PayloadCopier.Verify(files, staging, n =>
+                {
+                    Report(plan, "Verifying the copy", Interlocked.Add(ref verified, n), total);
+                    KeepLease(job);
+                }, _cancel);
+                _journal.Advance(job, RehomeStep.Placing, $"copy verified in staging; renaming it to '{plan.TargetPath}'");
+            }
+            int error = HardLinks.RenameNoReplace(staged, plan.TargetPath);
+            if (error == HardLinks.EEXIST || error == HardLinks.ENOTEMPTY)
+                throw new HashallException("RehomeTargetExists", HashallErrorKind.InvalidData, $"'{plan.TargetPath}' appeared while the copy was made; it was left as it is.", plan.TargetPath);
             if (error != 0)
                 throw new HashallException("RehomeCopyFailed", HashallErrorKind.WriteError, $"Cannot rename the verified copy to '{plan.TargetPath}': {HardLinks.Describe(error)}.", plan.TargetPath);
+            _journal.Advance(job, RehomeStep.Verified, $"'{plan.TargetPath}' in place: {files.Count} file(s), sizes and SHA-1s match the catalog");
             Directory.Delete(staging);
             FileMetadata.SyncDirectory(plan.TargetSavePath);
         }
@@ -263,14 +339,14 @@ namespace Hashall.Core.Rehome
         /// </summary>
         private void Recover(RehomePlan plan, RehomeJob job, List<PayloadFile> files, Exception failure, RehomeResult result)
         {
-            string what = failure is OperationCanceledException ? "stopped by the user" : failure.Message;
-            _journal.Note(job, "failed: " + what);
+            string what = failure is OperationCanceledException ? "stopped by the user." : failure.Message;
             // Ctrl+C: undo without the stop's token, so the rollback itself is not cut short.
             var relocator = new TorrentRelocator(_client, Deadline(plan), CancellationToken.None, () => KeepLease(job));
             var cancellation = _client.Cancellation;
             _client.Cancellation = CancellationToken.None;
             try
             {
+                _journal.Note(job, "failed: " + what);
                 if (job.Step >= RehomeStep.Relocated)
                 {
                     result.Status = RehomeStatus.Failed;
@@ -291,9 +367,11 @@ namespace Hashall.Core.Rehome
                     string staging = Staging(plan, job);
                     if (Directory.Exists(staging))
                         Directory.Delete(staging, recursive: true);
-                    if (job.Step >= RehomeStep.Placing)
-                        PayloadRemover.Remove(plan.TargetPath, files.Select(f => PathText.Join(plan.TargetSavePath, f.RelativePath)));
-                    _journal.Note(job, $"rolled back: this job's copy at '{plan.TargetPath}' removed");
+                    if (job.Step >= RehomeStep.Verified) // renamed into place by this job: its own copy
+                    {
+                        PayloadRemover.Remove(plan.TargetPath, files.Select(f => (PathText.Join(plan.TargetSavePath, f.RelativePath), f.Size)));
+                        _journal.Note(job, $"rolled back: this job's copy at '{plan.TargetPath}' removed");
+                    }
                 }
                 result.Status = RehomeStatus.RolledBack;
                 result.Message = $"{what} Rolled back: the torrents seed '{plan.SourcePath}' as before, and this run's copy is removed.";
@@ -304,7 +382,14 @@ namespace Hashall.Core.Rehome
                 result.Status = RehomeStatus.Failed;
                 result.Message = $"{what} The rollback failed too: {e.Message} Nothing was deleted from '{plan.SourcePath}'" +
                                  (job.CopyCreated ? $", and the copy at '{plan.TargetPath}' may remain" : "") + ". Run the plan again to resume, or check qBittorrent.";
-                _journal.Finish(job, "failed", result.Message);
+                try
+                {
+                    _journal.Finish(job, "failed", result.Message);
+                }
+                catch (HashallException again)
+                {
+                    result.Warnings.Add($"the journal could not record the failure ({again.Message}); the job's lease expires by itself");
+                }
             }
             finally
             {
@@ -326,7 +411,9 @@ namespace Hashall.Core.Rehome
             _sinceRenewal.Restart();
         }
 
-        private TimeSpan Deadline(RehomePlan plan) => Timeout ?? TimeSpan.FromSeconds(120 + plan.TotalBytes / 50_000_000.0);
+        /// <summary>qBittorrent checks sibling torrents one after the other: the budget grows with their number.</summary>
+        private TimeSpan Deadline(RehomePlan plan) =>
+            Timeout ?? TimeSpan.FromSeconds(120 + plan.TotalBytes * (double)Math.Max(1, plan.Torrents.Count(t => t.Role == "relocate")) / 50_000_000.0);
 
         private static string Staging(RehomePlan plan, RehomeJob job) => PathText.Join(plan.TargetSavePath, $".hashall-rehome-{job.JobId}");
 

@@ -113,8 +113,9 @@ ORDER BY job_id DESC LIMIT 1;");
         {
             Append(tx, job.JobId, job.Step, status + (message != null ? ": " + message : ""));
             job.Status = status;
+            // Only while this run holds the job: a run whose lease was taken over must not end the new holder's work.
             return Run(tx, @"UPDATE rehome_jobs SET status = $s, message = $m, updated_at = $now, lock_owner = NULL, lock_expires_at = NULL
-WHERE job_id = $id;", ("$s", status), ("$m", message), ("$now", Now()), ("$id", job.JobId));
+WHERE job_id = $id AND lock_owner = $o;", ("$s", status), ("$m", message), ("$now", Now()), ("$id", job.JobId), ("$o", job.Owner));
         });
 
         /// <summary>The job's journal lines, oldest first: "time step: detail".</summary>

@@ -21,7 +21,24 @@ namespace Hashall.Core.Rehome
         {
             try
             {
-                return JsonSerializer.Deserialize<List<RehomePlan>>(json, Options) ?? new List<RehomePlan>();
+                var plans = (JsonSerializer.Deserialize<List<RehomePlan?>>(json, Options) ?? new List<RehomePlan?>()).ToList();
+                if (plans.Any(p => p == null))
+                    throw new JsonException("the array holds a null where a plan belongs");
+                // Lists written as null by hand become empty, so validation reports them instead of crashing.
+                foreach (var plan in plans)
+                {
+                    plan!.Reasons ??= new List<string>();
+                    plan.SeedingRoots ??= new List<string>();
+                    plan.Torrents ??= new List<RehomeTorrent>();
+                    plan.ExternalLinks ??= new List<string>();
+                    plan.Name ??= "";
+                    plan.SourcePath ??= "";
+                    plan.TargetPath ??= "";
+                    plan.TargetSavePath ??= "";
+                    if (plan.Torrents.Any(t => t == null))
+                        throw new JsonException($"the plan '{plan.Name}' lists a null torrent");
+                }
+                return plans!;
             }
             catch (JsonException e)
             {

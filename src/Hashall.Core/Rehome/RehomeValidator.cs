@@ -47,7 +47,12 @@ namespace Hashall.Core.Rehome
             var relocate = plan.Torrents.Where(t => t.Role == "relocate").ToList();
             if (relocate.Count == 0)
                 Refuse(plan, "it relocates no torrent");
+            foreach (var t in plan.Torrents.Where(t => !IsHash(t.TorrentHash)))
+                Refuse(plan, $"'{t.TorrentHash}' is not a torrent hash (40 or 64 hex digits)");
         }
+
+        private static bool IsHash(string? text) =>
+            text != null && (text.Length == 40 || text.Length == 64) && text.All(c => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
 
         /// <summary>
         /// A fresh start: every torrent to relocate seeds the source, complete; the source is the
@@ -64,7 +69,14 @@ namespace Hashall.Core.Rehome
                 if (!TorrentRelocator.IsComplete(t))
                     Refuse(plan, $"torrent '{t.Name}' ({t.Hash}) is '{t.State}' at {t.Progress:P1}: only complete torrents are moved");
             }
+            // A torrent the plan does not know (added since the sync) seeding the source would lose it.
+            foreach (var other in client.Torrents().Where(t => !live.ContainsKey(t.Hash) && t.ContentPath.Length > 0 && TorrentRelocator.PointsAt(t, plan.SourcePath)))
+                Refuse(plan, $"torrent '{other.Name}' ({other.Hash}), not in the plan, also seeds '{plan.SourcePath}': sync and plan again");
             var payload = SourcePayload(plan, live.Values.First(), client);
+            string top = Path.GetFileName(plan.SourcePath);
+            var loose = payload.Files.FirstOrDefault(f => f.RelativePath != top && !f.RelativePath.StartsWith(top + "/", StringComparison.Ordinal));
+            if (loose != null)
+                Refuse(plan, $"its files do not sit under a root folder of their own ('{loose.RelativePath}' is not under '{top}'): such torrents share their save path and are not rehomed");
             if (payload.PayloadHash != plan.PayloadHash)
                 Refuse(plan, payload.PayloadHash == null
                     ? $"the catalog no longer has every file of '{plan.SourcePath}' with a SHA-1 ({string.Join("; ", payload.MissingFiles.Take(3))})"

@@ -18,6 +18,8 @@ namespace Hashall.Core.Rehome
         private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
         /// <summary>A recheck that shows no sign of running for this long is asked for again.</summary>
         private static readonly TimeSpan RecheckSettle = TimeSpan.FromSeconds(5);
+        /// <summary>How long qBittorrent's reported state can trail a change (its refresh is about 1.5 s).</summary>
+        private static readonly TimeSpan StateLag = TimeSpan.FromSeconds(3);
 
         private readonly QBittorrentClient _client;
         private readonly TimeSpan _deadline;
@@ -86,6 +88,9 @@ namespace Hashall.Core.Rehome
         {
             var hashes = contentPaths.Keys.ToList();
             var now = Current(hashes);
+            // Evidence, per torrent, that qBittorrent looked at the data in this run: it showed it
+            // incomplete or checking. A complete state without that could be its cache from before.
+            var evidence = new HashSet<string>(hashes.Where(h => !IsComplete(now[h])), StringComparer.OrdinalIgnoreCase);
             var toMove = hashes.Where(h => !SamePath(now[h].ContentPath, contentPaths[h])).ToList();
             if (toMove.Count > 0)
             {
@@ -93,8 +98,17 @@ namespace Hashall.Core.Rehome
                 afterSetLocation();
                 WaitFor(toMove, t => SamePath(t.ContentPath, contentPaths[t.Hash]) && t.State != "moving", "move to '" + savePath + "'",
                     describe: t => $"save path '{t.SavePath}', content path '{t.ContentPath}', state {t.State} (qBittorrent's log says why a move failed)");
+                // Moved onto files already there, a torrent shows incomplete until rechecked; its state
+                // lags the content path by about a refresh, so give it that long to show.
+                var lag = Stopwatch.StartNew();
+                while (toMove.Any(h => !evidence.Contains(h)) && lag.Elapsed < StateLag)
+                {
+                    Sleep();
+                    foreach (var t in Current(toMove).Values.Where(t => !IsComplete(t)))
+                        evidence.Add(t.Hash);
+                }
             }
-            Recheck(hashes);
+            Recheck(hashes, evidence, new HashSet<string>(toMove, StringComparer.OrdinalIgnoreCase));
         }
 
         /// <summary>A content path at or under <paramref name="from"/>, moved under <paramref name="to"/>.</summary>
@@ -108,35 +122,44 @@ namespace Hashall.Core.Rehome
         public static bool PointsAt(TorrentInfo t, string payloadPath) =>
             SamePath(t.ContentPath, payloadPath) || Platform.PathText.IsUnder(t.ContentPath.TrimEnd('/', '\\'), payloadPath);
 
-        private void Recheck(IReadOnlyCollection<string> hashes)
+        /// <summary>
+        /// Rechecks and waits until every torrent is complete with evidence of a check in this run
+        /// (incomplete or checking seen before complete). A torrent not moved in this run that shows
+        /// complete without such evidence after a settle time is trusted: its state predates this run.
+        /// </summary>
+        private void Recheck(IReadOnlyCollection<string> hashes, HashSet<string> evidence, HashSet<string> movedNow)
         {
             _client.Recheck(hashes);
             var clock = Stopwatch.StartNew();
-            var sawBusy = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            var lastAsked = Stopwatch.StartNew();
+            var sinceAsked = Stopwatch.StartNew();
             bool askedAgain = false;
             while (true)
             {
                 var now = Current(hashes);
-                foreach (var t in now.Values.Where(IsBusy))
-                    sawBusy.Add(t.Hash);
-                if (now.Values.All(IsComplete))
+                foreach (var t in now.Values.Where(t => IsBusy(t) || !IsComplete(t)))
+                    evidence.Add(t.Hash);
+                bool settled = askedAgain && sinceAsked.Elapsed > RecheckSettle;
+                if (now.Values.All(t => IsComplete(t) && (evidence.Contains(t.Hash) || (settled && !movedNow.Contains(t.Hash)))))
                     return;
                 // A check that ran and ended short of complete: the copy is not what the torrent needs.
-                var failed = now.Values.FirstOrDefault(t => !IsBusy(t) && !IsComplete(t) && sawBusy.Contains(t.Hash));
-                if (failed != null || (askedAgain && lastAsked.Elapsed > RecheckSettle + RecheckSettle) || clock.Elapsed > _deadline)
-                {
-                    var t = failed ?? now.Values.First(x => !IsComplete(x));
+                var failed = now.Values.FirstOrDefault(t => !IsBusy(t) && !IsComplete(t) && sinceAsked.Elapsed > RecheckSettle + RecheckSettle);
+                if (failed != null)
                     throw new HashallException("RehomeRecheckFailed", HashallErrorKind.InvalidData,
-                        $"qBittorrent's recheck of '{t.Name}' ({t.Hash}) at '{t.ContentPath}' ended at {t.Progress:P1}, state {t.State}: it does not accept that copy.", t.Hash);
-                }
-                if (!askedAgain && lastAsked.Elapsed > RecheckSettle && now.Values.Any(t => !IsBusy(t) && !IsComplete(t) && !sawBusy.Contains(t.Hash)))
+                        $"qBittorrent's recheck of '{failed.Name}' ({failed.Hash}) at '{failed.ContentPath}' ended at {failed.Progress:P1}, state {failed.State}: it does not accept that copy.", failed.Hash);
+                if (clock.Elapsed > _deadline)
                 {
-                    // No sign of a check yet (a tiny torrent may have been checked between two polls):
-                    // ask once more, and judge by what that one shows.
-                    _client.Recheck(hashes);
+                    var t = now.Values.First(x => !IsComplete(x) || !evidence.Contains(x.Hash));
+                    throw new HashallException("RehomeQBittorrentTimeout", HashallErrorKind.ResourceUnavailable,
+                        $"qBittorrent did not confirm a recheck of '{t.Name}' ({t.Hash}) at '{t.ContentPath}' within {_deadline.TotalSeconds:0} s: state {t.State}, {t.Progress:P1}.", t.Hash);
+                }
+                var idle = now.Values.Where(t => !IsBusy(t) && !(IsComplete(t) && evidence.Contains(t.Hash))).Select(t => t.Hash).ToList();
+                if (!askedAgain && sinceAsked.Elapsed > RecheckSettle && idle.Count > 0)
+                {
+                    // No check under way after a while (a request can be lost while qBittorrent is busy with
+                    // the torrent, or a tiny check ran between two polls): ask once more and judge by that.
+                    _client.Recheck(idle);
                     askedAgain = true;
-                    lastAsked.Restart();
+                    sinceAsked.Restart();
                 }
                 Sleep();
             }
