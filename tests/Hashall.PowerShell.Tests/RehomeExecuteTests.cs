@@ -430,4 +430,47 @@ VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents
         Assert.False(Directory.Exists(target));
         Assert.Contains(((IEnumerable<string>)result.Properties["Journal"].Value), l => l.Contains("rolled back: qBittorrent confirmed the torrents complete"));
     }
+
+    [Fact]
+    public void QBittorrentGoneMidRunLosesNothingAndTheRerunFinishesOnceItIsBack()
+    {
+        if (!TempTree.IsRoot)
+            return;
+        using var qbt = new QBittorrentFixture(); // its own, to be killed
+        string pool = Pool();
+        string source = Payload("Gone.S01", 110);
+        var before = Contents(source);
+        var t = QBittorrentFixture.MakeTorrent(source, _torrents, 15);
+        qbt.Add(t.Torrent, t.Hash, _seeding, category: _category);
+        Ps.Run("Invoke-HashallScan $args[0]; Sync-HashallPayload -Uri $args[1]", source, qbt.Url).Succeeded();
+        string plan = Tree.Path("gone.json");
+        Ps.Run("New-RehomePlan -TorrentHash $args[0] -Demote -SeedingRoot $args[1] -StashDevice stash -PoolDevice pool -TargetPath $args[2] -OutFile $args[3] | Out-Null",
+            t.Hash, _seeding, Path.Combine(pool, "torrents"), plan).Succeeded();
+        string target = Path.Combine(pool, "torrents", _category, "Gone.S01");
+
+        // qBittorrent dies once the copy is verified, as the torrents are about to be stopped.
+        var r = Ps.Run("Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false -CheckTimeoutSec 20", p =>
+        {
+            if (p.Activity == "Stopping the torrents")
+                qbt.Kill();
+        }, plan, qbt.Url);
+        var failed = Assert.Single(r.Output);
+        Assert.Equal("Failed", failed.Properties["Status"].Value.ToString());
+        Assert.Equal("QBittorrentUnreachable", failed.Properties["ErrorId"].Value);
+        Assert.Contains("Nothing was deleted", (string)failed.Properties["Message"].Value);
+        Assert.Equal(before, Contents(source)); // whole at the source ...
+        Assert.Equal(before, Contents(target)); // ... and at the target
+        Assert.Equal(1, Jobs("failed"));
+
+        qbt.Restart();
+        var done = Assert.Single(Ps.Run("Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false", plan, qbt.Url).Succeeded().Output);
+        Assert.Equal("Done", done.Properties["Status"].Value.ToString());
+        Assert.True((bool)done.Properties["Resumed"].Value);
+        var info = qbt.Info(t.Hash)!.Value;
+        Assert.Equal(target, info.ContentPath.TrimEnd('/'));
+        Assert.Equal(1.0, info.Progress);
+        Assert.DoesNotContain("paused", info.State);
+        Assert.Equal(before, Contents(target));
+        Assert.False(Directory.Exists(source));
+    }
 }

@@ -15,8 +15,9 @@ namespace Hashall.Tests.Shared;
 /// </summary>
 public sealed class QBittorrentFixture : IDisposable
 {
-    private readonly Process _process;
+    private Process _process = null!;
     private readonly HttpClient _http;
+    private readonly List<string> _config;
 
     public QBittorrentFixture() : this(null, null) { }
 
@@ -43,7 +44,19 @@ public sealed class QBittorrentFixture : IDisposable
             lines.Add($"WebUI\\Username={user}");
             lines.Add($"WebUI\\Password_PBKDF2=\"@ByteArray({PasswordHash(password ?? "")})\"");
         }
-        File.WriteAllLines(Path.Combine(config, "qBittorrent.conf"), lines);
+        _config = lines;
+        _http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri(Url + "api/v2/") };
+        _http.DefaultRequestHeaders.Referrer = new Uri(Url);
+        Start();
+        if (user != null)
+            Login(user, password ?? "");
+    }
+
+    /// <summary>Writes a fresh config (qBittorrent rewrites it on exit) and starts qbittorrent-nox on the profile; waits until it answers.</summary>
+    private void Start()
+    {
+        File.WriteAllLines(Path.Combine(Profile, "qBittorrent", "config", "qBittorrent.conf"), _config);
+        _process?.Dispose(); // a killed predecessor
         var psi = new ProcessStartInfo("qbittorrent-nox") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add($"--profile={Profile}");
         _process = Process.Start(psi) ?? throw new InvalidOperationException("qbittorrent-nox did not start (is it installed? .ci/run installs it)");
@@ -51,8 +64,6 @@ public sealed class QBittorrentFixture : IDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        _http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri(Url + "api/v2/") };
-        _http.DefaultRequestHeaders.Referrer = new Uri(Url);
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (true)
         {
@@ -67,8 +78,21 @@ public sealed class QBittorrentFixture : IDisposable
                 throw new InvalidOperationException($"qbittorrent-nox did not answer on {Url} (exited: {_process.HasExited}).");
             Thread.Sleep(100);
         }
-        if (user != null)
-            Login(user, password ?? "");
+    }
+
+    /// <summary>SIGKILL: qBittorrent gone at once, as after a crash (its API unreachable until <see cref="Restart"/>).</summary>
+    public void Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+    }
+
+    /// <summary>Starts qBittorrent again on the same profile and port, with the torrents it had.</summary>
+    public void Restart()
+    {
+        Start();
+        if (User != null)
+            Login(User, Password ?? "");
     }
 
     public string Profile { get; }
