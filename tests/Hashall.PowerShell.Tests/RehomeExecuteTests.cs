@@ -473,4 +473,32 @@ VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents
         Assert.Equal(before, Contents(target));
         Assert.False(Directory.Exists(source));
     }
+
+    [Fact]
+    public void ABatchGoesOnPastAFailedPlanUnlessToldToStopAndReportsProgressAndASummary()
+    {
+        if (!TempTree.IsRoot)
+            return;
+        string pool = Pool();
+        string a = Payload("A.S01", 120), b = Payload("B.S01", 130);
+        var bBefore = Contents(b);
+        string aHash = Add(a, _seeding), bHash = Add(b, _seeding);
+        ScanAndSync(a, b);
+        string plans = PlanFile("Category", _category, pool);
+        Directory.CreateDirectory(Path.Combine(pool, "torrents", _category, "A.S01")); // A's target taken since the plan
+
+        var stopped = Invoke(plans, "-StopOnError -Summary");
+        var summary = Assert.Single(stopped.Output);
+        Assert.Equal((2L, 1L, 1L, 0L), (Long(summary, "Plans"), Long(summary, "Invalid"), Long(summary, "Skipped"), Long(summary, "Done")));
+        Assert.Equal("RehomePlanInvalid,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Assert.Single(stopped.Errors).FullyQualifiedErrorId);
+        AssertSeeding(bHash, b, bBefore); // not started
+
+        var all = Invoke(plans);
+        Assert.Equal(["Invalid", "Done"], all.Output.Select(o => o.Properties["Status"].Value.ToString()));
+        Assert.Single(all.Errors);
+        Assert.Contains(all.Progress, p => p.Activity == "Rehoming payloads" && p.StatusDescription.StartsWith("2 of 2"));
+        Assert.Contains(all.Progress, p => p.Activity == "Copying to the target" && p.ParentActivityId == 1);
+        AssertSeeding(bHash, Path.Combine(pool, "torrents", _category, "B.S01"), bBefore);
+        AssertSeeding(aHash, a, Contents(a));
+    }
 }

@@ -19,6 +19,7 @@ namespace Hashall.PowerShell.Rehome
         private readonly List<(RehomePlan Plan, string? Database)> _plans = new List<(RehomePlan, string?)>();
         private readonly int _pipelineThread = Thread.CurrentThread.ManagedThreadId;
         private readonly Stopwatch _sinceProgress = Stopwatch.StartNew();
+        private string? _lastActivity;
 
         /// <summary>Plans from New-RehomePlan.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Plan")]
@@ -146,8 +147,11 @@ namespace Hashall.PowerShell.Rehome
         private void Report(RehomeProgress p)
         {
             // Verification reports from worker threads too; PowerShell takes records from the pipeline thread only.
-            if (Thread.CurrentThread.ManagedThreadId != _pipelineThread || (_sinceProgress.ElapsedMilliseconds < 250 && p.BytesDone > 0 && p.BytesDone < p.BytesTotal))
+            // A new activity always shows; byte counts within one at most four times a second.
+            if (Thread.CurrentThread.ManagedThreadId != _pipelineThread
+                || (p.Activity == _lastActivity && _sinceProgress.ElapsedMilliseconds < 250 && p.BytesDone < p.BytesTotal))
                 return;
+            _lastActivity = p.Activity;
             _sinceProgress.Restart();
             WriteProgress(new ProgressRecord(2, p.Activity, p.BytesTotal > 0 ? $"{p.BytesDone / 1048576} of {p.BytesTotal / 1048576} MiB" : p.Name)
             {
