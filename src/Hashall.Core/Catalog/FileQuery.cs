@@ -65,7 +65,7 @@ namespace Hashall.Core.Catalog
                 return null;
             string inMount = PathText.RelativeTo(fullPath, best.MountPoint);
             string root = best.MountRoot.Trim('/');
-            return new CatalogScope(best, root.Length == 0 ? inMount : inMount.Length == 0 ? root : root + "/" + inMount);
+            return new CatalogScope(best, PathText.JoinRelative(root, inMount));
         }
 
         /// <summary>Files in any of the scopes (all devices when none), optionally by hash, active only unless asked.</summary>

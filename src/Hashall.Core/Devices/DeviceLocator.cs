@@ -75,10 +75,7 @@ namespace Hashall.Core.Devices
         private static string RelativeInFileSystem(string full, MountEntry mount)
         {
             string inMount = PathText.RelativeTo(full, mount.MountPoint);
-            string root = mount.Root.Trim('/');
-            if (root.Length == 0)
-                return inMount;
-            return inMount.Length == 0 ? root : root + "/" + inMount;
+            return PathText.JoinRelative(mount.Root.Trim('/'), inMount);
         }
     }
 }

@@ -101,7 +101,7 @@ namespace Hashall.Core.Payloads
                 // A file under the root is on the root's device: its catalog path follows from the root's,
                 // without locating each file again; only a miss (a mount inside the payload) looks it up.
                 var scope = rootScope != null && PathText.IsUnder(full, root)
-                    ? new CatalogScope(rootScope.Device, Join(rootScope.Prefix, PathText.RelativeTo(full, root)))
+                    ? new CatalogScope(rootScope.Device, PathText.JoinRelative(rootScope.Prefix, PathText.RelativeTo(full, root)))
                     : null;
                 var row = scope == null ? null : Row(scope.Device.DeviceId, scope.Prefix);
                 if (row == null)
@@ -131,8 +131,6 @@ namespace Hashall.Core.Payloads
             return payload;
         }
 
-        private static string Join(string prefix, string relative) =>
-            relative.Length == 0 ? prefix : prefix.Length == 0 ? relative : prefix + "/" + relative;
 
         private FileRow? Row(long deviceId, string path)
         {

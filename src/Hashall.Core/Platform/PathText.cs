@@ -37,6 +37,10 @@ namespace Hashall.Core.Platform
             return directory.Length > 0 && IsSeparator(directory[directory.Length - 1]) ? directory + relative : directory + sep + relative;
         }
 
+        /// <summary>Joins catalog paths (relative to a filesystem's root, always '/'-separated); either side may be "".</summary>
+        public static string JoinRelative(string prefix, string relative) =>
+            relative.Length == 0 ? prefix : prefix.Length == 0 ? relative : prefix + "/" + relative;
+
         /// <summary>
         /// The absolute path of a path relative to a filesystem's root, through a mount of that
         /// filesystem's <paramref name="mountRoot"/> at <paramref name="mountPoint"/>; null when the

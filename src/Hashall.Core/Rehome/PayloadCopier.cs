@@ -69,9 +69,12 @@ namespace Hashall.Core.Rehome
                     FaultInjection.At("rehome-copy");
                 }
                 // Directories: their source's mode and mtime (set last: adding entries changed them), then flushed.
+                // The payload's files all sit at their relative path under one folder (the torrent's data folder).
+                string? sourceBase = files.Count == 0 || !files[0].FullName.Replace('\\', '/').EndsWith(files[0].RelativePath, StringComparison.Ordinal) ? null
+                    : files[0].FullName.Substring(0, files[0].FullName.Length - files[0].RelativePath.Length);
                 foreach (var directory in directories.Reverse().Where(d => d.Length > stagingRoot.Length))
                 {
-                    string? sourceDir = SourceDirectory(files, PathText.RelativeTo(directory, stagingRoot));
+                    string? sourceDir = sourceBase == null ? null : sourceBase + PathText.RelativeTo(directory, stagingRoot);
                     if (sourceDir != null && FileSystemApi.TryLstat(sourceDir, out var st) == 0 && st.Kind == FileKind.Directory)
                         FileMetadata.CopyFrom(directory, st);
                     FileMetadata.SyncDirectory(directory);
@@ -153,16 +156,6 @@ namespace Hashall.Core.Rehome
                 throw new HashallException("RehomeSourceChanged", HashallErrorKind.InvalidData,
                     $"'{source}' changed while it was copied ({total} bytes read, {expected.Size} expected); nothing was removed.", source);
             output.Flush(flushToDisk: true);
-        }
-
-        /// <summary>The source directory a staged directory copies: the one above any payload file under that relative path.</summary>
-        private static string? SourceDirectory(IReadOnlyList<PayloadFile> files, string relative)
-        {
-            var file = files.FirstOrDefault(f => f.RelativePath.StartsWith(relative + "/", StringComparison.Ordinal));
-            if (file == null)
-                return null;
-            string rest = file.RelativePath.Substring(relative.Length);
-            return file.FullName.Substring(0, file.FullName.Length - rest.Length);
         }
 
         private static HashallException CopyFailed(string source, string target, string why, Exception? inner) =>

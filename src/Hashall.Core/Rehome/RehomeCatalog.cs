@@ -34,11 +34,11 @@ namespace Hashall.Core.Rehome
             foreach (var file in files)
             {
                 string under = file.FullName.Length > plan.SourcePath.Length ? PathText.RelativeTo(file.FullName, plan.SourcePath) : "";
-                if (source != null && store.ActiveByPath(source.Device.DeviceId, Join(source.Prefix, under)) is FileRow row)
+                if (source != null && store.ActiveByPath(source.Device.DeviceId, PathText.JoinRelative(source.Prefix, under)) is FileRow row)
                     gone.Add(row.FileId);
                 // No SHA-1: a rerun after this already ran once (the source rows are deleted); the copy's rows stand.
                 if (target != null && file.Sha1 != null && FileSystemApi.TryLstat(PathText.Join(plan.TargetPath, under), out var st) == 0)
-                    copies.Add((Join(target.Prefix, under), st, file.Sha1));
+                    copies.Add((PathText.JoinRelative(target.Prefix, under), st, file.Sha1));
             }
             using (var writer = new ScanWriter(_db, DateTime.UtcNow))
             {
@@ -60,7 +60,5 @@ namespace Hashall.Core.Rehome
             batch.Commit();
         }
 
-        private static string Join(string prefix, string relative) =>
-            relative.Length == 0 ? prefix : prefix.Length == 0 ? relative : prefix + "/" + relative;
     }
 }

@@ -76,21 +76,13 @@ namespace Hashall.Core.Rehome
         public RehomeResult Execute(RehomePlan plan)
         {
             var clock = Stopwatch.StartNew();
-            var result = new RehomeResult
-            {
-                Name = plan.Name, PayloadHash = plan.PayloadHash, Direction = plan.Direction, Decision = plan.Decision,
-                SourcePath = plan.SourcePath, TargetPath = plan.TargetPath, Database = _db.Path,
-            };
+            if (plan.Decision == RehomeDecision.Block)
+                return RehomeResult.Blocked(plan, _db.Path);
+            var result = RehomeResult.For(plan, _db.Path);
             RehomeJob? job = null;
             List<PayloadFile>? files = null;
             try
             {
-                if (plan.Decision == RehomeDecision.Block)
-                {
-                    result.Status = RehomeStatus.Blocked;
-                    result.Message = string.Join("; ", plan.Reasons);
-                    return result;
-                }
                 RehomeValidator.CheckShape(plan);
                 var relocator = Relocator(plan, () => job);
                 var hashes = plan.Torrents.Where(t => t.Role == "relocate").Select(t => t.TorrentHash).ToList();
@@ -186,13 +178,7 @@ namespace Hashall.Core.Rehome
                 }
                 else
                 {
-                    Report(plan, "Verifying the copy on the target", 0, total);
-                    long verified = 0;
-                    PayloadCopier.Verify(files, plan.TargetSavePath, n =>
-                    {
-                        Report(plan, "Verifying the copy on the target", Interlocked.Add(ref verified, n), total);
-                        KeepLease(job);
-                    }, _cancel);
+                    PayloadCopier.Verify(files, plan.TargetSavePath, Progress(plan, job, "Verifying the copy on the target", total), _cancel);
                     _journal.Advance(job, RehomeStep.Verified, $"'{plan.TargetPath}' verified: {files.Count} file(s), sizes and SHA-1s match the catalog");
                 }
             }
@@ -289,7 +275,7 @@ namespace Hashall.Core.Rehome
             if (job.Step == RehomeStep.Placing && targetThere && FileSystemApi.TryLstat(staged, out _) != 0)
             {
                 // Killed right after the rename: the copy in place was verified in staging; check it again.
-                PayloadCopier.Verify(files, plan.TargetSavePath, _ => KeepLease(job), _cancel);
+                PayloadCopier.Verify(files, plan.TargetSavePath, Progress(plan, job, "Verifying the copy on the target", total), _cancel);
                 _journal.Advance(job, RehomeStep.Verified, $"'{plan.TargetPath}' renamed into place before the interruption; verified again");
                 return;
             }
@@ -305,21 +291,10 @@ namespace Hashall.Core.Rehome
                 Directory.CreateDirectory(staging);
                 if (newSavePath)
                     FileMetadata.SyncDirectory(Path.GetDirectoryName(plan.TargetSavePath)!);
-                long copied = 0;
-                var copy = PayloadCopier.Copy(files, staging, n =>
-                {
-                    copied += n;
-                    Report(plan, "Copying to the target", copied, total);
-                    KeepLease(job);
-                }, _cancel);
+                var copy = PayloadCopier.Copy(files, staging, Progress(plan, job, "Copying to the target", total), _cancel);
                 result.FilesCopied = copy.Files;
                 result.BytesCopied = copy.Bytes;
-                long verified = 0;
-                PayloadCopier.Verify(files, staging, n =>
-                {
-                    Report(plan, "Verifying the copy", Interlocked.Add(ref verified, n), total);
-                    KeepLease(job);
-                }, _cancel);
+                PayloadCopier.Verify(files, staging, Progress(plan, job, "Verifying the copy", total), _cancel);
                 _journal.Advance(job, RehomeStep.Placing, $"copy verified in staging; renaming it to '{plan.TargetPath}'");
             }
             int error = HardLinks.RenameNoReplace(staged, plan.TargetPath);
@@ -416,6 +391,18 @@ namespace Hashall.Core.Rehome
             Timeout ?? TimeSpan.FromSeconds(120 + plan.TotalBytes * (double)Math.Max(1, plan.Torrents.Count(t => t.Role == "relocate")) / 50_000_000.0);
 
         private static string Staging(RehomePlan plan, RehomeJob job) => PathText.Join(plan.TargetSavePath, $".hashall-rehome-{job.JobId}");
+
+        /// <summary>A byte counter for one activity: it reports progress and keeps the job's lease (verification calls it from worker threads).</summary>
+        private Action<long> Progress(RehomePlan plan, RehomeJob job, string activity, long total)
+        {
+            long done = 0;
+            Report(plan, activity, 0, total);
+            return n =>
+            {
+                Report(plan, activity, Interlocked.Add(ref done, n), total);
+                KeepLease(job);
+            };
+        }
 
         private void Report(RehomePlan plan, string activity, long done, long total) =>
             _progress(new RehomeProgress { Name = plan.Name, Activity = activity, BytesDone = done, BytesTotal = total });

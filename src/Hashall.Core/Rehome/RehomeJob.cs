@@ -96,6 +96,22 @@ namespace Hashall.Core.Rehome
         /// <summary>The job's journal: every step with its time.</summary>
         public List<string> Journal { get; set; } = new List<string>();
         public string Database { get; set; } = "";
+
+        /// <summary>A result that starts from what the plan says.</summary>
+        public static RehomeResult For(RehomePlan plan, string database) => new RehomeResult
+        {
+            Name = plan.Name, PayloadHash = plan.PayloadHash, Direction = plan.Direction, Decision = plan.Decision,
+            SourcePath = plan.SourcePath, TargetPath = plan.TargetPath, Database = database,
+        };
+
+        /// <summary>A BLOCK plan is never executed: its result carries its reasons.</summary>
+        public static RehomeResult Blocked(RehomePlan plan, string database)
+        {
+            var result = For(plan, database);
+            result.Status = RehomeStatus.Blocked;
+            result.Message = string.Join("; ", plan.Reasons);
+            return result;
+        }
     }
 
     /// <summary>Totals of one Invoke-RehomePlan run (-Summary).</summary>
@@ -113,5 +129,21 @@ namespace Hashall.Core.Rehome
         public long BytesCopied { get; set; }
         public TimeSpan Duration { get; set; }
         public List<RehomeResult> Results { get; set; } = new List<RehomeResult>();
+
+        /// <summary>Counts a plan's result in.</summary>
+        public void Add(RehomeResult result)
+        {
+            Results.Add(result);
+            BytesCopied += result.BytesCopied;
+            switch (result.Status)
+            {
+                case RehomeStatus.Done: Done++; break;
+                case RehomeStatus.AlreadyDone: AlreadyDone++; break;
+                case RehomeStatus.Blocked: Blocked++; break;
+                case RehomeStatus.Invalid: Invalid++; break;
+                case RehomeStatus.RolledBack: RolledBack++; break;
+                case RehomeStatus.Failed: Failed++; break;
+            }
+        }
     }
 }

@@ -7,22 +7,8 @@ namespace Hashall.PowerShell.Payloads
     /// <summary>Reads qBittorrent's torrents, maps each to its payload from the catalog, and records torrents and payloads.</summary>
     [Cmdlet(VerbsData.Sync, "HashallPayload", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(PayloadSyncResult))]
-    public sealed class SyncHashallPayloadCommand : HashallCmdlet
+    public sealed class SyncHashallPayloadCommand : QBittorrentCmdlet
     {
-        /// <summary>qBittorrent's Web UI address; default $env:QBITTORRENT_URL.</summary>
-        [Parameter]
-        public string? Uri { get; set; }
-
-        /// <summary>Web UI login; default $env:QBITTORRENT_USER / $env:QBITTORRENT_PASS; none for a localhost bypass.</summary>
-        [Parameter]
-        [Credential]
-        public PSCredential? Credential { get; set; }
-
-        /// <summary>Seconds to wait for each answer from qBittorrent (default 30).</summary>
-        [Parameter]
-        [ValidateRange(1, 3600)]
-        public int TimeoutSec { get; set; } = 30;
-
         /// <summary>Only torrents of this category.</summary>
         [Parameter]
         public string? Category { get; set; }
@@ -33,8 +19,7 @@ namespace Hashall.PowerShell.Payloads
 
         protected override void Process()
         {
-            var connection = QBittorrentConnection.Resolve(Uri, Credential?.UserName, Credential?.GetNetworkCredential().Password);
-            connection.Timeout = System.TimeSpan.FromSeconds(TimeoutSec);
+            var connection = Connection();
             bool write = ShouldProcess($"catalog '{CatalogPath}'", $"Record the torrents of qBittorrent at {connection.BaseUri}" +
                 (Category != null ? $" in category '{Category}'" : "") + (Tag != null ? $" tagged '{Tag}'" : "") + " and their payloads");
             using var client = new QBittorrentClient(connection, StopToken);

@@ -1,0 +1,35 @@
+using System;
+using System.Management.Automation;
+using Hashall.Core.QBittorrent;
+
+namespace Hashall.PowerShell
+{
+    /// <summary>What the cmdlets that talk to qBittorrent share: -Uri, -Credential, -TimeoutSec and the connection they make.</summary>
+    public abstract class QBittorrentCmdlet : HashallCmdlet
+    {
+        /// <summary>qBittorrent's Web UI address; default $env:QBITTORRENT_URL.</summary>
+        [Parameter]
+        public string? Uri { get; set; }
+
+        /// <summary>Web UI login; default $env:QBITTORRENT_USER / $env:QBITTORRENT_PASS; none for a localhost bypass.</summary>
+        [Parameter]
+        [Credential]
+        public PSCredential? Credential { get; set; }
+
+        /// <summary>Seconds to wait for each answer from qBittorrent (default 30).</summary>
+        [Parameter]
+        [ValidateRange(1, 3600)]
+        public int TimeoutSec { get; set; } = 30;
+
+        /// <summary>Where qBittorrent is and how to log in, from the parameters or the environment.</summary>
+        protected QBittorrentConnection Connection()
+        {
+            var connection = QBittorrentConnection.Resolve(Uri, Credential?.UserName, Credential?.GetNetworkCredential().Password);
+            connection.Timeout = TimeSpan.FromSeconds(TimeoutSec);
+            return connection;
+        }
+
+        /// <summary>A client for that qBittorrent whose requests Ctrl+C interrupts (not yet connected).</summary>
+        protected QBittorrentClient NewClient() => new QBittorrentClient(Connection(), StopToken);
+    }
+}
