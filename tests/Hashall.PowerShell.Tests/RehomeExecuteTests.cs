@@ -70,6 +70,18 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         return file;
     }
 
+    /// <summary>A payload on the stash, seeded by one torrent, scanned, synced and planned for demotion to the pool.</summary>
+    private sealed record Planned(string Source, Dictionary<string, string> Before, string Hash, string Plan, string Target);
+
+    private Planned PlanPayload(string pool, string name, int seed, int files = 3)
+    {
+        string source = Payload(name, seed, files);
+        var before = Contents(source);
+        string hash = Add(source, _seeding);
+        ScanAndSync(source);
+        return new Planned(source, before, hash, PlanFile("TorrentHash", hash, pool), Path.Combine(pool, "torrents", _category, name));
+    }
+
     /// <summary>Every file under a folder with its SHA-1 (by coreutils), by relative path.</summary>
     private static Dictionary<string, string> Contents(string dir) =>
         !Directory.Exists(dir) ? new Dictionary<string, string>()
@@ -273,6 +285,17 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         AssertSeeding(late, many, manyBefore);
         _qbt.Delete(late);
 
+        // A plan whose catalog is not there (made on another machine) is refused; no catalog is created.
+        string elsewhere = Tree.Path("elsewhere", "catalog.db");
+        Directory.CreateDirectory(Tree.Path("elsewhere"));
+        File.WriteAllText(Tree.Path("elsewhere.json"), File.ReadAllText(plan).Replace(Db, elsewhere));
+        var noCatalog = Ps.Run(@"$saved = $PSDefaultParameterValues['*-Rehome*:Database']; $PSDefaultParameterValues.Remove('*-Rehome*:Database')
+            try { Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false } finally { $PSDefaultParameterValues['*-Rehome*:Database'] = $saved }",
+            Tree.Path("elsewhere.json"), _qbt.Url);
+        Assert.Equal("Invalid", Assert.Single(noCatalog.Output).Properties["Status"].Value.ToString());
+        Assert.Equal("RehomeCatalogNotFound,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Assert.Single(noCatalog.Errors).FullyQualifiedErrorId);
+        Assert.False(File.Exists(elsewhere));
+
         // A plan file that is not one, and a tampered path: clear errors.
         File.WriteAllText(Tree.Path("bad.json"), "{ not json");
         Assert.Equal("RehomePlanFileInvalid,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Invoke(Tree.Path("bad.json")).TerminatingErrorId);
@@ -332,11 +355,7 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.False(Directory.Exists(b));
 
         // Killed after the first source file was removed (the torrent already confirmed on the pool): the rerun finishes.
-        string d = Payload("KillRemove.S01", 90);
-        var dBefore = Contents(d);
-        string dHash = Add(d, _seeding);
-        ScanAndSync(d);
-        string dPlan = PlanFile("TorrentHash", dHash, pool), dTarget = Path.Combine(pool, "torrents", _category, "KillRemove.S01");
+        var (d, dBefore, dHash, dPlan, dTarget) = PlanPayload(pool, "KillRemove.S01", 90);
         env["HASHALL_FAULT"] = "rehome-remove:1";
         (exit, _) = ChildShell.Run(Child(dPlan), env);
         Assert.NotEqual(0, exit);
@@ -375,13 +394,7 @@ VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents
     {
         if (!TempTree.IsRoot)
             return;
-        string pool = Pool();
-        string source = Payload("Stop.S01", 80);
-        var before = Contents(source);
-        string hash = Add(source, _seeding);
-        ScanAndSync(source);
-        string plan = PlanFile("TorrentHash", hash, pool);
-        string target = Path.Combine(pool, "torrents", _category, "Stop.S01");
+        var (source, before, hash, plan, target) = PlanPayload(Pool(), "Stop.S01", 80);
         Ps.RunAndStop("Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false", p => p.Activity == "Rechecking the copy in qBittorrent", plan, _qbt.Url);
 
         // Stopped once qBittorrent has been told the new location, the job is rolled back despite the stop:
@@ -404,13 +417,7 @@ VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents
     {
         if (!TempTree.IsRoot)
             return;
-        string pool = Pool();
-        string source = Payload("Reject.S01", 100);
-        var before = Contents(source);
-        string hash = Add(source, _seeding);
-        ScanAndSync(source);
-        string plan = PlanFile("TorrentHash", hash, pool);
-        string target = Path.Combine(pool, "torrents", _category, "Reject.S01");
+        var (source, before, hash, plan, target) = PlanPayload(Pool(), "Reject.S01", 100);
         // Between the verification and the relocation, the copy is damaged (same size): only qBittorrent's recheck can tell.
         var r = Ps.Run("Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false", p =>
         {

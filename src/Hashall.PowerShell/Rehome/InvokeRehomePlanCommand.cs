@@ -14,7 +14,7 @@ namespace Hashall.PowerShell.Rehome
     /// <summary>Executes rehome plans: copy or reuse, verify, relocate the torrents in qBittorrent, confirm, remove the source; resumable.</summary>
     [Cmdlet(VerbsLifecycle.Invoke, "RehomePlan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = "Plan")]
     [OutputType(typeof(RehomeResult), typeof(RehomeSummary))]
-    public sealed class InvokeRehomePlanCommand : HashallCmdlet
+    public sealed class InvokeRehomePlanCommand : QBittorrentCmdlet
     {
         private readonly List<(RehomePlan Plan, string? Database)> _plans = new List<(RehomePlan, string?)>();
         private readonly int _pipelineThread = Thread.CurrentThread.ManagedThreadId;
@@ -28,20 +28,6 @@ namespace Hashall.PowerShell.Rehome
         /// <summary>JSON plan files saved by New-RehomePlan -OutFile.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path")]
         public string[] Path { get; set; } = Array.Empty<string>();
-
-        /// <summary>qBittorrent's Web UI address; default $env:QBITTORRENT_URL.</summary>
-        [Parameter]
-        public string? Uri { get; set; }
-
-        /// <summary>Web UI login; default $env:QBITTORRENT_USER / $env:QBITTORRENT_PASS; none for a localhost bypass.</summary>
-        [Parameter]
-        [Credential]
-        public PSCredential? Credential { get; set; }
-
-        /// <summary>Seconds to wait for each answer from qBittorrent (default 30).</summary>
-        [Parameter]
-        [ValidateRange(1, 3600)]
-        public int TimeoutSec { get; set; } = 30;
 
         /// <summary>Seconds to wait for qBittorrent to stop, move and recheck one payload's torrents; default 120 plus 1 per 50 MB.</summary>
         [Parameter]
@@ -90,7 +76,7 @@ namespace Hashall.PowerShell.Rehome
                     var result = Decide(plan, database, ref client);
                     if (result == null)
                         continue; // -WhatIf, or declined
-                    Count(summary, result);
+                    summary.Add(result);
                     if (!Summary)
                         WriteObject(result);
                     if (result.ErrorId != null)
@@ -116,23 +102,26 @@ namespace Hashall.PowerShell.Rehome
         private RehomeResult? Decide(RehomePlan plan, string? database, ref QBittorrentClient? client)
         {
             if (plan.Decision == RehomeDecision.Block)
-                return WhatIfActive ? null : new RehomeResult
-                {
-                    Name = plan.Name, PayloadHash = plan.PayloadHash, Direction = plan.Direction, Decision = plan.Decision, Status = RehomeStatus.Blocked,
-                    SourcePath = plan.SourcePath, TargetPath = plan.TargetPath, Message = string.Join("; ", plan.Reasons), Database = plan.Database,
-                };
+                return WhatIfActive ? null : RehomeResult.Blocked(plan, plan.Database); // no prompt, no qBittorrent
             var steps = RehomeExecutor.Describe(plan);
             string description = $"Rehome '{plan.Name}' ({plan.Decision}, {plan.Direction}):" + string.Concat(steps.Select((s, n) => $"\n  {n + 1}. {s}"));
             if (!ShouldProcess(description, $"Rehome '{plan.Name}' ({plan.Decision}) to '{plan.TargetPath}' and remove '{plan.SourcePath}'?", "Invoke-RehomePlan"))
                 return null;
             if (client == null)
             {
-                var connection = QBittorrentConnection.Resolve(Uri, Credential?.UserName, Credential?.GetNetworkCredential().Password);
-                connection.Timeout = TimeSpan.FromSeconds(TimeoutSec);
-                client = new QBittorrentClient(connection, StopToken);
+                client = NewClient();
                 client.Connect(); // unreachable: a terminating error before anything changed
             }
             Database = database;
+            // A plan executes against the catalog it was made from: one that is not there is not made anew.
+            if (!File.Exists(CatalogPath))
+            {
+                var missing = RehomeResult.For(plan, CatalogPath);
+                missing.Status = RehomeStatus.Invalid;
+                missing.ErrorId = "RehomeCatalogNotFound";
+                missing.Message = $"The catalog '{CatalogPath}' does not exist; give -Database with the catalog the plan was made from.";
+                return missing;
+            }
             var executor = new RehomeExecutor(Catalog, client, Report, StopToken);
             if (CheckTimeoutSec > 0)
                 executor.Timeout = TimeSpan.FromSeconds(CheckTimeoutSec);
@@ -159,21 +148,6 @@ namespace Hashall.PowerShell.Rehome
                 PercentComplete = p.BytesTotal > 0 ? (int)(p.BytesDone * 100 / p.BytesTotal) : -1,
                 CurrentOperation = p.Name,
             });
-        }
-
-        private static void Count(RehomeSummary summary, RehomeResult result)
-        {
-            summary.Results.Add(result);
-            summary.BytesCopied += result.BytesCopied;
-            switch (result.Status)
-            {
-                case RehomeStatus.Done: summary.Done++; break;
-                case RehomeStatus.AlreadyDone: summary.AlreadyDone++; break;
-                case RehomeStatus.Blocked: summary.Blocked++; break;
-                case RehomeStatus.Invalid: summary.Invalid++; break;
-                case RehomeStatus.RolledBack: summary.RolledBack++; break;
-                case RehomeStatus.Failed: summary.Failed++; break;
-            }
         }
 
         private static string? NullIfEmpty(string s) => string.IsNullOrEmpty(s) ? null : s;
