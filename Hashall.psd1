@@ -28,6 +28,7 @@
     VariablesToExport      = @()
     AliasesToExport        = @()
     FormatsToProcess       = @('Hashall.Format.ps1xml')
+    TypesToProcess         = @('Hashall.Types.ps1xml')
     PrivateData            = @{
         PSData = @{
             Tags         = @('hash', 'dedup', 'hardlink', 'torrent', 'qBittorrent', 'seedbox', 'catalog', 'sqlite')

@@ -53,6 +53,7 @@ Get-HashallDevice -Database $args[0] | Out-Null
     [InlineData("win-x64/e_sqlite3.dll")]
     [InlineData("win-arm64/e_sqlite3.dll")]
     [InlineData("Hashall.Format.ps1xml")]
+    [InlineData("Hashall.Types.ps1xml")]
     [InlineData("en-US/Hashall.PowerShell.dll-Help.xml")]
     [InlineData("en-US/about_Hashall.help.txt")]
     public void ModuleFolderShipsEveryPlatformsNativeSqliteAndHelp(string relative)
