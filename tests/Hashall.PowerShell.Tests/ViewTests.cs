@@ -18,8 +18,8 @@ public sealed class ViewTests : CatalogSessionTest, IClassFixture<QBittorrentFix
 
     public ViewTests(QBittorrentFixture qbt) => _qbt = qbt;
 
-    /// <summary>One view of the built module's format file: its type and, per column, the label and whether it shows bytes formatted.</summary>
-    private sealed record View(string Name, string TypeName, IReadOnlyList<(string Label, bool FormatsBytes)> Columns);
+    /// <summary>One view of the built module's format file: its type and, per column, the label, the property it shows (null for a script block) and whether it shows bytes formatted.</summary>
+    private sealed record View(string Name, string TypeName, IReadOnlyList<(string Label, string? Property, bool FormatsBytes)> Columns);
 
     private static List<View> Views()
     {
@@ -29,7 +29,7 @@ public sealed class ViewTests : CatalogSessionTest, IClassFixture<QBittorrentFix
         {
             string name = (string)view.Element("Name")!;
             string type = (string?)view.Element("ViewSelectedBy")?.Element("TypeName") ?? throw new Xunit.Sdk.XunitException($"View {name} selects no type.");
-            var columns = new List<(string, bool)>();
+            var columns = new List<(string, string?, bool)>();
             if (view.Element("TableControl") is { } table)
             {
                 var headers = table.Descendants("TableColumnHeader").ToList();
@@ -46,11 +46,12 @@ public sealed class ViewTests : CatalogSessionTest, IClassFixture<QBittorrentFix
         return views;
     }
 
-    private static (string, bool) Column(string view, string? label, XElement item)
+    private static (string, string?, bool) Column(string view, string? label, XElement item)
     {
         string? script = (string?)item.Element("ScriptBlock");
-        label ??= (string?)item.Element("PropertyName") ?? throw new Xunit.Sdk.XunitException($"View {view}: a column with neither label nor property.");
-        return (label, script != null && script.Contains("ByteSize]::Format"));
+        string? property = (string?)item.Element("PropertyName");
+        label ??= property ?? throw new Xunit.Sdk.XunitException($"View {view}: a column with neither label nor property.");
+        return (label, property, script != null && script.Contains("ByteSize]::Format"));
     }
 
     /// <summary>
@@ -122,6 +123,12 @@ $rehome | Where-Object Decision -eq 'Block' | Invoke-RehomePlan -Uri $qbt -Confi
         return byType;
     }
 
+    /// <summary>Every property of an object with its value, read in the session (script properties run there).</summary>
+    private Dictionary<string, object?> PropertiesOf(PSObject obj) =>
+        Ps.Run("$args[0].PSObject.Properties | ForEach-Object { [pscustomobject]@{ Name = $_.Name; Value = $_.Value } }", obj).Succeeded().Output
+            .ToDictionary(p => (string)p.Properties["Name"].Value, p => p.Properties["Value"].Value is PSObject v ? v.BaseObject : (object?)p.Properties["Value"].Value,
+                StringComparer.OrdinalIgnoreCase);
+
     [Fact]
     public void EveryColumnLabelOfEveryDefaultViewIsAPropertyOfItsObject()
     {
@@ -136,13 +143,15 @@ $rehome | Where-Object Decision -eq 'Block' | Invoke-RehomePlan -Uri $qbt -Confi
                 problems.Add($"{view.Name}: no {view.TypeName} object (make this test produce one with the cmdlet that writes it)");
                 continue;
             }
-            foreach (var (label, formatsBytes) in view.Columns)
+            var properties = PropertiesOf(obj);
+            foreach (var (label, shown, formatsBytes) in view.Columns)
             {
-                var property = obj.Properties[label];
-                if (property == null)
+                if (!properties.TryGetValue(label, out var value))
                     problems.Add($"{view.Name}: column '{label}' is not a property of {view.TypeName}");
-                else if (formatsBytes && !(property.Value is long or int or double))
-                    problems.Add($"{view.Name}: column '{label}' shows bytes formatted but the property holds {property.Value?.GetType().Name ?? "null"}, not the number");
+                else if (shown != null && !Equals(value, properties.GetValueOrDefault(shown)))
+                    problems.Add($"{view.Name}: column '{label}' shows {shown} ({properties.GetValueOrDefault(shown)}) but the property '{label}' holds something else ({value})");
+                else if (formatsBytes && !(value is long or int or double))
+                    problems.Add($"{view.Name}: column '{label}' shows bytes formatted but the property holds {value?.GetType().Name ?? "null"}, not the number");
             }
         }
         Assert.True(problems.Count == 0, string.Join("\n", problems));
