@@ -141,7 +141,7 @@ public sealed class DeviceCmdletTests : IDisposable
         _ps.Run("Set-HashallDevice $args[0] pool", pool).Succeeded();
         var shown = _ps.Run("Get-HashallDevice | Out-Default").Succeeded();
                 var lines = shown.HostText.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).ToList();
-        Assert.Matches(@"^\s*Id Alias\s+MountPoint\s+FileSystem\s+IdentityKind\s+Files\s+Size Reclaimable LastScan$", lines[0]);
+        Assert.Matches(@"^\s*DeviceId Alias\s+MountPoint\s+FileSystem\s+IdentityKind\s+Files\s+Size Reclaimable LastScan$", lines[0]);
         Assert.Matches(@"^\s*1 pool\s+\S+\s+tmpfs\s+MountFallback\s+0\s+0 B\s+0 B never$", lines[2]);
     }
 
