@@ -55,9 +55,10 @@ public sealed class ViewTests : CatalogSessionTest, IClassFixture<QBittorrentFix
     }
 
     /// <summary>
-    /// A catalog with a hard-linked payload (seeding/Show.S01, linked from library/), a duplicate pair
-    /// (a/big.bin, b/big-copy.bin, 3 MiB), a link plan executed, two torrents synced from qBittorrent
-    /// (one then removed: gone), a rehome plan (blocked by the library link) and its result.
+    /// Files for every view: a payload with a hard link outside the seeding root (seeding/Show.S01,
+    /// linked from library/, so a rehome plan of it is blocked), a duplicate pair (a/big.bin,
+    /// b/big-copy.bin, 3 MiB), two torrents in qBittorrent under this test's category, and the stash
+    /// and (as root, a tmpfs) pool devices.
     /// </summary>
     private (string Show, string Library, string ShowHash, string GoneHash, string Pool) MakeCatalog()
     {
@@ -72,11 +73,7 @@ public sealed class ViewTests : CatalogSessionTest, IClassFixture<QBittorrentFix
         Write("b/big-copy.bin", BigSize, 4);
         Write("a/note.txt", 100, 5);
 
-        string pool = Path.Combine(Data, "..", "pool");
-        if (TempTree.IsRoot)
-            pool = Tree.MountTmpfs("pool");
-        else
-            Directory.CreateDirectory(pool);
+        string pool = TempTree.IsRoot ? Tree.MountTmpfs("pool") : Tree.Path("pool");
         Ps.Run("Set-HashallDevice $args[0] stash", Data).Succeeded();
         if (TempTree.IsRoot)
             Ps.Run("Set-HashallDevice $args[0] pool", pool).Succeeded();
