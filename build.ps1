@@ -156,11 +156,29 @@ foreach ($step in $Task) {
             Write-Host "Help: $($pages.Count) pages pass Test-MarkdownCommandHelp; PlatyPS's MAML matches the build's for $($ours.Count) commands; every cmdlet's help is complete."
         }
         'Package' {
-            $manifest = Import-PowerShellDataFile (Join-Path $root 'Hashall.psd1')
-            $zip = Join-Path $root "out/Hashall-$($manifest.ModuleVersion).zip"
+            # The zip (the module folder as is) and the .nupkg the PowerShell Gallery serves, made the way
+            # the Gallery makes it: Publish-PSResource to a repository, here a local folder (out/), which
+            # Install-PSResource can install from (tests/Pester/Package.Tests.ps1 does).
+            $manifest = Import-PowerShellDataFile (Join-Path $moduleDir 'Hashall.psd1')
+            $out = Join-Path $root 'out'
+            $zip = Join-Path $out "Hashall-$($manifest.ModuleVersion).zip"
             if (Test-Path $zip) { Remove-Item $zip }
             Compress-Archive -Path $moduleDir -DestinationPath $zip
             Write-Host "Package: $zip"
+            Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+            $nupkg = Join-Path $out "Hashall.$($manifest.ModuleVersion).nupkg"
+            if (Test-Path $nupkg) { Remove-Item $nupkg }
+            # A repository of this process only: registered under a unique name, removed afterwards.
+            $repository = "HashallBuild-$PID"
+            Register-PSResourceRepository -Name $repository -Uri $out -Trusted
+            try {
+                Publish-PSResource -Path $moduleDir -Repository $repository
+            }
+            finally {
+                Unregister-PSResourceRepository -Name $repository
+            }
+            if (-not (Test-Path $nupkg)) { throw "Publish-PSResource did not produce $nupkg." }
+            Write-Host "Package: $nupkg"
         }
     }
 }
