@@ -149,7 +149,7 @@ Describe 'Get-HashallPayload -Path' {
         $payload.Status | Should -Be 'complete'
         $sha1 = (Get-FileHash (Join-Path $show 'e01.mkv') -Algorithm SHA1).Hash.ToLowerInvariant()
         $line = [Text.Encoding]::UTF8.GetBytes("Show.S01/e01.mkv|7|$sha1`n")
-        $expected = -join ([Security.Cryptography.SHA256]::HashData($line) | ForEach-Object { $_.ToString('x2') })
+        $expected = -join ([Security.Cryptography.SHA256]::Create().ComputeHash($line) | ForEach-Object { $_.ToString('x2') })
         $payload.PayloadHash | Should -Be $expected
     }
 
