@@ -26,8 +26,13 @@ BeforeAll {
             $env:XDG_DATA_HOME = Join-Path $HomeDir '.local/share'
             $env:XDG_CONFIG_HOME = Join-Path $HomeDir '.config'
             $env:XDG_CACHE_HOME = Join-Path $HomeDir '.cache'
+            # .NET gives no LocalApplicationData for a folder that does not exist, and PSResourceGet then
+            # keeps its repository list in the current directory: make them all.
+            foreach ($dir in $env:XDG_DATA_HOME, $env:XDG_CONFIG_HOME, $env:XDG_CACHE_HOME) { New-Item -ItemType Directory -Path $dir -Force | Out-Null }
             $env:PSModulePath = $null # the new pwsh builds it from its own HOME and $PSHOME
-            $output = & $pwsh -NoProfile -NonInteractive -Command $Script 2>&1
+            Push-Location $HomeDir # nothing the new pwsh writes lands in the repository
+            try { $output = & $pwsh -NoProfile -NonInteractive -Command $Script 2>&1 }
+            finally { Pop-Location }
             if ($LASTEXITCODE -ne 0) { throw "The new pwsh failed ($LASTEXITCODE):`n$($output -join "`n")" }
             ($output -join "`n") | ConvertFrom-Json
         }
@@ -46,7 +51,8 @@ BeforeAll {
 Register-PSResourceRepository -Name LocalHashall -Uri '$repository' -Trusted
 Install-PSResource -Name Hashall -Repository LocalHashall -Scope CurrentUser -TrustRepository -Quiet
 `$r = Get-InstalledPSResource -Name Hashall -Scope CurrentUser
-[pscustomobject]@{ Version = `$r.Version.ToString(); Location = `$r.InstalledLocation } | ConvertTo-Json -Compress
+if (-not (Test-Path (Join-Path ([Environment]::GetFolderPath('LocalApplicationData')) 'PSResourceGet/PSResourceRepository.xml'))) { throw 'PSResourceGet kept its repository list outside the temporary HOME.' }
+[pscustomobject]@{ Version = `$r.Version.ToString(); Location = `$r.InstalledLocation; UserModules = (`$env:PSModulePath -split [IO.Path]::PathSeparator)[0] } | ConvertTo-Json -Compress
 "@
 }
 
@@ -68,9 +74,12 @@ Describe 'The published package' {
         }
     }
 
-    It 'installs with Install-PSResource into the temporary user module folder' {
+    It 'installs with Install-PSResource into the user module folder, here the temporary HOME''s' {
         $install.Version | Should -Be '0.1.0'
-        $install.Location | Should -BeLike "$userHome*"
+        $install.Location | Should -BeLike "$($install.UserModules)*"
+        # Where HOME decides the user folders (Linux, macOS) that is the temporary one; Windows takes
+        # them from the user profile whatever HOME says.
+        if ($install.UserModules -like "$userHome*") { $install.Location | Should -BeLike "$userHome*" }
     }
 
     It 'imports by name in a new pwsh and catalogs a device in a new SQLite catalog' {
@@ -92,7 +101,7 @@ Set-HashallDevice -Device '$data' -Alias packaged -Database '$db'
     About = (Get-Help about_Hashall | Out-String)
 } | ConvertTo-Json -Compress
 "@
-        $result.ModuleBase | Should -BeLike "$userHome*"
+        $result.ModuleBase | Should -BeLike "$($install.Location)*"
         $result.Alias | Should -Be 'packaged'
         $result.Type | Should -Be 'Hashall.Core.Devices.HashallDevice'
         # The default table view (Hashall.Format.ps1xml), not PowerShell's list of every property.
