@@ -79,7 +79,10 @@ try {
     }
     [IO.File]::WriteAllText((Join-Path $show 'Show.S01.nfo'), "Show, season 1: three episodes.`n")
     [IO.File]::WriteAllText((Join-Path $show 'Show.S01E01.srt'), "1`n00:00:01,000 --> 00:00:02,000`nHello.`n")
-    Copy-Item (Join-Path $show 'Show.S01E01.mkv') (Join-Path $stash 'torrents/Show.S01E01.copy.mkv')
+    $copy = Join-Path $stash 'torrents/Show.S01E01.copy.mkv'
+    Copy-Item (Join-Path $show 'Show.S01E01.mkv') $copy
+    # Copied later, as cp(1) would: the season's file is the older, canonical one (see New-HashallLinkPlan).
+    (Get-Item $copy).LastWriteTimeUtc = (Get-Item (Join-Path $show 'Show.S01E01.mkv')).LastWriteTimeUtc.AddHours(1)
     New-Item -ItemType HardLink -Path (Join-Path $stash 'torrents/E02.hardlink.mkv') -Target (Join-Path $show 'Show.S01E02.mkv') | Out-Null
 
     # qBittorrent with a private profile, started now, seeding from the first Sync-HashallPayload on.
