@@ -33,7 +33,18 @@
         PSData = @{
             Tags         = @('hash', 'dedup', 'hardlink', 'torrent', 'qBittorrent', 'seedbox', 'catalog', 'sqlite')
             LicenseUri   = 'https://opensource.org/licenses/MIT'
-            ProjectUri   = 'https://github.com/hashall/Hashall.PowerShell'
+            ReleaseNotes = @'
+0.1.0 - first release.
+- A SQLite catalog of SHA-1 (and optionally SHA-256) hashes across devices, identified by filesystem
+  UUID, ZFS guid, volume UUID/GUID or mount; incremental, parallel scans (Invoke-HashallScan).
+- Queries from the pipeline: Get-HashallFile, Get-HashallDuplicate, Get-HashallDevice, Set-HashallDevice.
+- Hard-link deduplication with stored, resumable plans verified byte for byte (New-, Get-, Invoke-HashallLinkPlan).
+- Payload identity with qBittorrent: torrents with the same content whatever their piece size or
+  v1/v2 (Sync-HashallPayload, Get-HashallTorrent, Get-HashallPayload, Get-HashallSibling).
+- Moving seed-only payloads between stash and pool without breaking seeding, under a crash-safe
+  journal (New-RehomePlan, Invoke-RehomePlan).
+Tested on Linux x64 with PowerShell 7; see README for the platforms whose code paths are untested.
+'@
         }
     }
 }

@@ -60,7 +60,7 @@ public sealed class PayloadCmdletTests : CatalogSessionTest, IClassFixture<QBitt
     private RunResult Sync(string arguments = "") =>
         Ps.Run($"Sync-HashallPayload -Uri $args[0] {arguments}", _qbt.Url);
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public void SiblingsShareAPayloadHashThatMatchesTheSpecification()
     {
         var (season, files) = Season("Show.S01", 1);
@@ -116,7 +116,7 @@ $line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
         Assert.Equal(2, Ps.Run("Get-HashallPayload -Path $args[0] | Get-HashallSibling", season).Succeeded().Output.Count);
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public void AHybridV1V2TorrentIsASiblingOfTheV1TorrentOfTheSameFolder()
     {
         var (season, files) = Season("Hybrid.S01", 60);
@@ -137,7 +137,7 @@ $line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
         Assert.Equal([v1.Hash], Ps.Run("Get-HashallSibling $args[0] | ForEach-Object TorrentHash", hybrid.Hash).Succeeded().Output.Select(o => (string)o.BaseObject));
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public void AnIncompletePayloadSaysWhichFilesToScan()
     {
         var (season, _) = Season("Missing.S01", 10);
@@ -167,7 +167,7 @@ $line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
         Assert.Single(Ps.Run("Get-HashallPayload -Status incomplete").Succeeded().Output); // the old row went with it; only the data-less one is left
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public void CategoryAndTagFiltersGoneTorrentsAndWhatIf()
     {
         var one = Season("Tagged.S01", 30);
@@ -206,7 +206,7 @@ $line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
         Assert.Equal(1, Long(again, "Updated"));
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public void TwoQBittorrentsShareACatalogWithoutMarkingEachOthersTorrentsGone()
     {
         var one = Season("First.S01", 70);
@@ -226,7 +226,7 @@ $line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
         Assert.Equal(new[] { $"{t1.Hash} {_qbt.Url}", $"{t2.Hash} {other.Url}" }.Order(), instances);
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public void UnreachableQBittorrentIsAClearError()
     {
         int closed = QBittorrentFixture.FreePort();
@@ -253,7 +253,7 @@ public sealed class PayloadLoginTests : CatalogSessionTest, IClassFixture<Payloa
 
     public PayloadLoginTests(SecuredQBittorrent secured) => _qbt = secured.Qbt;
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public void WrongPasswordNoLoginAndRightCredentials()
     {
         var wrong = Ps.Run("Sync-HashallPayload -Uri $args[0] -Credential ([pscredential]::new('hashall', (ConvertTo-SecureString 'nope' -AsPlainText -Force)))", _qbt.Url);
@@ -281,7 +281,7 @@ public sealed class QBittorrentFailureTests : CatalogSessionTest
     private static string Password(string text) =>
         $"$s = [securestring]::new(); '{text}'.ToCharArray() | ForEach-Object {{ $s.AppendChar($_) }}; ";
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public void AfterTooManyFailedLoginsTheBanIsNamed()
     {
         using var qbt = new QBittorrentFixture("hashall", "right", maxFailedLogins: 1);
@@ -291,7 +291,7 @@ public sealed class QBittorrentFailureTests : CatalogSessionTest
         Assert.Equal("QBittorrentBanned,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", banned.TerminatingErrorId);
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public void ASilentServerTimesOut()
     {
         var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -310,7 +310,7 @@ public sealed class QBittorrentFailureTests : CatalogSessionTest
         }
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public void CtrlCDoesNotWaitOutTheTimeout()
     {
         var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
@@ -327,7 +327,7 @@ public sealed class QBittorrentFailureTests : CatalogSessionTest
         }
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public async Task AWebApiOlderThan28IsRefused()
     {
         // qBittorrent 4.1 (Web API 2.2) is not installable here: a stand-in answers its two version calls.

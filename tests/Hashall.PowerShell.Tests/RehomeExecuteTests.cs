@@ -107,11 +107,9 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
 
     private long Jobs(string status) => Convert.ToInt64(Sql($"SELECT count(*) FROM rehome_jobs WHERE status = '{status}';"));
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void MoveRelocatesEverySiblingKeepsAStoppedTorrentStoppedAndUpdatesTheCatalog()
     {
-        if (!TempTree.IsRoot)
-            return; // tmpfs mounts need root; CI runs as root
         string pool = Pool();
         string source = Payload("Move.S01", 10);
         var before = Contents(source);
@@ -159,11 +157,9 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.Equal("Block", again.Properties["Decision"].Value.ToString()); // now on the pool: not on the stash device
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void WhatIfChangesNothingThenReuseAndPromotionRelocateOntoExistingCopies()
     {
-        if (!TempTree.IsRoot)
-            return;
         string pool = Pool();
         string reuse = Payload("Reuse.S01", 20);
         string poolDir = Path.Combine(pool, "torrents", "tv");
@@ -223,11 +219,9 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.False(Directory.Exists(poolCopy));
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void FailuresAreRolledBackAndNothingIsLost()
     {
-        if (!TempTree.IsRoot)
-            return;
         string pool = Pool();
         // A file changed on disk since the scan, same size and mtime: the copy does not verify.
         string changed = Payload("Changed.S01", 40);
@@ -310,11 +304,9 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         AssertSeeding(manyHash, many, manyBefore);
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void KilledMidCopyOrMidRelocationTheSamePlanResumesAndALiveRunIsRefused()
     {
-        if (!TempTree.IsRoot)
-            return;
         string pool = Pool();
         string a = Payload("KillCopy.S01", 50, files: 4), b = Payload("KillMove.S01", 60);
         var aBefore = Contents(a);
@@ -389,11 +381,9 @@ VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents
         Assert.False(Directory.Exists(c));
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void CtrlCWhileQBittorrentRelocatesLeavesEveryTorrentOnACompleteCopyAndTheSameSessionCanFinish()
     {
-        if (!TempTree.IsRoot)
-            return;
         var (source, before, hash, plan, target) = PlanPayload(Pool(), "Stop.S01", 80);
         Ps.RunAndStop("Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false", p => p.Activity == "Rechecking the copy in qBittorrent", plan, _qbt.Url);
 
@@ -412,11 +402,9 @@ VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents
         Assert.DoesNotContain("paused", _qbt.Info(hash)!.Value.State);
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void ACopyQBittorrentRejectsOnRecheckIsRolledBackOntoTheSource()
     {
-        if (!TempTree.IsRoot)
-            return;
         var (source, before, hash, plan, target) = PlanPayload(Pool(), "Reject.S01", 100);
         // Between the verification and the relocation, the copy is damaged (same size): only qBittorrent's recheck can tell.
         var r = Ps.Run("Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false", p =>
@@ -438,11 +426,9 @@ VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents
         Assert.Contains(((IEnumerable<string>)result.Properties["Journal"].Value), l => l.Contains("rolled back: qBittorrent confirmed the torrents complete"));
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void QBittorrentGoneMidRunLosesNothingAndTheRerunFinishesOnceItIsBack()
     {
-        if (!TempTree.IsRoot)
-            return;
         using var qbt = new QBittorrentFixture(); // its own, to be killed
         string pool = Pool();
         string source = Payload("Gone.S01", 110);
@@ -481,11 +467,9 @@ VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents
         Assert.False(Directory.Exists(source));
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void ABatchGoesOnPastAFailedPlanUnlessToldToStopAndReportsProgressAndASummary()
     {
-        if (!TempTree.IsRoot)
-            return;
         string pool = Pool();
         string a = Payload("A.S01", 120), b = Payload("B.S01", 130);
         var bBefore = Contents(b);

@@ -149,7 +149,7 @@ Describe 'Get-HashallPayload -Path' {
         $payload.Status | Should -Be 'complete'
         $sha1 = (Get-FileHash (Join-Path $show 'e01.mkv') -Algorithm SHA1).Hash.ToLowerInvariant()
         $line = [Text.Encoding]::UTF8.GetBytes("Show.S01/e01.mkv|7|$sha1`n")
-        $expected = -join ([Security.Cryptography.SHA256]::HashData($line) | ForEach-Object { $_.ToString('x2') })
+        $expected = -join ([Security.Cryptography.SHA256]::Create().ComputeHash($line) | ForEach-Object { $_.ToString('x2') })
         $payload.PayloadHash | Should -Be $expected
     }
 
@@ -192,5 +192,193 @@ Describe 'Invoke-RehomePlan without qBittorrent' {
     It 'refuses a qBittorrent that is not there before changing anything' {
         { $move | Invoke-RehomePlan -Uri 'http://127.0.0.1:9' -Confirm:$false } |
             Should -Throw -ErrorId 'QBittorrentUnreachable,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand'
+    }
+}
+
+Describe 'Get-Help as pwsh renders it' {
+    BeforeDiscovery {
+        $script:cmdlets = (Import-PowerShellDataFile (Join-Path $PSScriptRoot '../../Hashall.psd1')).CmdletsToExport
+    }
+
+    It 'renders -Full for <_> with every section, parameter and example, and no Markdown left over' -ForEach $cmdlets {
+        $text = Get-Help $_ -Full | Out-String -Width 1000
+        foreach ($section in 'NAME', 'SYNOPSIS', 'SYNTAX', 'DESCRIPTION', 'PARAMETERS', 'INPUTS', 'OUTPUTS', 'RELATED LINKS') {
+            $text | Should -Match "(?m)^$section\s*$"
+        }
+        $text | Should -Match "(?m)^\s+$_ "
+        $common = [Management.Automation.Cmdlet]::CommonParameters + [Management.Automation.Cmdlet]::OptionalCommonParameters
+        foreach ($parameter in (Get-Command $_).Parameters.Keys | Where-Object { $_ -notin $common }) {
+            $text | Should -Match "(?m)^\s+-$parameter( <[^>]+>)?\s*$" -Because "-$parameter is documented"
+        }
+        $examples = @((Get-Help $_).Examples.Example)
+        $examples.Count | Should -BeGreaterThan 0
+        $text | Should -Match 'Example 1:'
+        $text | Should -Match ([regex]::Escape(($examples[0].Code -split "`n")[0].Trim()))
+        $text | Should -Not -Match '```'
+        $text | Should -Not -Match '\u0080'
+    }
+
+    It 'renders -Examples for <_>: each example titled, with its code, and no parameter section' -ForEach $cmdlets {
+        $text = Get-Help $_ -Examples | Out-String -Width 1000
+        $examples = @((Get-Help $_).Examples.Example)
+        for ($i = 1; $i -le $examples.Count; $i++) { $text | Should -Match "Example ${i}:" }
+        foreach ($example in $examples) { $text | Should -Match ([regex]::Escape(($example.Code -split "`n")[0].Trim())) }
+        $text | Should -Not -Match '(?m)^PARAMETERS\s*$'
+    }
+}
+
+Describe 'Tab completion (TabExpansion2)' {
+    BeforeAll {
+        $script:cdb = Join-Path $TestDrive 'completion.db'
+        $dir = Join-Path $TestDrive 'completion'
+        New-Item -ItemType Directory -Path $dir | Out-Null
+        $bytes = [byte[]]::new(5000); [Random]::new(3).NextBytes($bytes)
+        [IO.File]::WriteAllBytes((Join-Path $dir 'a.bin'), $bytes)
+        [IO.File]::WriteAllBytes((Join-Path $dir 'b.bin'), $bytes)
+        Set-HashallDevice -Device $dir -Alias tabdevice -Database $cdb
+        Invoke-HashallScan -Path $dir -Database $cdb | Out-Null
+        $script:plan = New-HashallLinkPlan -Path $dir -Name tabplan -Database $cdb
+        function script:Complete([string] $line) { (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches }
+    }
+
+    It 'offers device aliases for -Device' {
+        $matches = Complete "Get-HashallDevice -Database '$cdb' -Device tab"
+        $matches.CompletionText | Should -Be @('tabdevice')
+    }
+
+    It 'offers device aliases and ids for -Device of every cmdlet that takes one' -ForEach @('Get-HashallFile', 'Get-HashallDuplicate', 'New-HashallLinkPlan', 'Set-HashallDevice') {
+        (Complete "$_ -Database '$cdb' -Device ").CompletionText | Should -Contain 'tabdevice'
+    }
+
+    It 'offers link plan ids, with their name, for -Id' {
+        $matches = @(Complete "Get-HashallLinkPlan -Database '$cdb' -Id ")
+        $matches.CompletionText | Should -Be @("$($plan.PlanId)")
+        $matches[0].ListItemText | Should -Match 'tabplan'
+        (Complete "Invoke-HashallLinkPlan -Database '$cdb' -Id ").CompletionText | Should -Be @("$($plan.PlanId)")
+    }
+
+    It 'offers nothing, and creates nothing, for a catalog that does not exist' {
+        $missing = Join-Path $TestDrive 'no-such.db'
+        Complete "Get-HashallDevice -Database '$missing' -Device " | Should -BeNullOrEmpty
+        $missing | Should -Not -Exist
+    }
+}
+
+Describe 'What a script sees' {
+    BeforeAll {
+        $script:pwsh = (Get-Process -Id $PID).Path
+        $script:manifest = (Resolve-Path (Join-Path $moduleDir 'Hashall.psd1')).Path
+        $script:sdb = Join-Path $TestDrive 'script.db'
+        $script:sdir = Join-Path $TestDrive 'script-data'
+        New-Item -ItemType Directory -Path $sdir | Out-Null
+        Set-HashallDevice -Device $sdir -Alias scripted -Database $sdb
+    }
+
+    It 'prints -WhatIf text to the host, naming the operation and the device, and changes nothing' {
+        # -WhatIf writes to the host, not the pipeline: a new pwsh's stdout is what a user sees.
+        $out = & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$manifest'; Set-HashallDevice -Device scripted -Alias renamed -WhatIf -Database '$sdb'"
+        $LASTEXITCODE | Should -Be 0
+        ($out -join "`n") | Should -Match ([regex]::Escape("What if: Performing the operation `"Set alias 'renamed'`" on target `"device ") + "\d+ 'scripted' at '" + [regex]::Escape((Get-HashallDevice -Device scripted -Database $sdb).MountPoint) + "'`"")
+        (Get-HashallDevice -Database $sdb).Alias | Should -Be 'scripted'
+    }
+
+    It 'stops a script at a terminating error with the stable error id, which try/catch sees' {
+        $script = Join-Path $TestDrive 'stop.ps1'
+        Set-Content -Path $script -Value @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$manifest'
+try {
+    Get-HashallDevice -Device nosuch -Database '$sdb'
+    'not reached'
+}
+catch {
+    "caught `$(`$_.FullyQualifiedErrorId) `$(`$_.CategoryInfo.Category)"
+}
+Get-HashallDevice -Device nosuch -Database '$sdb'
+'after the uncaught error'
+"@
+        $out = & $pwsh -NoProfile -NonInteractive -File $script 2>&1 | ForEach-Object { "$_" }
+        $LASTEXITCODE | Should -Be 1
+        $out | Should -Contain 'caught DeviceNotFound,Hashall.PowerShell.Devices.GetHashallDeviceCommand ObjectNotFound'
+        $out | Should -Not -Contain 'not reached'
+        $out | Should -Not -Contain 'after the uncaught error'
+        ($out -join "`n") | Should -Match 'nosuch'
+    }
+
+    It 'continues after a non-terminating error when the preference is Continue' {
+        $out = & $pwsh -NoProfile -NonInteractive -Command "Import-Module '$manifest'; Get-HashallFile -Path '$(Join-Path $TestDrive 'not-scanned')' -Database '$sdb'; 'after'" 2>&1 | ForEach-Object { "$_" }
+        $out | Should -Contain 'after'
+    }
+}
+
+Describe "README's quick tour, run as written" {
+    BeforeDiscovery {
+        # Capabilities, not the OS name: the tour mounts tmpfs filesystems and starts a qBittorrent.
+        $script:canMount = $false
+        $has = { param($tool) [bool] @(Get-Command $tool -CommandType Application -ErrorAction SilentlyContinue).Count }
+        if ((& $has mount) -and (& $has umount)) {
+            $probe = Join-Path ([IO.Path]::GetTempPath()) ("hashall-mount-probe-" + [guid]::NewGuid().ToString('N'))
+            New-Item -ItemType Directory -Path $probe | Out-Null
+            & mount -t tmpfs -o size=1m hashall-probe $probe 2>$null
+            if ($LASTEXITCODE -eq 0) { $script:canMount = $true; & umount $probe }
+            Remove-Item $probe
+        }
+        $script:hasQbt = (& $has qbittorrent-nox) -and (& $has mktorrent)
+        $script:skipTour = -not ($canMount -and $hasQbt)
+    }
+
+    BeforeAll {
+        $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $listener.Start()
+        $port = $listener.LocalEndpoint.Port; $listener.Stop()
+        $script:tourDb = Join-Path $TestDrive 'tour.db'
+        if (-not $skipTour) {
+            $script:tour = & (Join-Path $PSScriptRoot '../../tools/readme-tour.ps1') -Root (Join-Path $TestDrive 'tour') -Port $port -Database $tourDb -AsObject
+        }
+
+        # The shape of a command's output: table headers, list labels, What if: lines up to the first quote.
+        function script:Get-Shape([string[]] $lines) {
+            for ($i = 0; $i -lt $lines.Count; $i++) {
+                $line = $lines[$i]
+                if ($i + 1 -lt $lines.Count -and $lines[$i + 1] -match '^\s*-{2,}[- ]*$') { 'table: ' + ($line.Trim() -replace '\s+', ' ') }
+                elseif ($line -match '^(\w+)\s+: ') { 'list: ' + $Matches[1] }
+                elseif ($line -match '^What if: ([^''"]*)') { 'whatif: ' + $Matches[1] }
+            }
+        }
+    }
+
+    It 'runs every command without an error' -Skip:$skipTour {
+        $tour.Errors | Should -BeNullOrEmpty
+        $tour.Commands.Count | Should -BeGreaterThan 10
+    }
+
+    It 'prints what README shows for each command: the same tables, lists and What if lines' -Skip:$skipTour {
+        $index = 0; $compared = 0
+        foreach ($block in $tour.Blocks) {
+            $shown = [Collections.Generic.List[object]]::new()
+            foreach ($line in $block.Old -split "`n") {
+                if ($line.StartsWith('PS> ')) { $shown.Add([Collections.Generic.List[string]]::new()) }
+                elseif ($shown.Count) { $shown[$shown.Count - 1].Add($line) }
+            }
+            foreach ($lines in $shown) {
+                $expected = @(Get-Shape $lines)
+                $compared += $expected.Count
+                $actual = @(Get-Shape $tour.Outputs[$index])
+                ($actual -join "`n") | Should -BeExactly ($expected -join "`n") -Because "PS> $($tour.Commands[$index])"
+                $index++
+            }
+        }
+        $index | Should -Be $tour.Commands.Count
+        $compared | Should -BeGreaterThan 20
+    }
+
+    It 'completes torrent hashes by name for -TorrentHash from the tour''s catalog' -Skip:$skipTour {
+        $line = "Get-HashallTorrent -Database '$tourDb' -TorrentHash Show.S01E01"
+        $matches = @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches)
+        $matches.Count | Should -Be 1
+        $matches[0].CompletionText | Should -Match '^[0-9a-f]{40}$'
+        $matches[0].ListItemText | Should -Be 'Show.S01E01.copy.mkv'
+        (Get-HashallTorrent -Database $tourDb -TorrentHash $matches[0].CompletionText).Name | Should -Be 'Show.S01E01.copy.mkv'
+        $line = "New-RehomePlan -Database '$tourDb' -TorrentHash Show.S01"
+        @((TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches).Count | Should -Be 3
     }
 }

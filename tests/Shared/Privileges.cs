@@ -19,7 +19,7 @@ public static class Privileges
 
     public static T AsUser<T>(int uid, Func<T> action)
     {
-        if (!TempTree.IsRoot)
+        if (!Capabilities.IsRoot)
             return action();
         setfsgid(uid);
         setfsuid(uid);

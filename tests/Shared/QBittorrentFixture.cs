@@ -47,6 +47,8 @@ public sealed class QBittorrentFixture : IDisposable
         _config = lines;
         _http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = new Uri(Url + "api/v2/") };
         _http.DefaultRequestHeaders.Referrer = new Uri(Url);
+        if (!Capabilities.HasQBittorrent)
+            return; // a class fixture of tests marked [RequiresFact(Needs.QBittorrent)], which skip here
         Start();
         if (user != null)
             Login(user, password ?? "");
@@ -225,6 +227,12 @@ print(h.v1, h.v2)
 
     public void Dispose()
     {
+        if (_process == null)
+        {
+            _http.Dispose();
+            try { Directory.Delete(Profile, recursive: true); } catch (IOException) { }
+            return;
+        }
         try
         {
             _http.PostAsync("app/shutdown", null).GetAwaiter().GetResult();

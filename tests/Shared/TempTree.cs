@@ -25,7 +25,7 @@ public sealed class TempTree : IDisposable
         return full;
     }
 
-    public static bool IsRoot => Environment.UserName == "root" || Environment.GetEnvironmentVariable("USER") == "root" || Run("id", "-u").Trim() == "0";
+    public static bool IsRoot => Capabilities.IsRoot;
 
     /// <summary>Mounts a new tmpfs (a second device) at Root/relative; needs root.</summary>
     public string MountTmpfs(string relative, string options = "size=16m")
