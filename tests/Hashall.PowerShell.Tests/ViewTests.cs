@@ -126,7 +126,7 @@ $rehome | Where-Object Decision -eq 'Block' | Invoke-RehomePlan -Uri $qbt -Confi
             .ToDictionary(p => (string)p.Properties["Name"].Value, p => p.Properties["Value"].Value is PSObject v ? v.BaseObject : (object?)p.Properties["Value"].Value,
                 StringComparer.OrdinalIgnoreCase);
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public void EveryColumnLabelOfEveryDefaultViewIsAPropertyOfItsObject()
     {
         var objects = ObjectsOfEveryViewedType();
@@ -154,7 +154,7 @@ $rehome | Where-Object Decision -eq 'Block' | Invoke-RehomePlan -Uri $qbt -Confi
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
-    [Fact]
+    [RequiresFact(Needs.QBittorrent)]
     public void FilteringByAColumnLabelFindsWhatTheColumnShows()
     {
         var c = MakeCatalog();
