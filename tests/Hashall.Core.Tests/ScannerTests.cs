@@ -306,6 +306,31 @@ public sealed class ScannerTests : IDisposable
     }
 
     [Fact]
+    public void ARootThatIsAFifoOrADeviceIsNotADirectoryAndNothingOfItIsRegistered()
+    {
+        _f.Write("x/file", "x");
+        string fifo = Path.Combine(_f.Tree.Root, "pipe");
+        TempTree.Run("mkfifo", fifo);
+        var result = _f.Scan(null, default, fifo, "/dev/null", Path.Combine(_f.Data, "x"));
+        Assert.Equal(["NotADirectory", "NotADirectory"], _f.Observer.Errors.Select(e => e.ErrorId));
+        Assert.Equal($"'{fifo}' is not a directory (nor a regular file: it is a device, a FIFO or a socket); there is nothing to scan in it.", _f.Observer.Errors[0].Message);
+        Assert.Contains("'/dev/null' is not a directory", _f.Observer.Errors[1].Message);
+        Assert.Equal(1, result.Added);
+        using var db = Hashall.Core.Catalog.CatalogDatabase.Open(_f.Db);
+        Assert.Single(new Hashall.Core.Devices.DeviceStore(db).List()); // not /dev's devtmpfs
+    }
+
+    [Fact]
+    public void ASymlinkLoopAsRootIsReportedInWordsNotAsANumber()
+    {
+        string loop = Path.Combine(_f.Tree.Root, "loop");
+        File.CreateSymbolicLink(loop, loop);
+        _f.Scan(null, default, loop);
+        var error = Assert.Single(_f.Observer.Errors);
+        Assert.Equal($"Cannot read the status of '{loop}': Too many levels of symbolic links.", error.Message);
+    }
+
+    [Fact]
     public void AFileThatChangesOrVanishesAfterItWasSeenIsNotHashedAsIfUnchanged()
     {
         string file = _f.Write("moving", Random(300_000, 6));

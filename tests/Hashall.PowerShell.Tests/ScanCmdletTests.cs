@@ -46,6 +46,46 @@ public sealed class ScanCmdletTests : CatalogSessionTest
         Assert.Equal(1, Long(rescan, "Unchanged"));
     }
 
+    private (string A, string B) TwoFoldersOfAThousandFiles()
+    {
+        for (int i = 0; i < 1000; i++)
+        {
+            Write($"A/f{i:D4}", 4096, i);
+            Write($"B/f{i:D4}", 4096, 10_000 + i);
+        }
+        return (Path.Combine(Data, "A"), Path.Combine(Data, "B"));
+    }
+
+    [Fact]
+    public void TwoRootsOfAThousandFilesEachAreBothCataloguedByPathAndFromThePipeline()
+    {
+        // Big enough that the first root's rows are being written when the second opens (issue 10, item 1).
+        var (a, b) = TwoFoldersOfAThousandFiles();
+        var byPath = Ps.Run("Invoke-HashallScan -Path $args[0], $args[1]", a, b).Succeeded().Output.Single();
+        Assert.Equal(2000, Long(byPath, "Added"));
+        Assert.Equal(1000, Count(a, Db));
+        Assert.Equal(1000, Count(b, Db));
+
+        string piped = Tree.Path("piped.db");
+        var fromPipeline = Ps.Run("$args[0], $args[1] | Invoke-HashallScan -Database $args[2]", a, b, piped).Succeeded().Output.Single();
+        Assert.Equal(2000, Long(fromPipeline, "Added"));
+        Assert.Equal(1000, Count(a, piped));
+        Assert.Equal(1000, Count(b, piped));
+    }
+
+    [Fact]
+    public void ErrorActionStopInOneRootKeepsWhatTheRootsBeforeItFinished()
+    {
+        var (a, b) = TwoFoldersOfAThousandFiles();
+        TempTree.Run("python3", "-c", "import os,sys; open(os.fsencode(sys.argv[1])+b'/bad-\\xff','wb').write(b'z')", b);
+        var run = Ps.Run("Invoke-HashallScan -Path $args[0], $args[1] -ErrorAction Stop", a, b);
+        Assert.Equal("InvalidUtf8Name,Hashall.PowerShell.Scanning.InvokeHashallScanCommand", run.TerminatingErrorId);
+        Assert.Equal(1000, Count(a, Db));
+    }
+
+    private long Count(string dir, string database) =>
+        Convert.ToInt64(Ps.Run("@(Get-HashallFile -Path ($args[0] + '/*') -Database $args[1]).Count", dir, database).Succeeded().Output.Single().BaseObject);
+
     [Fact]
     public void WhatIfScansNothingAndCreatesNoCatalog()
     {

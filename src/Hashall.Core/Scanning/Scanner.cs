@@ -76,6 +76,7 @@ namespace Hashall.Core.Scanning
                         scopes.Add(scope);
                         foreach (var nested in Walk(scope))
                             pending.Enqueue(nested);
+                        Settle();
                     }
                     _progress.WalkDone = true;
                     DrainAll();
@@ -105,7 +106,10 @@ namespace Hashall.Core.Scanning
                 try
                 {
                     string full = FileSystemApi.IsWindows ? Path.GetFullPath(root) : UnixPaths.RealPath(root);
-                    result.Add((full, FileSystemApi.Lstat(full).DeviceNumber));
+                    var st = FileSystemApi.Lstat(full);
+                    if (st.Kind != FileKind.Regular && st.Kind != FileKind.Directory)
+                        throw NotADirectory(full); // before its device is registered: nothing of it goes in the catalog
+                    result.Add((full, st.DeviceNumber));
                 }
                 catch (HashallException e)
                 {
@@ -116,6 +120,10 @@ namespace Hashall.Core.Scanning
                 .Where(r => !result.Any(o => o.Path != r.Path && o.Dev == r.Dev && PathText.IsUnder(r.Path, o.Path)))
                 .Select(r => r.Path).Distinct();
         }
+
+        private static HashallException NotADirectory(string root) =>
+            new HashallException("NotADirectory", HashallErrorKind.InvalidArgument,
+                $"'{root}' is not a directory (nor a regular file: it is a device, a FIFO or a socket); there is nothing to scan in it.", root);
 
         private ScanScope? OpenScope(string root)
         {
@@ -151,6 +159,12 @@ namespace Hashall.Core.Scanning
             if (rootError != 0)
             {
                 Fail(FileSystemApi.ErrorFor(rootError, scope.RootFullPath));
+                scope.WalkFailed = true;
+                return nested;
+            }
+            if (root.Kind != FileKind.Regular && root.Kind != FileKind.Directory)
+            {
+                Fail(NotADirectory(scope.RootFullPath));
                 scope.WalkFailed = true;
                 return nested;
             }
@@ -382,6 +396,23 @@ namespace Hashall.Core.Scanning
             }
             _writer!.MaybeCommit();
             Report(force: false);
+        }
+
+        /// <summary>
+        /// Between roots: every file of the root just walked hashed, its rows written and committed. So
+        /// the next root's device registration never runs inside the write batch's transaction, and an
+        /// error that ends the scan in a later root (a catalog failure, or -ErrorAction Stop) cannot
+        /// roll back what earlier roots finished.
+        /// </summary>
+        private void Settle()
+        {
+            FlushBatch();
+            while (_drained < _workers!.Submitted && !_cancel.IsCancellationRequested)
+            {
+                _workers.WaitForFinished(TimeSpan.FromMilliseconds(100));
+                Pump();
+            }
+            _writer!.Commit();
         }
 
         private void DrainAll()
