@@ -24,6 +24,12 @@ namespace Hashall.Core.Scanning
         private static readonly TimeSpan QueueWait = TimeSpan.FromMilliseconds(50);
         private const int BatchFiles = 64;
         private const long BatchBytes = 8L << 20;
+        /// <summary>
+        /// A file whose mtime is not older than the start of the scan that hashed it, less this margin
+        /// (timestamps of coarse filesystems: FAT's 2 s), may have been rewritten in the same tick after
+        /// it was read: racily clean, as git calls it, and read again by the next scan.
+        /// </summary>
+        internal const long RacyMarginNs = 2_000_000_000L;
 
         private readonly CatalogDatabase _db;
         private readonly ScanOptions _options;
@@ -276,14 +282,15 @@ namespace Hashall.Core.Scanning
                 scope.SeenIds.Add(row.FileId);
             if (row != null && row.SameFileAs(st.Size, st.MtimeNs, inode))
             {
-                if (HasNeededHashes(row))
+                bool recheck = NeedsRecheck(row, st);
+                if (!recheck && HasNeededHashes(row))
                 {
                     _result.Unchanged++;
-                    if (row.Deleted || row.LinkCount != st.LinkCount)
-                        _writer!.Touch(row.FileId, st.LinkCount);
+                    if (row.Deleted || row.LinkCount != st.LinkCount || row.CtimeNs != st.CtimeNs)
+                        _writer!.Touch(row.FileId, st.LinkCount, st.CtimeNs);
                     return;
                 }
-                Enqueue(new HashTarget(scope, rel, st, TargetKind.Upgrade, row), file.FullPath);
+                Enqueue(new HashTarget(scope, rel, st, recheck ? TargetKind.Recheck : TargetKind.Upgrade, row), file.FullPath);
                 return;
             }
             var target = new HashTarget(scope, rel, st, row == null ? TargetKind.Added : TargetKind.Changed, row);
@@ -299,6 +306,16 @@ namespace Hashall.Core.Scanning
             }
             Enqueue(target, file.FullPath);
         }
+
+        /// <summary>
+        /// Size, mtime and inode unchanged, yet the row's hashes are not proof: it was racily clean when
+        /// hashed, or its ctime moved while the link count did not (a rewrite with the mtime set back;
+        /// a new or removed hard link moves both, and is only metadata).
+        /// </summary>
+        [MethodImpl(HotPath.Optimize)]
+        private static bool NeedsRecheck(FileRow row, FileStatus st) =>
+            (row.HashedScanStartNs is long hashedAt && row.MtimeNs >= hashedAt - RacyMarginNs)
+            || (row.CtimeNs is long ctime && ctime != st.CtimeNs && row.LinkCount == st.LinkCount);
 
         private bool HasNeededHashes(FileRow row)
         {
@@ -436,6 +453,15 @@ namespace Hashall.Core.Scanning
             {
                 case TargetKind.Added: _result.Added++; break;
                 case TargetKind.Changed: _result.Changed++; break;
+                case TargetKind.Recheck:
+                    _result.Rechecked++;
+                    if (SameHashes(r, t.Row!))
+                    {
+                        _result.Unchanged++;
+                        goto default; // the row's other hashes still hold
+                    }
+                    _result.Changed++; // only what was read now is known
+                    break;
                 default:
                     if (t.Kind == TargetKind.Upgrade)
                         _result.Unchanged++;
@@ -444,7 +470,15 @@ namespace Hashall.Core.Scanning
                     quick ??= t.Row?.QuickHash;
                     break;
             }
-            _writer!.Upsert(t.Scope.DeviceId, t.RelativePath, t.Status, sha1, sha256, quick);
+            _writer!.Upsert(t.Scope.DeviceId, t.RelativePath, t.Status, sha1, sha256, quick, _writer.StartedNs);
+        }
+
+        /// <summary>The content read now is the content the row describes (by SHA-1, else by quick hash).</summary>
+        private static bool SameHashes(HashResult read, FileRow row)
+        {
+            if (read.Sha1 != null)
+                return read.Sha1 == row.Sha1;
+            return read.QuickHash != null && read.QuickHash == row.QuickHash;
         }
 
         /// <summary>After a complete walk: renames, deletions, last-seen times and the device's scan time.</summary>
@@ -464,7 +498,7 @@ namespace Hashall.Core.Scanning
                 }
                 else
                 {
-                    _writer!.Upsert(scope.DeviceId, path, st, source.Sha1, source.Sha256, source.QuickHash);
+                    _writer!.Upsert(scope.DeviceId, path, st, source.Sha1, source.Sha256, source.QuickHash, source.HashedScanStartNs);
                     _result.Added++;
                 }
             }
