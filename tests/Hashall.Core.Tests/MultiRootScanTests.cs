@@ -36,6 +36,8 @@ public sealed class MultiRootScanTests : IDisposable
         Fill(Path.Combine(a, "big"), 300, 1 << 20, 1);
         Fill(Path.Combine(a, "small"), 1000, 4096, 7);
         Fill(b, 20, 4096, 2);
+        TempTree.Age(a);
+        TempTree.Age(b);
 
         var result = _f.Scan(null, default, a, b);
 

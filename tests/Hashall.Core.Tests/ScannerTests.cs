@@ -87,6 +87,7 @@ public sealed class ScannerTests : IDisposable
     public void UnchangedFilesAreNotReadAgain()
     {
         BuildOddTree();
+        TempTree.Age(_f.Data);
         _f.Scan();
         var before = _f.Rows();
         var again = _f.Scan();
@@ -151,6 +152,7 @@ public sealed class ScannerTests : IDisposable
     public void ANewHardLinkToAKnownFileTakesItsHashesWithoutReading()
     {
         string original = _f.Write("original.bin", Random(50_000, 5));
+        TempTree.Age(_f.Data);
         _f.Scan();
         TempTree.Run("ln", original, Path.Combine(_f.Data, "second-link.bin"));
         var result = _f.Scan();
@@ -354,6 +356,7 @@ public sealed class ScannerTests : IDisposable
         _f.Write("big-middle", middle); // same size, head and tail: same sample, different content
         _f.Write("big-unique", Random(900_000, 8));
         _f.Write("small", "small files are read whole");
+        TempTree.Age(_f.Data);
 
         var quick = _f.Scan(new ScanOptions { Mode = ScanMode.Quick });
         Assert.Equal(5, quick.Added);
