@@ -74,6 +74,7 @@ public sealed class MultiRootScanTests : IDisposable
         string a = Path.Combine(_f.Data, "A"), b = Path.Combine(_f.Data, "B");
         Fill(a, 1000, 4096, 5);
         Fill(b, 10, 4096, 6);
+        TempTree.Age(_f.Data);
         TempTree.Run("python3", "-c", "import os,sys; open(os.fsencode(sys.argv[1])+b'/bad-\\xff','wb').write(b'z')", b);
         // What PowerShell's WriteError does under -ErrorAction Stop: the error surfaces as an exception.
         var observer = new RecordingObserver { OnError = e => throw new InvalidOperationException("stopped by the caller: " + e.Message) };

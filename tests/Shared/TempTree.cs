@@ -37,6 +37,16 @@ public sealed class TempTree : IDisposable
         return dir;
     }
 
+    /// <summary>Bind-mounts <paramref name="source"/> at Root/relative (mount --bind); needs root; unmounted on dispose.</summary>
+    public string BindMount(string source, string relative)
+    {
+        string dir = Path(relative);
+        Directory.CreateDirectory(dir);
+        Run("mount", "--bind", source, dir);
+        _mounts.Add(dir);
+        return dir;
+    }
+
     /// <summary>
     /// Sets back the mtime of everything under <paramref name="root"/> written in the last minute by an
     /// hour (older times are kept): files a scan hashes right after they were written are racily clean

@@ -47,6 +47,8 @@ namespace Hashall.Core.Scanning
         private long _drained;
         /// <summary>Rows moved to a new path this run (by any scope): never also marked deleted.</summary>
         private readonly HashSet<long> _moved = new HashSet<long>();
+        /// <summary>The roots (and crossed mounts) opened this run.</summary>
+        private readonly List<ScanScope> _scopes = new List<ScanScope>();
         private List<HashJob> _batch = new List<HashJob>();
         private long _batchBytes;
         private CancellationToken _cancel;
@@ -68,7 +70,8 @@ namespace Hashall.Core.Scanning
             _cancel = cancel;
             _clock.Restart();
             _result = new ScanResult { Mode = _options.Mode, Database = _db.Path };
-            var scopes = new List<ScanScope>();
+            var scopes = _scopes;
+            scopes.Clear();
             using (_writer = new ScanWriter(_db, DateTime.UtcNow))
             {
                 using (_workers = new HashWorkers(Math.Max(1, _options.ThrottleLimit), Algorithms, cancel))
@@ -122,8 +125,11 @@ namespace Hashall.Core.Scanning
                     Fail(e);
                 }
             }
+            // A root below another on the same device is walked with it, unless a mount point (a bind
+            // mount) lies between them: the outer walk does not cross it.
             return result
-                .Where(r => !result.Any(o => o.Path != r.Path && o.Dev == r.Dev && PathText.IsUnder(r.Path, o.Path)))
+                .Where(r => !result.Any(o => o.Path != r.Path && o.Dev == r.Dev && PathText.IsUnder(r.Path, o.Path)
+                    && !_locator.MountPointsBelow(o.Path).Any(m => PathText.IsUnder(r.Path, m))))
                 .Select(r => r.Path).Distinct();
         }
 
@@ -137,6 +143,8 @@ namespace Hashall.Core.Scanning
             {
                 var located = _locator.Locate(root);
                 long deviceId = _devices.Register(located.Device);
+                if (_scopes.Any(s => s.DeviceId == deviceId && (s.RelativePrefix.Length == 0 || PathText.IsUnder(located.RelativePath, s.RelativePrefix))))
+                    return null; // a bind mount of a folder this scan already walks (crossed with -CrossMount)
                 _result.Roots.Add(located.FullPath);
                 // The catalog's rows for the root load on another connection while the walk starts.
                 string dbPath = _db.Path;
@@ -147,7 +155,10 @@ namespace Hashall.Core.Scanning
                     var list = store.UnderPrefix(deviceId, located.RelativePath);
                     return (list, store.CountActive(deviceId) > list.Count(r => !r.Deleted));
                 });
-                return new ScanScope(deviceId, located.Device, located.FullPath, located.RelativePath, rows);
+                return new ScanScope(deviceId, located.Device, located.FullPath, located.RelativePath, rows)
+                {
+                    MountPointsBelow = _locator.MountPointsBelow(located.FullPath),
+                };
             }
             catch (HashallException e) when (e.Kind != HashallErrorKind.WriteError && e.Kind != HashallErrorKind.ResourceBusy)
             {
@@ -222,7 +233,8 @@ namespace Hashall.Core.Scanning
                     }
                     switch (entry.Kind)
                     {
-                        case FileKind.Directory when entry.Status.DeviceNumber != scope.DeviceNumber:
+                        case FileKind.Directory when entry.Status.DeviceNumber != scope.DeviceNumber
+                            || (scope.MountPointsBelow.Count > 0 && scope.MountPointsBelow.Contains(PathText.Join(dir, entry.Name))):
                             string mount = PathText.Join(dir, entry.Name);
                             _result.NestedMounts.Add(mount);
                             _observer.NestedMount(mount, _options.CrossMounts);
