@@ -16,13 +16,6 @@ public sealed class BindMountScanTests : IDisposable
 
     public void Dispose() => _f.Dispose();
 
-    private static byte[] Bytes(int size, int seed)
-    {
-        var b = new byte[size];
-        new Random(seed).NextBytes(b);
-        return b;
-    }
-
     private IReadOnlyList<HashallDevice> Devices()
     {
         using var db = CatalogDatabase.Open(_f.Db);
@@ -34,8 +27,8 @@ public sealed class BindMountScanTests : IDisposable
     {
         if (!TempTree.IsRoot)
             return; // mount --bind needs root; CI runs as root
-        _f.Write("src/movie.mkv", Bytes(200_000, 1));
-        _f.Write("src/other.mkv", Bytes(200_000, 1)); // a real duplicate, for the planner
+        _f.Write("src/movie.mkv", ScanFixture.RandomBytes(200_000, 1));
+        _f.Write("src/other.mkv", ScanFixture.RandomBytes(200_000, 1)); // a real duplicate, for the planner
         string view = _f.Tree.BindMount(Path.Combine(_f.Data, "src"), "data/view");
 
         var result = _f.Scan();
@@ -65,8 +58,8 @@ public sealed class BindMountScanTests : IDisposable
     {
         if (!TempTree.IsRoot)
             return;
-        _f.Write("src/a.bin", Bytes(10_000, 2));
-        _f.Write("outside/b.bin", Bytes(10_000, 3));
+        _f.Write("src/a.bin", ScanFixture.RandomBytes(10_000, 2));
+        _f.Write("outside/b.bin", ScanFixture.RandomBytes(10_000, 3));
         string view = _f.Tree.BindMount(Path.Combine(_f.Data, "src"), "view"); // outside the data root
         TempTree.Age(_f.Data);
 
@@ -90,8 +83,8 @@ public sealed class BindMountScanTests : IDisposable
             return;
         string tmpfs = _f.Tree.MountTmpfs("pool");
         Directory.CreateDirectory(Path.Combine(tmpfs, "shows/s1"));
-        File.WriteAllBytes(Path.Combine(tmpfs, "shows/s1/e1.mkv"), Bytes(30_000, 4));
-        File.WriteAllBytes(Path.Combine(tmpfs, "top.bin"), Bytes(30_000, 5));
+        File.WriteAllBytes(Path.Combine(tmpfs, "shows/s1/e1.mkv"), ScanFixture.RandomBytes(30_000, 4));
+        File.WriteAllBytes(Path.Combine(tmpfs, "top.bin"), ScanFixture.RandomBytes(30_000, 5));
         string bind = _f.Tree.BindMount(Path.Combine(tmpfs, "shows"), "shows-bind");
 
         var viaBind = _f.Scan(null, default, bind);

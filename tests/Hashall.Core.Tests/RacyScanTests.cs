@@ -16,18 +16,11 @@ public sealed class RacyScanTests : IDisposable
 
     public void Dispose() => _f.Dispose();
 
-    private static byte[] Bytes(int size, int seed)
-    {
-        var b = new byte[size];
-        new Random(seed).NextBytes(b);
-        return b;
-    }
-
     /// <summary>Same size, new content, and the old mtime put back (utimensat): only ctime tells.</summary>
     private static void RewriteKeepingMtime(string path, int seed)
     {
         var before = FileSystemApi.Lstat(path);
-        File.WriteAllBytes(path, Bytes((int)before.Size, seed));
+        File.WriteAllBytes(path, ScanFixture.RandomBytes((int)before.Size, seed));
         FileMetadata.CopyFrom(path, before);
         var after = FileSystemApi.Lstat(path);
         Assert.Equal((before.Size, before.MtimeNs, before.Inode, before.LinkCount), (after.Size, after.MtimeNs, after.Inode, after.LinkCount));
@@ -50,8 +43,8 @@ public sealed class RacyScanTests : IDisposable
     [Fact]
     public void ARacilyCleanFileIsReadAgainByTheNextScan()
     {
-        string fresh = _f.Write("fresh.bin", Bytes(100_000, 1)); // mtime: now, within the margin of the scan's start
-        _f.Write("old.bin", Bytes(100_000, 2));
+        string fresh = _f.Write("fresh.bin", ScanFixture.RandomBytes(100_000, 1)); // mtime: now, within the margin of the scan's start
+        _f.Write("old.bin", ScanFixture.RandomBytes(100_000, 2));
         SetOld("old.bin");
         var first = _f.Scan();
         Assert.Equal(2, first.Hashed);
@@ -73,7 +66,7 @@ public sealed class RacyScanTests : IDisposable
     [Fact]
     public void ARacilyCleanFileIsReadUntilAScanStartedWellAfterItsMtimeHasReadIt()
     {
-        string file = _f.Write("f.bin", Bytes(50_000, 4));
+        string file = _f.Write("f.bin", ScanFixture.RandomBytes(50_000, 4));
         Assert.Equal(1, _f.Scan().Hashed);
         var second = _f.Scan(); // nothing changed, but the first read was racy
         Assert.Equal(1, second.Rechecked);
@@ -94,7 +87,7 @@ public sealed class RacyScanTests : IDisposable
     [Fact]
     public void ACtimeChangeWithoutALinkCountChangeIsReadAgain()
     {
-        string file = _f.Write("movie.mkv", Bytes(300_000, 5));
+        string file = _f.Write("movie.mkv", ScanFixture.RandomBytes(300_000, 5));
         SetOld("movie.mkv");
         _f.Scan();
         string sha1Before = _f.Row("movie.mkv").Sha1!;
@@ -113,7 +106,7 @@ public sealed class RacyScanTests : IDisposable
     [Fact]
     public void ANewHardLinkMovesCtimeButIsOnlyMetadataAndIsNotReadAgain()
     {
-        string file = _f.Write("downloads/big.mkv", Bytes(8 << 20, 7));
+        string file = _f.Write("downloads/big.mkv", ScanFixture.RandomBytes(8 << 20, 7));
         SetOld("downloads/big.mkv");
         _f.Scan();
         long ctimeBefore = FileSystemApi.Lstat(file).CtimeNs;
@@ -140,8 +133,8 @@ public sealed class RacyScanTests : IDisposable
     [Fact]
     public void ACatalogFromBeforeCtimesUpgradesAndItsRowsAreKeptWithoutReading()
     {
-        string file = _f.Write("a.bin", Bytes(20_000, 8));
-        _f.Write("b.bin", Bytes(20_000, 9));
+        string file = _f.Write("a.bin", ScanFixture.RandomBytes(20_000, 8));
+        _f.Write("b.bin", ScanFixture.RandomBytes(20_000, 9));
         SetOld("a.bin");
         SetOld("b.bin");
         _f.Scan();

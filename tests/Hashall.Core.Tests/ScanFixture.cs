@@ -45,6 +45,14 @@ internal sealed class ScanFixture : IDisposable
     public string Db { get; }
     public RecordingObserver Observer { get; private set; } = new();
 
+    /// <summary><paramref name="size"/> pseudo-random bytes, the same for the same <paramref name="seed"/>.</summary>
+    public static byte[] RandomBytes(int size, int seed)
+    {
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
     public string Write(string relative, string content) => Tree.WriteFile(Path.Combine("data", relative), content);
 
     public string Write(string relative, byte[] content)

@@ -10,12 +10,7 @@ public sealed class ScannerTests : IDisposable
 
     public void Dispose() => _f.Dispose();
 
-    private static byte[] Random(int size, int seed)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
+    private static byte[] Random(int size, int seed) => ScanFixture.RandomBytes(size, seed);
 
     /// <summary>Nested dirs, hard links, a symlink and a symlink loop, empty and sparse files, odd names.</summary>
     private void BuildOddTree()

@@ -83,6 +83,27 @@ public sealed class ScanCmdletTests : CatalogSessionTest
         Assert.Equal(1000, Count(a, Db));
     }
 
+    [Fact]
+    public void ABindMountBelowARootIsAWarningAndRootsThatAreNotFoldersSayWhatTheyAre()
+    {
+        if (!TempTree.IsRoot)
+            return; // mount --bind needs root; CI runs as root
+        Write("src/a.bin", 1000, 1);
+        string view = Tree.BindMount(Path.Combine(Data, "src"), "data/view");
+        string loop = Tree.Path("loop");
+        File.CreateSymbolicLink(loop, loop);
+        var run = Ps.Run("Invoke-HashallScan -Path $args[0], /dev/null, $args[1] -ErrorVariable err -ErrorAction SilentlyContinue; $err | ForEach-Object { $_.FullyQualifiedErrorId + ': ' + $_.Exception.Message }",
+            Data, loop);
+        Assert.Equal($"Not crossing into the filesystem mounted at '{view}' (use -CrossMount to scan it too).", Assert.Single(run.Warnings));
+        var result = run.Output[0];
+        Assert.Equal(1, Long(result, "Added"));
+        Assert.Equal([view], ((System.Collections.IEnumerable)result.Properties["NestedMounts"].Value).Cast<object>().Select(o => o.ToString()));
+        var errors = run.Output.Skip(1).Select(o => (string)o.BaseObject).ToArray();
+        Assert.Contains(errors, e => e.StartsWith("NotADirectory,") && e.Contains("'/dev/null' is not a directory"));
+        Assert.Contains(errors, e => e.StartsWith("PathStatFailed,") && e.EndsWith($"'{loop}': Too many levels of symbolic links."));
+        Assert.Single(Ps.Run("Get-HashallDevice").Succeeded().Output);
+    }
+
     private long Count(string dir, string database) =>
         Convert.ToInt64(Ps.Run("@(Get-HashallFile -Path ($args[0] + '/*') -Database $args[1]).Count", dir, database).Succeeded().Output.Single().BaseObject);
 
