@@ -30,19 +30,33 @@ public sealed class BindMountScanTests : IDisposable
         _f.Write("src/movie.mkv", ScanFixture.RandomBytes(200_000, 1));
         _f.Write("src/other.mkv", ScanFixture.RandomBytes(200_000, 1)); // a real duplicate, for the planner
         string view = _f.Tree.BindMount(Path.Combine(_f.Data, "src"), "data/view");
+        File.WriteAllText(Path.Combine(_f.Data, "movie-view.mkv"), "");
+        string fileView = Path.Combine(_f.Data, "movie-view.mkv");
+        TempTree.Run("mount", "--bind", Path.Combine(_f.Data, "src/movie.mkv"), fileView); // a single file, bound
+        try
+        {
+            var fileBound = _f.Scan();
+            Assert.Equal([fileView, view], fileBound.NestedMounts.Order(StringComparer.Ordinal));
+            Assert.Equal(2, fileBound.Added);
+        }
+        finally
+        {
+            TempTree.Run("umount", fileView);
+        }
+        File.Delete(fileView);
 
         var result = _f.Scan();
 
         Assert.Equal([view], result.NestedMounts);
         Assert.Equal([view], _f.Observer.NestedMounts);
-        Assert.Equal(2, result.Added);
-        var rows = _f.Rows();
+        Assert.Equal(0, result.Added);
+        var rows = _f.Rows(includeDeleted: false);
         Assert.Equal([Path.Combine(_f.Data, "src/movie.mkv"), Path.Combine(_f.Data, "src/other.mkv")], rows.Keys.Order(StringComparer.Ordinal));
 
         // Crossing it walks nothing new: it shows a folder this scan already walks.
         var crossed = _f.Scan(new ScanOptions { CrossMounts = true });
         Assert.Equal(2, crossed.Seen);
-        Assert.Equal(2, _f.Rows().Count);
+        Assert.Equal(2, _f.Rows(includeDeleted: false).Count);
         Assert.Single(Devices());
 
         // The planner sees the one real duplicate, not the bind mount's view of each file as a link.

@@ -235,6 +235,9 @@ namespace Hashall.Core.Scanning
                     {
                         case FileKind.Directory when entry.Status.DeviceNumber != scope.DeviceNumber
                             || (scope.MountPointsBelow.Count > 0 && scope.MountPointsBelow.Contains(PathText.Join(dir, entry.Name))):
+                        // a bind mount of a single file (by the mount table only: overlayfs shows files of
+                        // its layers with their own device numbers)
+                        case FileKind.Regular when scope.MountPointsBelow.Count > 0 && scope.MountPointsBelow.Contains(PathText.Join(dir, entry.Name)):
                             string mount = PathText.Join(dir, entry.Name);
                             _result.NestedMounts.Add(mount);
                             _observer.NestedMount(mount, _options.CrossMounts);
