@@ -23,7 +23,10 @@ namespace Hashall.PowerShell
             string dir = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location) ?? ".";
             string library = Path.Combine(Path.Combine(dir, rid), "e_sqlite3.dll");
             if (LoadLibraryW(library) == IntPtr.Zero)
-                throw new DllNotFoundException($"Hashall could not load its SQLite library '{library}' (Win32 error {Marshal.GetLastWin32Error()}).");
+            {
+                int error = Marshal.GetLastWin32Error();
+                throw new DllNotFoundException($"Hashall could not load its SQLite library '{library}': {Hashall.Core.Platform.SystemErrors.Describe(error)}.");
+            }
         }
     }
 }

@@ -27,6 +27,19 @@ public sealed class FileSystemApiTests : IDisposable
         Assert.Equal(FileKind.Regular, st.Kind);
         Assert.Equal(expected, (st.DeviceNumber, st.Inode, st.Size, st.LinkCount, st.MtimeNs));
         Assert.Equal(123456789, st.MtimeNs % 1_000_000_000);
+        var ctime = TempTree.Run("stat", "-c", "%.9Z", file).Trim().Split('.');
+        Assert.Equal(long.Parse(ctime[0]) * 1_000_000_000L + long.Parse(ctime[1]), st.CtimeNs);
+    }
+
+    [Fact]
+    public void SystemErrorsAreDescribedInWords()
+    {
+        Assert.Equal("Too many levels of symbolic links", SystemErrors.Describe(40));
+        Assert.Equal("No space left on device", SystemErrors.Describe(28));
+        Assert.Equal("Permission denied", SystemErrors.Describe(13));
+        var e = FileSystemApi.ErrorFor(40, "/x");
+        Assert.Equal("PathStatFailed", e.ErrorId);
+        Assert.Equal("Cannot read the status of '/x': Too many levels of symbolic links.", e.Message);
     }
 
     [Fact]

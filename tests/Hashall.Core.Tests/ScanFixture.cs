@@ -11,6 +11,8 @@ internal sealed class RecordingObserver : IScanObserver
     public List<string> NestedMounts { get; } = new();
     public List<ScanProgress> Progress { get; } = new();
     public Action<ScanProgress>? OnProgress { get; set; }
+    /// <summary>Runs on each error after it is recorded (may throw, as PowerShell's WriteError does under -ErrorAction Stop).</summary>
+    public Action<HashallException>? OnError { get; set; }
 
     void IScanObserver.Progress(ScanProgress progress)
     {
@@ -18,7 +20,11 @@ internal sealed class RecordingObserver : IScanObserver
         OnProgress?.Invoke(progress);
     }
 
-    void IScanObserver.Error(HashallException error) => Errors.Add(error);
+    void IScanObserver.Error(HashallException error)
+    {
+        Errors.Add(error);
+        OnError?.Invoke(error);
+    }
 
     void IScanObserver.NestedMount(string path, bool crossed) => NestedMounts.Add(path);
 }
@@ -39,6 +45,14 @@ internal sealed class ScanFixture : IDisposable
     public string Db { get; }
     public RecordingObserver Observer { get; private set; } = new();
 
+    /// <summary><paramref name="size"/> pseudo-random bytes, the same for the same <paramref name="seed"/>.</summary>
+    public static byte[] RandomBytes(int size, int seed)
+    {
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
     public string Write(string relative, string content) => Tree.WriteFile(Path.Combine("data", relative), content);
 
     public string Write(string relative, byte[] content)
@@ -49,9 +63,12 @@ internal sealed class ScanFixture : IDisposable
         return full;
     }
 
-    public ScanResult Scan(ScanOptions? options = null, CancellationToken cancel = default, params string[] roots)
+    public ScanResult Scan(ScanOptions? options = null, CancellationToken cancel = default, params string[] roots) =>
+        Scan(new RecordingObserver(), options, cancel, roots);
+
+    public ScanResult Scan(RecordingObserver observer, ScanOptions? options = null, CancellationToken cancel = default, params string[] roots)
     {
-        Observer = new RecordingObserver();
+        Observer = observer;
         using var db = CatalogDatabase.Open(Db);
         return new Scanner(db, options ?? new ScanOptions(), Observer).Run(roots.Length == 0 ? new[] { Data } : roots, cancel);
     }

@@ -10,12 +10,7 @@ public sealed class ScannerTests : IDisposable
 
     public void Dispose() => _f.Dispose();
 
-    private static byte[] Random(int size, int seed)
-    {
-        var bytes = new byte[size];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
+    private static byte[] Random(int size, int seed) => ScanFixture.RandomBytes(size, seed);
 
     /// <summary>Nested dirs, hard links, a symlink and a symlink loop, empty and sparse files, odd names.</summary>
     private void BuildOddTree()
@@ -87,6 +82,7 @@ public sealed class ScannerTests : IDisposable
     public void UnchangedFilesAreNotReadAgain()
     {
         BuildOddTree();
+        TempTree.Age(_f.Data);
         _f.Scan();
         var before = _f.Rows();
         var again = _f.Scan();
@@ -151,6 +147,7 @@ public sealed class ScannerTests : IDisposable
     public void ANewHardLinkToAKnownFileTakesItsHashesWithoutReading()
     {
         string original = _f.Write("original.bin", Random(50_000, 5));
+        TempTree.Age(_f.Data);
         _f.Scan();
         TempTree.Run("ln", original, Path.Combine(_f.Data, "second-link.bin"));
         var result = _f.Scan();
@@ -304,6 +301,31 @@ public sealed class ScannerTests : IDisposable
     }
 
     [Fact]
+    public void ARootThatIsAFifoOrADeviceIsNotADirectoryAndNothingOfItIsRegistered()
+    {
+        _f.Write("x/file", "x");
+        string fifo = Path.Combine(_f.Tree.Root, "pipe");
+        TempTree.Run("mkfifo", fifo);
+        var result = _f.Scan(null, default, fifo, "/dev/null", Path.Combine(_f.Data, "x"));
+        Assert.Equal(["NotADirectory", "NotADirectory"], _f.Observer.Errors.Select(e => e.ErrorId));
+        Assert.Equal($"'{fifo}' is not a directory (nor a regular file: it is a device, a FIFO or a socket); there is nothing to scan in it.", _f.Observer.Errors[0].Message);
+        Assert.Contains("'/dev/null' is not a directory", _f.Observer.Errors[1].Message);
+        Assert.Equal(1, result.Added);
+        using var db = Hashall.Core.Catalog.CatalogDatabase.Open(_f.Db);
+        Assert.Single(new Hashall.Core.Devices.DeviceStore(db).List()); // not /dev's devtmpfs
+    }
+
+    [Fact]
+    public void ASymlinkLoopAsRootIsReportedInWordsNotAsANumber()
+    {
+        string loop = Path.Combine(_f.Tree.Root, "loop");
+        File.CreateSymbolicLink(loop, loop);
+        _f.Scan(null, default, loop);
+        var error = Assert.Single(_f.Observer.Errors);
+        Assert.Equal($"Cannot read the status of '{loop}': Too many levels of symbolic links.", error.Message);
+    }
+
+    [Fact]
     public void AFileThatChangesOrVanishesAfterItWasSeenIsNotHashedAsIfUnchanged()
     {
         string file = _f.Write("moving", Random(300_000, 6));
@@ -327,6 +349,7 @@ public sealed class ScannerTests : IDisposable
         _f.Write("big-middle", middle); // same size, head and tail: same sample, different content
         _f.Write("big-unique", Random(900_000, 8));
         _f.Write("small", "small files are read whole");
+        TempTree.Age(_f.Data);
 
         var quick = _f.Scan(new ScanOptions { Mode = ScanMode.Quick });
         Assert.Equal(5, quick.Added);

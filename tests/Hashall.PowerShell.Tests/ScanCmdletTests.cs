@@ -46,6 +46,65 @@ public sealed class ScanCmdletTests : CatalogSessionTest
         Assert.Equal(1, Long(rescan, "Unchanged"));
     }
 
+    private (string A, string B) TwoFoldersOfAThousandFiles()
+    {
+        for (int i = 0; i < 1000; i++)
+        {
+            Write($"A/f{i:D4}", 4096, i);
+            Write($"B/f{i:D4}", 4096, 10_000 + i);
+        }
+        return (Path.Combine(Data, "A"), Path.Combine(Data, "B"));
+    }
+
+    [Fact]
+    public void TwoRootsOfAThousandFilesEachAreBothCataloguedByPathAndFromThePipeline()
+    {
+        // Big enough that the first root's rows are being written when the second opens (issue 10, item 1).
+        var (a, b) = TwoFoldersOfAThousandFiles();
+        var byPath = Ps.Run("Invoke-HashallScan -Path $args[0], $args[1]", a, b).Succeeded().Output.Single();
+        Assert.Equal(2000, Long(byPath, "Added"));
+        Assert.Equal(1000, Count(a, Db));
+        Assert.Equal(1000, Count(b, Db));
+
+        string piped = Tree.Path("piped.db");
+        var fromPipeline = Ps.Run("$args[0], $args[1] | Invoke-HashallScan -Database $args[2]", a, b, piped).Succeeded().Output.Single();
+        Assert.Equal(2000, Long(fromPipeline, "Added"));
+        Assert.Equal(1000, Count(a, piped));
+        Assert.Equal(1000, Count(b, piped));
+    }
+
+    [Fact]
+    public void ErrorActionStopInOneRootKeepsWhatTheRootsBeforeItFinished()
+    {
+        var (a, b) = TwoFoldersOfAThousandFiles();
+        TempTree.Run("python3", "-c", "import os,sys; open(os.fsencode(sys.argv[1])+b'/bad-\\xff','wb').write(b'z')", b);
+        var run = Ps.Run("Invoke-HashallScan -Path $args[0], $args[1] -ErrorAction Stop", a, b);
+        Assert.Equal("InvalidUtf8Name,Hashall.PowerShell.Scanning.InvokeHashallScanCommand", run.TerminatingErrorId);
+        Assert.Equal(1000, Count(a, Db));
+    }
+
+    [RequiresFact(Needs.Tmpfs)]
+    public void ABindMountBelowARootIsAWarningAndRootsThatAreNotFoldersSayWhatTheyAre()
+    {
+        Write("src/a.bin", 1000, 1);
+        string view = Tree.BindMount(Path.Combine(Data, "src"), "data/view");
+        string loop = Tree.Path("loop");
+        File.CreateSymbolicLink(loop, loop);
+        var run = Ps.Run("Invoke-HashallScan -Path $args[0], /dev/null, $args[1] -ErrorVariable err -ErrorAction SilentlyContinue; $err | ForEach-Object { $_.FullyQualifiedErrorId + ': ' + $_.Exception.Message }",
+            Data, loop);
+        Assert.Equal($"Not crossing into the filesystem mounted at '{view}' (use -CrossMount to scan it too).", Assert.Single(run.Warnings));
+        var result = run.Output[0];
+        Assert.Equal(1, Long(result, "Added"));
+        Assert.Equal([view], ((System.Collections.IEnumerable)result.Properties["NestedMounts"].Value).Cast<object>().Select(o => o.ToString()));
+        var errors = run.Output.Skip(1).Select(o => (string)o.BaseObject).ToArray();
+        Assert.Contains(errors, e => e.StartsWith("NotADirectory,") && e.Contains("'/dev/null' is not a directory"));
+        Assert.Contains(errors, e => e.StartsWith("PathStatFailed,") && e.EndsWith($"'{loop}': Too many levels of symbolic links."));
+        Assert.Single(Ps.Run("Get-HashallDevice").Succeeded().Output);
+    }
+
+    private long Count(string dir, string database) =>
+        Convert.ToInt64(Ps.Run("@(Get-HashallFile -Path ($args[0] + '/*') -Database $args[1]).Count", dir, database).Succeeded().Output.Single().BaseObject);
+
     [Fact]
     public void WhatIfScansNothingAndCreatesNoCatalog()
     {

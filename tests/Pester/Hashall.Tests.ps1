@@ -75,6 +75,9 @@ Describe 'Invoke-HashallScan, Get-HashallFile and Get-HashallDuplicate' {
         [IO.File]::WriteAllBytes((Join-Path $tree 'a/one.bin'), $bytes)
         [IO.File]::WriteAllBytes((Join-Path $tree 'b/copy.bin'), $bytes)
         Set-Content -Path (Join-Path $tree 'a/note.txt') -Value 'hello'
+        # Files hashed within 2 s of being written are racily clean and read once more by the next
+        # scan (as in git's index): give them the age files usually have.
+        Get-ChildItem $tree -Recurse -File | ForEach-Object { $_.LastWriteTimeUtc = [datetime]::UtcNow.AddHours(-1) }
     }
 
     It 'previews a scan with -WhatIf and writes nothing' {

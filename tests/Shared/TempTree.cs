@@ -37,6 +37,24 @@ public sealed class TempTree : IDisposable
         return dir;
     }
 
+    /// <summary>Bind-mounts <paramref name="source"/> at Root/relative (mount --bind); needs root; unmounted on dispose.</summary>
+    public string BindMount(string source, string relative)
+    {
+        string dir = Path(relative);
+        Directory.CreateDirectory(dir);
+        Run("mount", "--bind", source, dir);
+        _mounts.Add(dir);
+        return dir;
+    }
+
+    /// <summary>
+    /// Sets back the mtime of everything under <paramref name="root"/> written in the last minute by an
+    /// hour (older times are kept): files a scan hashes right after they were written are racily clean
+    /// and read again by the next scan, which tests of "nothing is read again" must not see.
+    /// </summary>
+    public static void Age(string root) =>
+        Run("find", root, "-newermt", "1 minute ago", "-exec", "touch", "-h", "-d", "1 hour ago", "{}", "+");
+
     /// <summary>SHA-1 of a file by coreutils (an independent implementation).</summary>
     public static string Sha1Sum(string path) => Run("sh", "-c", "sha1sum < \"$1\"", "_", path).Split(' ')[0];
 

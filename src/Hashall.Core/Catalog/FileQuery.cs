@@ -156,8 +156,8 @@ ORDER BY f.size DESC, f.device_id, f.sha1, f.inode, f.path;";
                 Sha256 = row.Sha256,
                 QuickHash = row.QuickHash,
                 Status = row.Deleted ? "deleted" : "active",
-                FirstSeen = CatalogTime.Parse(r.GetString(11)),
-                LastSeen = LastSeen(row, CatalogTime.Parse(r.GetString(12))),
+                FirstSeen = CatalogTime.Parse(r.GetString(FileStore.ColumnCount)),
+                LastSeen = LastSeen(row, CatalogTime.Parse(r.GetString(FileStore.ColumnCount + 1))),
                 Database = _db.Path,
             };
         }

@@ -10,7 +10,9 @@ namespace Hashall.Core.Catalog
     /// <summary>Reads of the files table that scanning needs: a scope's rows, rows by inode, duplicate candidates.</summary>
     public sealed class FileStore
     {
-        internal const string Columns = "file_id, device_id, path, size, mtime_ns, inode, link_count, sha1, sha256, quick_hash, status";
+        internal const string Columns = "file_id, device_id, path, size, mtime_ns, inode, link_count, sha1, sha256, quick_hash, status, ctime_ns, hashed_scan_start_ns";
+        /// <summary>How many columns <see cref="Columns"/> names (a query's own columns follow them).</summary>
+        internal const int ColumnCount = 13;
 
         private readonly CatalogDatabase _db;
 
@@ -87,6 +89,8 @@ ORDER BY f.inode;", c => c.Parameters.AddWithValue("$d", deviceId));
             Sha256 = r.IsDBNull(8) ? null : r.GetString(8),
             QuickHash = r.IsDBNull(9) ? null : r.GetString(9),
             Deleted = r.GetString(10) == "deleted",
+            CtimeNs = r.IsDBNull(11) ? (long?)null : r.GetInt64(11),
+            HashedScanStartNs = r.IsDBNull(12) ? (long?)null : r.GetInt64(12),
         };
 
         [MethodImpl(HotPath.Optimize)]

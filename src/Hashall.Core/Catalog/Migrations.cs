@@ -189,6 +189,16 @@ CREATE TABLE rehome_journal (
     PRIMARY KEY (job_id, seq)
 );
 "),
+            new Migration(6, "ctime and racy hashes", @"
+-- Like git's index: a row's hashes are trusted only while the file's status proves it unchanged.
+-- ctime_ns: the file's status-change time when last seen (NULL: not recorded yet, taken at the next
+-- scan). A ctime that moved while size, mtime, inode and link count did not means the content may
+-- have been rewritten with its mtime set back (utimes cannot set ctime): the next scan reads it again.
+-- hashed_scan_start_ns: when the scan that read the content started; a file whose mtime is not
+-- older than that (less a 2 s margin for coarse timestamps) was 'racily clean' and is read again.
+ALTER TABLE files ADD COLUMN ctime_ns INTEGER;
+ALTER TABLE files ADD COLUMN hashed_scan_start_ns INTEGER;
+"),
         };
 
         public static int Latest => All[All.Count - 1].Version;

@@ -23,8 +23,43 @@ namespace Hashall.Core.Devices
             string full = Canonical(Path.GetFullPath(path));
             var status = FileSystemApi.Lstat(full);
             var mount = FindMount(full, status.DeviceNumber);
-            var device = Describe(mount);
+            var device = Describe(FileSystemMount(mount));
             return new LocatedPath(full, device, RelativeInFileSystem(full, mount));
+        }
+
+        /// <summary>
+        /// The mount that stands for the filesystem a mount shows: a bind mount (mountinfo's root is a
+        /// directory inside the filesystem) maps to the mount of that filesystem with the shortest root
+        /// holding it — its root mount where there is one — so a bind mount is the same device, with
+        /// paths relative to the filesystem's root, never a device of its own. Mounts of the same
+        /// source whose roots do not nest (btrfs subvolumes) stay apart.
+        /// </summary>
+        public MountEntry FileSystemMount(MountEntry mount)
+        {
+            if (mount.Root == "/" || FileSystemApi.IsWindows || FileSystemApi.IsMacOS)
+                return mount;
+            MountEntry best = mount;
+            foreach (var m in Mounts)
+            {
+                if (m.DeviceNumber != mount.DeviceNumber || m.Source != mount.Source || m.FileSystemType != mount.FileSystemType
+                    || !PathText.IsUnder(mount.Root, m.Root))
+                    continue;
+                if (m.Root.Length < best.Root.Length || (m.Root.Length == best.Root.Length && m.MountPoint.Length < best.MountPoint.Length))
+                    best = m;
+            }
+            return best;
+        }
+
+        /// <summary>Mount points strictly below <paramref name="root"/> (bind mounts of the same filesystem included).</summary>
+        public HashSet<string> MountPointsBelow(string root)
+        {
+            var below = new HashSet<string>(StringComparer.Ordinal);
+            if (FileSystemApi.IsWindows || FileSystemApi.IsMacOS)
+                return below; // the walk's device-number check finds their mounts
+            foreach (var m in Mounts)
+                if (m.MountPoint != root && PathText.IsUnder(m.MountPoint, root))
+                    below.Add(m.MountPoint);
+            return below;
         }
 
         /// <summary>All mounted filesystems (re-read on each call of a new locator).</summary>

@@ -199,12 +199,16 @@ WHERE action_id = $id;",
         public void FileLinked(WriteBatch batch, long deviceId, long fileId, FileStatus canonicalNow, long duplicateInode, long? duplicateLinksLeft)
         {
             long canonicalInode = unchecked((long)canonicalNow.Inode);
-            batch.Run("UPDATE files SET inode = $inode, size = $size, mtime_ns = $mtime, link_count = $links, status = 'active' WHERE file_id = $id;",
-                ("$inode", canonicalInode), ("$size", canonicalNow.Size), ("$mtime", canonicalNow.MtimeNs), ("$links", canonicalNow.LinkCount), ("$id", fileId));
-            const string links = "UPDATE files SET link_count = $links WHERE device_id = $d AND inode = $inode AND status = 'active';";
-            batch.Run(links, ("$links", canonicalNow.LinkCount), ("$d", deviceId), ("$inode", canonicalInode));
+            batch.Run("UPDATE files SET inode = $inode, size = $size, mtime_ns = $mtime, link_count = $links, ctime_ns = $ctime, status = 'active' WHERE file_id = $id;",
+                ("$inode", canonicalInode), ("$size", canonicalNow.Size), ("$mtime", canonicalNow.MtimeNs), ("$links", canonicalNow.LinkCount),
+                ("$ctime", canonicalNow.CtimeNs), ("$id", fileId));
+            // New link counts come with new ctimes: record the canonical's (just read), forget the
+            // duplicate's (unknown; the next scan records it), so a scan does not take the link for a rewrite.
+            batch.Run("UPDATE files SET link_count = $links, ctime_ns = $ctime WHERE device_id = $d AND inode = $inode AND status = 'active';",
+                ("$links", canonicalNow.LinkCount), ("$ctime", canonicalNow.CtimeNs), ("$d", deviceId), ("$inode", canonicalInode));
             if (duplicateLinksLeft != null)
-                batch.Run(links, ("$links", duplicateLinksLeft), ("$d", deviceId), ("$inode", duplicateInode));
+                batch.Run("UPDATE files SET link_count = $links, ctime_ns = NULL WHERE device_id = $d AND inode = $inode AND status = 'active';",
+                    ("$links", duplicateLinksLeft), ("$d", deviceId), ("$inode", duplicateInode));
         }
 
         private int SetLease(long planId, string owner, string expires)

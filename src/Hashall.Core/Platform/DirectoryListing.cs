@@ -155,7 +155,7 @@ namespace Hashall.Core.Platform
                 case 36:
                     return new HashallException("PathTooLong", HashallErrorKind.InvalidArgument, $"Path too long: '{directory}'.", directory);
                 default:
-                    return new HashallException("DirectoryUnreadable", HashallErrorKind.ReadError, $"Cannot list directory '{directory}' (system error {errno}).", directory);
+                    return new HashallException("DirectoryUnreadable", HashallErrorKind.ReadError, $"Cannot list directory '{directory}': {SystemErrors.Describe(errno)}.", directory);
             }
         }
 

@@ -58,7 +58,7 @@ namespace Hashall.Core.Platform
                     case 36 when !IsMacOS: case 63 when IsMacOS: return new HashallException("PathTooLong", HashallErrorKind.InvalidArgument, $"Path too long: '{path}'.", path);
                 }
             }
-            return new HashallException("PathStatFailed", HashallErrorKind.ReadError, $"Cannot read the status of '{path}' (system error {error}).", path);
+            return new HashallException("PathStatFailed", HashallErrorKind.ReadError, $"Cannot read the status of '{path}': {SystemErrors.Describe(error)}.", path);
         }
     }
 }

@@ -92,7 +92,7 @@ namespace Hashall.Core.Platform
         public static string Describe(int error)
         {
             if (FileSystemApi.IsWindows)
-                return error == 1142 ? "the file has too many hard links (NTFS allows 1023)" : $"Windows error {error}";
+                return error == 1142 ? "the file has too many hard links (NTFS allows 1023)" : SystemErrors.Describe(error);
             switch (error)
             {
                 case EMLINK: return "the canonical file has reached the filesystem's limit of hard links";
@@ -101,7 +101,7 @@ namespace Hashall.Core.Platform
                 case EROFS: return "the filesystem is read-only";
                 case ENOSPC: return "no space left for a new directory entry";
                 case ENOENT: return "the path no longer exists";
-                default: return $"system error {error}";
+                default: return SystemErrors.Describe(error);
             }
         }
     }

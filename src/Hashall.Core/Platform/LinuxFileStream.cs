@@ -62,7 +62,7 @@ namespace Hashall.Core.Platform
                     case ENOENT: throw new FileNotFoundException($"'{path}' does not exist.", path);
                     case EACCES: case EPERM: throw new UnauthorizedAccessException($"Permission denied: '{path}'.");
                     case ELOOP: throw new IOException($"'{path}' became a symbolic link after it was listed.");
-                    default: throw new IOException($"open('{path}') failed with system error {errno}.");
+                    default: throw new IOException($"Cannot open '{path}': {SystemErrors.Describe(errno)}.");
                 }
             }
             if (sequential)
@@ -86,7 +86,7 @@ namespace Hashall.Core.Platform
                     return (int)n;
                 int errno = Marshal.GetLastWin32Error();
                 if (errno != 4)
-                    throw new IOException($"Reading '{Path}' failed with system error {errno}.");
+                    throw new IOException($"Reading '{Path}' failed: {SystemErrors.Describe(errno)}.");
             }
         }
 
@@ -94,7 +94,7 @@ namespace Hashall.Core.Platform
         {
             long at = lseek(_fd, offset, (int)origin);
             if (at < 0)
-                throw new IOException($"Seeking in '{Path}' failed with system error {Marshal.GetLastWin32Error()}.");
+                throw new IOException($"Seeking in '{Path}' failed: {SystemErrors.Describe(Marshal.GetLastWin32Error())}.");
             return at;
         }
 

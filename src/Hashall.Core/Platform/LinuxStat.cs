@@ -44,12 +44,14 @@ namespace Hashall.Core.Platform
             ushort mode = *(ushort*)(buf + 28);
             ulong ino = *(ulong*)(buf + 32);
             ulong size = *(ulong*)(buf + 40);
+            long ctimeSec = *(long*)(buf + 96);
+            uint ctimeNsec = *(uint*)(buf + 104);
             long mtimeSec = *(long*)(buf + 112);
             uint mtimeNsec = *(uint*)(buf + 120);
             uint devMajor = *(uint*)(buf + 136);
             uint devMinor = *(uint*)(buf + 140);
             status = new FileStatus(MakeDev(devMajor, devMinor), ino, (long)size, nlink,
-                ClampedNs(mtimeSec, mtimeNsec), UnixMode.Kind(mode), mode & 0xFFF, uid, gid);
+                ClampedNs(mtimeSec, mtimeNsec), UnixMode.Kind(mode), mode & 0xFFF, uid, gid, ClampedNs(ctimeSec, ctimeNsec));
             return 0;
         }
 

@@ -37,8 +37,10 @@ namespace Hashall.Core.Platform
             uint gid = *(uint*)(buf + 20);
             long mtimeSec = *(long*)(buf + 48);
             long mtimeNsec = *(long*)(buf + 56);
+            long ctimeSec = *(long*)(buf + 64);
+            long ctimeNsec = *(long*)(buf + 72);
             long size = *(long*)(buf + 96);
-            status = new FileStatus((uint)dev, ino, size, nlink, LinuxStat.ClampedNs(mtimeSec, mtimeNsec), UnixMode.Kind(mode), mode & 0xFFF, uid, gid);
+            status = new FileStatus((uint)dev, ino, size, nlink, LinuxStat.ClampedNs(mtimeSec, mtimeNsec), UnixMode.Kind(mode), mode & 0xFFF, uid, gid, LinuxStat.ClampedNs(ctimeSec, ctimeNsec));
             return 0;
         }
     }

@@ -45,7 +45,7 @@ namespace Hashall.Core.Rehome
                 foreach (long id in gone)
                     writer.MarkDeleted(id);
                 foreach (var (path, st, sha1) in copies)
-                    writer.Upsert(target!.Device.DeviceId, path, st, sha1, null, null);
+                    writer.Upsert(target!.Device.DeviceId, path, st, sha1, null, null, writer.StartedNs); // verified by reading just before
                 writer.Commit();
             }
             // qBittorrent's view of each torrent now, read before the catalog is locked again.

@@ -13,6 +13,12 @@ namespace Hashall.Core.Scanning
         Upgrade,
         /// <summary>Candidates mode's second pass: full hashes for a row already counted by the walk.</summary>
         Candidate,
+        /// <summary>
+        /// Same size, mtime and inode as its row, but that cannot prove the content unchanged: the row was
+        /// racily clean, or the ctime moved without a link-count change. Counted as changed only if the
+        /// hashes differ.
+        /// </summary>
+        Recheck,
     }
 
     /// <summary>One path waiting for the hashes of its inode.</summary>

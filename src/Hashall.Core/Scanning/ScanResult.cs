@@ -13,6 +13,12 @@ namespace Hashall.Core.Scanning
         public long Added { get; set; }
         public long Changed { get; set; }
         public long Unchanged { get; set; }
+        /// <summary>
+        /// Files read again although size, mtime and inode were unchanged: racily clean when last hashed
+        /// (mtime within 2 s of that scan's start), or ctime moved without a new hard link. Each also
+        /// counts as Unchanged or Changed, by its hashes.
+        /// </summary>
+        public long Rechecked { get; set; }
         /// <summary>Files found at a new path with the same inode, size and mtime as a path that is gone: renamed, not re-read.</summary>
         public long Moved { get; set; }
         public long Deleted { get; set; }

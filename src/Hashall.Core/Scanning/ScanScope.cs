@@ -70,6 +70,8 @@ namespace Hashall.Core.Scanning
         /// <summary>New paths whose inode, size and mtime match a catalogued row: a rename or a new hard link.</summary>
         public List<(string Path, FileStatus Status, FileRow Source)> Relinks { get; } = new List<(string, FileStatus, FileRow)>();
         public bool WalkFailed { get; set; }
+        /// <summary>Mount points below the root, bind mounts of this filesystem included: reported, walked only as scopes of their own.</summary>
+        public HashSet<string> MountPointsBelow { get; set; } = new HashSet<string>();
         public long FilesSeen { get; set; }
         /// <summary>The device has active rows outside this scope (so a new path's inode may be known elsewhere).</summary>
         public bool HasRowsOutside { get; private set; }

@@ -15,6 +15,7 @@ namespace Hashall.Core.Scanning
         private readonly CatalogDatabase _db;
         private readonly WriteBatch _batch;
         private readonly string _now;
+        private static readonly DateTime Epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         private SqliteCommand? _upsert, _touchRow, _move, _dropStale, _delete;
 
         public ScanWriter(CatalogDatabase db, DateTime now)
@@ -22,34 +23,40 @@ namespace Hashall.Core.Scanning
             _db = db;
             _batch = new WriteBatch(db);
             _now = CatalogTime.Format(now);
+            StartedNs = (now.ToUniversalTime() - Epoch).Ticks * 100;
         }
+
+        /// <summary>When this scan started, in ns since the epoch: the moment a row's hashes are as good as.</summary>
+        public long StartedNs { get; }
 
         /// <summary>Inserts or rewrites the row of a path with what is on disk now and its hashes.</summary>
         [MethodImpl(HotPath.Optimize)]
-        public void Upsert(long deviceId, string path, FileStatus st, string? sha1, string? sha256, string? quick)
+        /// <param name="hashedScanStartNs">When the scan that read the hashes started (this one's <see cref="StartedNs"/>, or the source row's for a hard link or rename).</param>
+        public void Upsert(long deviceId, string path, FileStatus st, string? sha1, string? sha256, string? quick, long? hashedScanStartNs)
         {
             var c = Prepare(ref _upsert, @"
-INSERT INTO files (device_id, path, size, mtime_ns, inode, link_count, sha1, sha256, quick_hash, first_seen, last_seen, status)
-VALUES ($d, $p, $size, $mtime, $inode, $links, $sha1, $sha256, $quick, $now, $now, 'active')
+INSERT INTO files (device_id, path, size, mtime_ns, inode, link_count, sha1, sha256, quick_hash, first_seen, last_seen, status, ctime_ns, hashed_scan_start_ns)
+VALUES ($d, $p, $size, $mtime, $inode, $links, $sha1, $sha256, $quick, $now, $now, 'active', $ctime, $hashedAt)
 ON CONFLICT (device_id, path) DO UPDATE SET
     size = excluded.size, mtime_ns = excluded.mtime_ns, inode = excluded.inode, link_count = excluded.link_count,
     sha1 = excluded.sha1, sha256 = excluded.sha256, quick_hash = excluded.quick_hash,
-    last_seen = excluded.last_seen, status = 'active';",
-                "$d", "$p", "$size", "$mtime", "$inode", "$links", "$sha1", "$sha256", "$quick", "$now");
-            Run(c, deviceId, path, st.Size, st.MtimeNs, unchecked((long)st.Inode), st.LinkCount, Db(sha1), Db(sha256), Db(quick), _now);
+    last_seen = excluded.last_seen, status = 'active', ctime_ns = excluded.ctime_ns, hashed_scan_start_ns = excluded.hashed_scan_start_ns;",
+                "$d", "$p", "$size", "$mtime", "$inode", "$links", "$sha1", "$sha256", "$quick", "$now", "$ctime", "$hashedAt");
+            Run(c, deviceId, path, st.Size, st.MtimeNs, unchecked((long)st.Inode), st.LinkCount, Db(sha1), Db(sha256), Db(quick), _now,
+                st.CtimeNs, hashedScanStartNs ?? (object)DBNull.Value);
         }
 
-        /// <summary>An unchanged file whose row was marked deleted or whose link count moved.</summary>
-        public void Touch(long fileId, long linkCount) =>
-            Run(Prepare(ref _touchRow, "UPDATE files SET link_count = $links, status = 'active', last_seen = $now WHERE file_id = $id;", "$links", "$now", "$id"),
-                linkCount, _now, fileId);
+        /// <summary>An unchanged file whose row was marked deleted, or whose link count or ctime moved (metadata only).</summary>
+        public void Touch(long fileId, long linkCount, long ctimeNs) =>
+            Run(Prepare(ref _touchRow, "UPDATE files SET link_count = $links, ctime_ns = $ctime, status = 'active', last_seen = $now WHERE file_id = $id;", "$links", "$ctime", "$now", "$id"),
+                linkCount, ctimeNs, _now, fileId);
 
         /// <summary>A rename: the row (and its id, which plans refer to) follows the inode to its new path.</summary>
         public void Move(long fileId, long deviceId, string newPath, FileStatus st)
         {
             Run(Prepare(ref _dropStale, "DELETE FROM files WHERE device_id = $d AND path = $p AND file_id <> $id;", "$d", "$p", "$id"), deviceId, newPath, fileId);
-            Run(Prepare(ref _move, "UPDATE files SET path = $p, link_count = $links, status = 'active', last_seen = $now WHERE file_id = $id;", "$p", "$links", "$now", "$id"),
-                newPath, st.LinkCount, _now, fileId);
+            Run(Prepare(ref _move, "UPDATE files SET path = $p, link_count = $links, ctime_ns = $ctime, status = 'active', last_seen = $now WHERE file_id = $id;", "$p", "$links", "$ctime", "$now", "$id"),
+                newPath, st.LinkCount, st.CtimeNs, _now, fileId);
         }
 
         public void MarkDeleted(long fileId) =>

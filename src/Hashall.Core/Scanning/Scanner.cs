@@ -24,6 +24,12 @@ namespace Hashall.Core.Scanning
         private static readonly TimeSpan QueueWait = TimeSpan.FromMilliseconds(50);
         private const int BatchFiles = 64;
         private const long BatchBytes = 8L << 20;
+        /// <summary>
+        /// A file whose mtime is not older than the start of the scan that hashed it, less this margin
+        /// (timestamps of coarse filesystems: FAT's 2 s), may have been rewritten in the same tick after
+        /// it was read: racily clean, as git calls it, and read again by the next scan.
+        /// </summary>
+        internal const long RacyMarginNs = 2_000_000_000L;
 
         private readonly CatalogDatabase _db;
         private readonly ScanOptions _options;
@@ -41,6 +47,8 @@ namespace Hashall.Core.Scanning
         private long _drained;
         /// <summary>Rows moved to a new path this run (by any scope): never also marked deleted.</summary>
         private readonly HashSet<long> _moved = new HashSet<long>();
+        /// <summary>The roots (and crossed mounts) opened this run.</summary>
+        private readonly List<ScanScope> _scopes = new List<ScanScope>();
         private List<HashJob> _batch = new List<HashJob>();
         private long _batchBytes;
         private CancellationToken _cancel;
@@ -62,7 +70,8 @@ namespace Hashall.Core.Scanning
             _cancel = cancel;
             _clock.Restart();
             _result = new ScanResult { Mode = _options.Mode, Database = _db.Path };
-            var scopes = new List<ScanScope>();
+            var scopes = _scopes;
+            scopes.Clear();
             using (_writer = new ScanWriter(_db, DateTime.UtcNow))
             {
                 using (_workers = new HashWorkers(Math.Max(1, _options.ThrottleLimit), Algorithms, cancel))
@@ -76,6 +85,7 @@ namespace Hashall.Core.Scanning
                         scopes.Add(scope);
                         foreach (var nested in Walk(scope))
                             pending.Enqueue(nested);
+                        Settle();
                     }
                     _progress.WalkDone = true;
                     DrainAll();
@@ -105,17 +115,27 @@ namespace Hashall.Core.Scanning
                 try
                 {
                     string full = FileSystemApi.IsWindows ? Path.GetFullPath(root) : UnixPaths.RealPath(root);
-                    result.Add((full, FileSystemApi.Lstat(full).DeviceNumber));
+                    var st = FileSystemApi.Lstat(full);
+                    if (st.Kind != FileKind.Regular && st.Kind != FileKind.Directory)
+                        throw NotADirectory(full); // before its device is registered: nothing of it goes in the catalog
+                    result.Add((full, st.DeviceNumber));
                 }
                 catch (HashallException e)
                 {
                     Fail(e);
                 }
             }
+            // A root below another on the same device is walked with it, unless a mount point (a bind
+            // mount) lies between them: the outer walk does not cross it.
             return result
-                .Where(r => !result.Any(o => o.Path != r.Path && o.Dev == r.Dev && PathText.IsUnder(r.Path, o.Path)))
+                .Where(r => !result.Any(o => o.Path != r.Path && o.Dev == r.Dev && PathText.IsUnder(r.Path, o.Path)
+                    && !_locator.MountPointsBelow(o.Path).Any(m => PathText.IsUnder(r.Path, m))))
                 .Select(r => r.Path).Distinct();
         }
+
+        private static HashallException NotADirectory(string root) =>
+            new HashallException("NotADirectory", HashallErrorKind.InvalidArgument,
+                $"'{root}' is not a directory (nor a regular file: it is a device, a FIFO or a socket); there is nothing to scan in it.", root);
 
         private ScanScope? OpenScope(string root)
         {
@@ -123,6 +143,8 @@ namespace Hashall.Core.Scanning
             {
                 var located = _locator.Locate(root);
                 long deviceId = _devices.Register(located.Device);
+                if (_scopes.Any(s => s.DeviceId == deviceId && (s.RelativePrefix.Length == 0 || PathText.IsUnder(located.RelativePath, s.RelativePrefix))))
+                    return null; // a bind mount of a folder this scan already walks (crossed with -CrossMount)
                 _result.Roots.Add(located.FullPath);
                 // The catalog's rows for the root load on another connection while the walk starts.
                 string dbPath = _db.Path;
@@ -133,7 +155,10 @@ namespace Hashall.Core.Scanning
                     var list = store.UnderPrefix(deviceId, located.RelativePath);
                     return (list, store.CountActive(deviceId) > list.Count(r => !r.Deleted));
                 });
-                return new ScanScope(deviceId, located.Device, located.FullPath, located.RelativePath, rows);
+                return new ScanScope(deviceId, located.Device, located.FullPath, located.RelativePath, rows)
+                {
+                    MountPointsBelow = _locator.MountPointsBelow(located.FullPath),
+                };
             }
             catch (HashallException e) when (e.Kind != HashallErrorKind.WriteError && e.Kind != HashallErrorKind.ResourceBusy)
             {
@@ -151,6 +176,12 @@ namespace Hashall.Core.Scanning
             if (rootError != 0)
             {
                 Fail(FileSystemApi.ErrorFor(rootError, scope.RootFullPath));
+                scope.WalkFailed = true;
+                return nested;
+            }
+            if (root.Kind != FileKind.Regular && root.Kind != FileKind.Directory)
+            {
+                Fail(NotADirectory(scope.RootFullPath));
                 scope.WalkFailed = true;
                 return nested;
             }
@@ -202,7 +233,11 @@ namespace Hashall.Core.Scanning
                     }
                     switch (entry.Kind)
                     {
-                        case FileKind.Directory when entry.Status.DeviceNumber != scope.DeviceNumber:
+                        case FileKind.Directory when entry.Status.DeviceNumber != scope.DeviceNumber
+                            || (scope.MountPointsBelow.Count > 0 && scope.MountPointsBelow.Contains(PathText.Join(dir, entry.Name))):
+                        // a bind mount of a single file (by the mount table only: overlayfs shows files of
+                        // its layers with their own device numbers)
+                        case FileKind.Regular when scope.MountPointsBelow.Count > 0 && scope.MountPointsBelow.Contains(PathText.Join(dir, entry.Name)):
                             string mount = PathText.Join(dir, entry.Name);
                             _result.NestedMounts.Add(mount);
                             _observer.NestedMount(mount, _options.CrossMounts);
@@ -262,14 +297,15 @@ namespace Hashall.Core.Scanning
                 scope.SeenIds.Add(row.FileId);
             if (row != null && row.SameFileAs(st.Size, st.MtimeNs, inode))
             {
-                if (HasNeededHashes(row))
+                bool recheck = NeedsRecheck(row, st);
+                if (!recheck && HasNeededHashes(row))
                 {
                     _result.Unchanged++;
-                    if (row.Deleted || row.LinkCount != st.LinkCount)
-                        _writer!.Touch(row.FileId, st.LinkCount);
+                    if (row.Deleted || row.LinkCount != st.LinkCount || row.CtimeNs != st.CtimeNs)
+                        _writer!.Touch(row.FileId, st.LinkCount, st.CtimeNs);
                     return;
                 }
-                Enqueue(new HashTarget(scope, rel, st, TargetKind.Upgrade, row), file.FullPath);
+                Enqueue(new HashTarget(scope, rel, st, recheck ? TargetKind.Recheck : TargetKind.Upgrade, row), file.FullPath);
                 return;
             }
             var target = new HashTarget(scope, rel, st, row == null ? TargetKind.Added : TargetKind.Changed, row);
@@ -285,6 +321,16 @@ namespace Hashall.Core.Scanning
             }
             Enqueue(target, file.FullPath);
         }
+
+        /// <summary>
+        /// Size, mtime and inode unchanged, yet the row's hashes are not proof: it was racily clean when
+        /// hashed, or its ctime moved while the link count did not (a rewrite with the mtime set back;
+        /// a new or removed hard link moves both, and is only metadata).
+        /// </summary>
+        [MethodImpl(HotPath.Optimize)]
+        private static bool NeedsRecheck(FileRow row, FileStatus st) =>
+            (row.HashedScanStartNs is long hashedAt && row.MtimeNs >= hashedAt - RacyMarginNs)
+            || (row.CtimeNs is long ctime && ctime != st.CtimeNs && row.LinkCount == st.LinkCount);
 
         private bool HasNeededHashes(FileRow row)
         {
@@ -384,6 +430,23 @@ namespace Hashall.Core.Scanning
             Report(force: false);
         }
 
+        /// <summary>
+        /// Between roots: every file of the root just walked hashed, its rows written and committed. So
+        /// the next root's device registration never runs inside the write batch's transaction, and an
+        /// error that ends the scan in a later root (a catalog failure, or -ErrorAction Stop) cannot
+        /// roll back what earlier roots finished.
+        /// </summary>
+        private void Settle()
+        {
+            FlushBatch();
+            while (_drained < _workers!.Submitted && !_cancel.IsCancellationRequested)
+            {
+                _workers.WaitForFinished(TimeSpan.FromMilliseconds(100));
+                Pump();
+            }
+            _writer!.Commit();
+        }
+
         private void DrainAll()
         {
             FlushBatch();
@@ -405,6 +468,15 @@ namespace Hashall.Core.Scanning
             {
                 case TargetKind.Added: _result.Added++; break;
                 case TargetKind.Changed: _result.Changed++; break;
+                case TargetKind.Recheck:
+                    _result.Rechecked++;
+                    if (SameHashes(r, t.Row!))
+                    {
+                        _result.Unchanged++;
+                        goto default; // the row's other hashes still hold
+                    }
+                    _result.Changed++; // only what was read now is known
+                    break;
                 default:
                     if (t.Kind == TargetKind.Upgrade)
                         _result.Unchanged++;
@@ -413,7 +485,15 @@ namespace Hashall.Core.Scanning
                     quick ??= t.Row?.QuickHash;
                     break;
             }
-            _writer!.Upsert(t.Scope.DeviceId, t.RelativePath, t.Status, sha1, sha256, quick);
+            _writer!.Upsert(t.Scope.DeviceId, t.RelativePath, t.Status, sha1, sha256, quick, _writer.StartedNs);
+        }
+
+        /// <summary>The content read now is the content the row describes (by SHA-1, else by quick hash).</summary>
+        private static bool SameHashes(HashResult read, FileRow row)
+        {
+            if (read.Sha1 != null)
+                return read.Sha1 == row.Sha1;
+            return read.QuickHash != null && read.QuickHash == row.QuickHash;
         }
 
         /// <summary>After a complete walk: renames, deletions, last-seen times and the device's scan time.</summary>
@@ -433,7 +513,7 @@ namespace Hashall.Core.Scanning
                 }
                 else
                 {
-                    _writer!.Upsert(scope.DeviceId, path, st, source.Sha1, source.Sha256, source.QuickHash);
+                    _writer!.Upsert(scope.DeviceId, path, st, source.Sha1, source.Sha256, source.QuickHash, source.HashedScanStartNs);
                     _result.Added++;
                 }
             }

@@ -1,0 +1,155 @@
+using Hashall.Core.Catalog;
+using Hashall.Core.Platform;
+using Hashall.Core.Scanning;
+using Microsoft.Data.Sqlite;
+
+namespace Hashall.Core.Tests;
+
+/// <summary>
+/// When size, mtime and inode are not proof enough (issue 10, item 6), as in git's index: a racily
+/// clean row, and a ctime that moved without a new hard link, make the next scan read the file again;
+/// a new hard link alone does not.
+/// </summary>
+public sealed class RacyScanTests : IDisposable
+{
+    private readonly ScanFixture _f = new();
+
+    public void Dispose() => _f.Dispose();
+
+    /// <summary>Same size, new content, and the old mtime put back (utimensat): only ctime tells.</summary>
+    private static void RewriteKeepingMtime(string path, int seed)
+    {
+        var before = FileSystemApi.Lstat(path);
+        File.WriteAllBytes(path, ScanFixture.RandomBytes((int)before.Size, seed));
+        FileMetadata.CopyFrom(path, before);
+        var after = FileSystemApi.Lstat(path);
+        Assert.Equal((before.Size, before.MtimeNs, before.Inode, before.LinkCount), (after.Size, after.MtimeNs, after.Inode, after.LinkCount));
+        Assert.NotEqual(before.CtimeNs, after.CtimeNs);
+    }
+
+    private void SetOld(string relative) => TempTree.Run("touch", "-d", "1 hour ago", Path.Combine(_f.Data, relative));
+
+    private void Sql(string sql, params (string, object)[] parameters)
+    {
+        using var c = new SqliteConnection($"Data Source={_f.Db};Pooling=False");
+        c.Open();
+        using var cmd = c.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (n, v) in parameters)
+            cmd.Parameters.AddWithValue(n, v);
+        cmd.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public void ARacilyCleanFileIsReadAgainByTheNextScan()
+    {
+        string fresh = _f.Write("fresh.bin", ScanFixture.RandomBytes(100_000, 1)); // mtime: now, within the margin of the scan's start
+        _f.Write("old.bin", ScanFixture.RandomBytes(100_000, 2));
+        SetOld("old.bin");
+        var first = _f.Scan();
+        Assert.Equal(2, first.Hashed);
+
+        // Rewritten in the same timestamp tick on a coarse filesystem: mtime AND ctime as before. Here
+        // the mtime is put back and the catalog's ctime set to the new one, so only raciness can tell.
+        RewriteKeepingMtime(fresh, 3);
+        Sql("UPDATE files SET ctime_ns = $c WHERE path LIKE '%/fresh.bin';", ("$c", FileSystemApi.Lstat(fresh).CtimeNs));
+
+        var second = _f.Scan();
+        Assert.Equal(1, second.Hashed); // fresh.bin only; old.bin was hashed long after its mtime
+        Assert.Equal(1, second.Rechecked);
+        Assert.Equal(1, second.Changed);
+        Assert.Equal(1, second.Unchanged);
+        Assert.Equal(100_000, second.BytesHashed);
+        Assert.Equal(TempTree.Sha1Sum(fresh), _f.Row("fresh.bin").Sha1);
+    }
+
+    [Fact]
+    public void ARacilyCleanFileIsReadUntilAScanStartedWellAfterItsMtimeHasReadIt()
+    {
+        string file = _f.Write("f.bin", ScanFixture.RandomBytes(50_000, 4));
+        Assert.Equal(1, _f.Scan().Hashed);
+        var second = _f.Scan(); // nothing changed, but the first read was racy
+        Assert.Equal(1, second.Rechecked);
+        Assert.Equal(1, second.Unchanged);
+        Assert.Equal(0, second.Changed);
+        // Once a scan that started more than the margin after the mtime has read it, it is settled.
+        long mtimeNs = FileSystemApi.Lstat(file).MtimeNs;
+        var settledAfter = DateTime.UnixEpoch.AddTicks(mtimeNs / 100) + TimeSpan.FromTicks(Scanner.RacyMarginNs / 100) + TimeSpan.FromMilliseconds(200);
+        if (settledAfter > DateTime.UtcNow)
+            Thread.Sleep(settledAfter - DateTime.UtcNow);
+        Assert.True(_f.Scan().Rechecked <= 1); // read once more only if the second scan was still within the margin
+        var settled = _f.Scan();
+        Assert.Equal(0, settled.Hashed);
+        Assert.Equal(0, settled.Rechecked);
+        Assert.Equal(1, settled.Unchanged);
+    }
+
+    [Fact]
+    public void ACtimeChangeWithoutALinkCountChangeIsReadAgain()
+    {
+        string file = _f.Write("movie.mkv", ScanFixture.RandomBytes(300_000, 5));
+        SetOld("movie.mkv");
+        _f.Scan();
+        string sha1Before = _f.Row("movie.mkv").Sha1!;
+
+        RewriteKeepingMtime(file, 6);
+        var rescan = _f.Scan();
+
+        Assert.Equal(1, rescan.Hashed);
+        Assert.Equal(1, rescan.Rechecked);
+        Assert.Equal(1, rescan.Changed);
+        Assert.Equal(TempTree.Sha1Sum(file), _f.Row("movie.mkv").Sha1);
+        Assert.NotEqual(sha1Before, _f.Row("movie.mkv").Sha1);
+        Assert.Equal(0, _f.Scan().Hashed); // settled
+    }
+
+    [Fact]
+    public void ANewHardLinkMovesCtimeButIsOnlyMetadataAndIsNotReadAgain()
+    {
+        string file = _f.Write("downloads/big.mkv", ScanFixture.RandomBytes(8 << 20, 7));
+        SetOld("downloads/big.mkv");
+        _f.Scan();
+        long ctimeBefore = FileSystemApi.Lstat(file).CtimeNs;
+
+        Directory.CreateDirectory(Path.Combine(_f.Data, "library"));
+        TempTree.Run("ln", file, Path.Combine(_f.Data, "library/big.mkv")); // a media library import
+        Assert.NotEqual(ctimeBefore, FileSystemApi.Lstat(file).CtimeNs);
+        var linked = _f.Scan();
+        Assert.Equal(0, linked.Hashed);
+        Assert.Equal(0, linked.BytesHashed);
+        Assert.Equal(0, linked.Rechecked);
+        Assert.Equal(1, linked.Unchanged);
+        Assert.Equal(1, linked.Added);
+        Assert.Equal(2, _f.Row("downloads/big.mkv").LinkCount);
+        Assert.Equal(2, _f.Row("library/big.mkv").LinkCount);
+
+        File.Delete(Path.Combine(_f.Data, "library/big.mkv")); // and removed again: metadata too
+        var unlinked = _f.Scan();
+        Assert.Equal(0, unlinked.BytesHashed);
+        Assert.Equal(1, unlinked.Deleted);
+        Assert.Equal(0, _f.Scan().BytesHashed); // the new ctime was recorded
+    }
+
+    [Fact]
+    public void ACatalogFromBeforeCtimesUpgradesAndItsRowsAreKeptWithoutReading()
+    {
+        string file = _f.Write("a.bin", ScanFixture.RandomBytes(20_000, 8));
+        _f.Write("b.bin", ScanFixture.RandomBytes(20_000, 9));
+        SetOld("a.bin");
+        SetOld("b.bin");
+        _f.Scan();
+        // Back to version 5 as a module without this step left it: no ctime columns, no migration 6.
+        Sql("ALTER TABLE files DROP COLUMN ctime_ns; ALTER TABLE files DROP COLUMN hashed_scan_start_ns; DELETE FROM schema_migrations WHERE version = 6; PRAGMA user_version = 5;");
+
+        using (var db = CatalogDatabase.Open(_f.Db))
+            Assert.Equal(Migrations.Latest, db.SchemaVersion);
+        var upgraded = _f.Scan();
+        Assert.Equal(0, upgraded.Hashed); // nothing known against them: kept, and their ctimes recorded
+        Assert.Equal(2, upgraded.Unchanged);
+
+        RewriteKeepingMtime(file, 10);
+        var next = _f.Scan();
+        Assert.Equal(1, next.Hashed);
+        Assert.Equal(TempTree.Sha1Sum(file), _f.Row("a.bin").Sha1);
+    }
+}
