@@ -84,6 +84,12 @@ try {
     # Copied later, as cp(1) would: the season's file is the older, canonical one (see New-HashallLinkPlan).
     (Get-Item $copy).LastWriteTimeUtc = (Get-Item (Join-Path $show 'Show.S01E01.mkv')).LastWriteTimeUtc.AddHours(1)
     New-Item -ItemType HardLink -Path (Join-Path $stash 'torrents/E02.hardlink.mkv') -Target (Join-Path $show 'Show.S01E02.mkv') | Out-Null
+    # Data on a seedbox was written long before it is scanned: a file written in the second before a
+    # scan is "racily clean" and read once more by the next scan (see Invoke-HashallScan), which the
+    # tour's rescan is not about. The copy stays an hour younger than the season.
+    $written = [DateTime]::UtcNow.AddDays(-1)
+    Get-ChildItem -Recurse -File $stash | ForEach-Object { $_.LastWriteTimeUtc = $written }
+    (Get-Item $copy).LastWriteTimeUtc = $written.AddHours(1)
 
     # qBittorrent with a private profile, started now, seeding from the first Sync-HashallPayload on.
     $profile = Join-Path $work 'qbt'
