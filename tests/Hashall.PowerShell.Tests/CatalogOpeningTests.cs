@@ -181,7 +181,7 @@ public sealed class CatalogOpeningTests : IDisposable
     [Fact]
     public async Task ProcessesCreatingOneNewCatalogAtOnceAllSucceed()
     {
-        const int rounds = 40, slotMs = 400;
+        const int rounds = 60, slotMs = 300;
         for (int i = 0; i < 3; i++)
             for (int f = 0; f < 3; f++)
                 _tree.WriteFile($"d{i}/f{f}.txt", $"{i}-{f}");
@@ -193,8 +193,12 @@ public sealed class CatalogOpeningTests : IDisposable
         long start = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 6000;
         string Script(string work) => $@"Import-Module '{ModuleFolder.Manifest}'
             Set-HashallDevice / warm -Database '{_tree.Path("warm-")}{Guid.NewGuid():N}.db' | Out-Null
+            $rng = [Random]::new()
             foreach ($n in 1..{rounds}) {{
-                while ([DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() -lt ({start} + {slotMs} * $n)) {{ }}
+                # Each round starts at the same moment in every process, give or take up to 3 ms at random,
+                # so that over the rounds one process's steps fall at every point of another's.
+                $at = [DateTimeOffset]::FromUnixTimeMilliseconds({start} + {slotMs} * $n).UtcTicks + $rng.Next(0, 30000)
+                while ([DateTime]::UtcNow.Ticks -lt $at) {{ }}
                 $db = '{rounds_}/r' + $n + '.db'
                 try {{ {work} }} catch {{ 'FAILED round ' + $n + ': ' + $_.FullyQualifiedErrorId + ': ' + $_ }}
             }}";
