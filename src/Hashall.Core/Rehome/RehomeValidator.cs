@@ -119,7 +119,7 @@ namespace Hashall.Core.Rehome
         }
 
         /// <summary>Bytes free for this user at a path; null when the system cannot tell (the copy then finds out).</summary>
-        private static long? FreeSpace(string path)
+        internal static long? FreeSpace(string path)
         {
             try
             {
