@@ -353,6 +353,50 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
     }
 
     [Fact]
+    public void APlanWhoseDeviceIdsWereEditedIsRefusedAndNothingMoves()
+    {
+        if (!TempTree.IsRoot)
+            return;
+        string pool = Pool();
+        var p = PlanPayload(pool, "Edited.S01", 70);
+        long stash = Long(Ps.Run("Get-HashallDevice stash").Succeeded().Output.Single(), "DeviceId");
+        long poolId = Long(Ps.Run("Get-HashallDevice pool").Succeeded().Output.Single(), "DeviceId");
+        string onStash = Path.Combine(Data, "moved", _category);
+        string Edit(string name, Action<System.Text.Json.Nodes.JsonObject> change)
+        {
+            var plans = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(p.Plan))!.AsArray();
+            Assert.Equal(stash, (long)plans[0]!["SourceDeviceId"]!);
+            Assert.Equal(poolId, (long)plans[0]!["TargetDeviceId"]!);
+            change(plans[0]!.AsObject());
+            string file = Tree.Path(name + ".json");
+            File.WriteAllText(file, plans.ToJsonString());
+            return file;
+        }
+        var edits = new (string Name, Action<System.Text.Json.Nodes.JsonObject> Change, string Says)[]
+        {
+            // The reported attack: the target made the stash, id and paths, so the "move" stays on the stash.
+            ("stash-target", j => { j["TargetDeviceId"] = stash; j["TargetSavePath"] = onStash; j["TargetPath"] = Path.Combine(onStash, "Edited.S01"); },
+                $"its source and target are both on device {stash}"),
+            ("stash-target-id-only", j => j["TargetDeviceId"] = stash, $"its TargetDeviceId is device {stash} 'stash'"),
+            ("pool-source-id", j => j["SourceDeviceId"] = poolId, $"its SourceDeviceId is device {poolId} 'pool'"),
+            ("unknown-target-id", j => j["TargetDeviceId"] = 999, "its TargetDeviceId 999 is no device of the catalog"),
+        };
+        foreach (var (name, change, says) in edits)
+        {
+            var r = Invoke(Edit(name, change));
+            var result = Assert.Single(r.Output);
+            Assert.Equal("Invalid", result.Properties["Status"].Value.ToString());
+            Assert.Equal("RehomeDeviceMismatch", result.Properties["ErrorId"].Value);
+            Assert.Equal("RehomeDeviceMismatch,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+            Assert.Contains(says, (string)result.Properties["Message"].Value);
+            AssertSeeding(p.Hash, p.Source, p.Before);
+            Assert.False(Directory.Exists(Path.Combine(Data, "moved")));
+            Assert.False(Directory.Exists(p.Target));
+        }
+        Assert.Equal(0, Jobs("done"));
+    }
+
+    [Fact]
     public void KilledMidCopyOrMidRelocationTheSamePlanResumesAndALiveRunIsRefused()
     {
         if (!TempTree.IsRoot)
