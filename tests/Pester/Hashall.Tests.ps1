@@ -92,7 +92,9 @@ Describe 'Invoke-HashallScan, Get-HashallFile and Get-HashallDuplicate' {
 
     It 'previews a scan with -WhatIf and writes nothing' {
         Invoke-HashallScan -Path $tree -WhatIf | Should -BeNullOrEmpty
-        Get-HashallFile -Path $tree -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $db | Should -Not -Exist
+        { Get-HashallFile -Path $tree -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CatalogNotFound,Hashall.PowerShell.Catalog.GetHashallFileCommand'
     }
 
     It 'catalogs every file with the hash Get-FileHash computes' {
