@@ -181,7 +181,7 @@ public sealed class CatalogOpeningTests : IDisposable
     [Fact]
     public async Task ProcessesCreatingOneNewCatalogAtOnceAllSucceed()
     {
-        const int rounds = 60, slotMs = 300;
+        const int rounds = 100, slotMs = 250;
         for (int i = 0; i < 3; i++)
             for (int f = 0; f < 3; f++)
                 _tree.WriteFile($"d{i}/f{f}.txt", $"{i}-{f}");
