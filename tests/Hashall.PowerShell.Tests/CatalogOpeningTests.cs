@@ -71,7 +71,6 @@ public sealed class CatalogOpeningTests : IDisposable
         Assert.False(File.Exists("/dev/null-wal"));
         Assert.Equal(before, Entries(_tree.Root));
         Assert.Empty(Directory.GetFileSystemEntries(dir));
-        Assert.Equal(UnixFileMode.None, File.GetUnixFileMode("/dev/null") & ~(UnixFileMode)0x1FF); // still the device
         Assert.Equal("crw-rw-rw-", TempTree.Run("stat", "-c", "%A", "/dev/null").Trim());
 
         // A symlink to a regular file is a catalog like any other.

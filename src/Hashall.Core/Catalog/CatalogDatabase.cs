@@ -169,6 +169,9 @@ namespace Hashall.Core.Catalog
                     connection.Dispose();
                 }
                 int error = HardLinks.RenameNoReplace(temporary, full);
+                if (!FileSystemApi.IsWindows && (error == 22 || error == 38 || error == 95))
+                    // EINVAL, ENOSYS, ENOTSUP: this filesystem has no no-replace rename; link(2) is as exclusive.
+                    error = HardLinks.Link(temporary, full);
                 if (error != 0 && error != HardLinks.EEXIST && !(FileSystemApi.IsWindows && (error == 80 || error == 183)))
                     throw new HashallException("CatalogNotWritable", HashallErrorKind.WriteError,
                         $"Cannot create catalog '{full}': {HardLinks.Describe(error)}.", full);
