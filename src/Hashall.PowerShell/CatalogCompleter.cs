@@ -19,11 +19,12 @@ namespace Hashall.PowerShell
         public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
             CommandAst commandAst, IDictionary fakeBoundParameters)
         {
-            var (path, _) = CatalogLocation.Resolve(fakeBoundParameters["Database"] as string);
-            if (!File.Exists(path))
-                return Enumerable.Empty<CompletionResult>();
             try
             {
+                var (path, _) = CatalogLocation.Resolve(fakeBoundParameters["Database"] as string);
+                // Only a catalog file with content: nothing is created, and a FIFO or device is never opened.
+                if (CatalogDatabase.Examine(path) != CatalogDatabase.CatalogFileState.Present)
+                    return Enumerable.Empty<CompletionResult>();
                 using var db = CatalogDatabase.OpenReader(path);
                 if (db.SchemaVersion != Migrations.Latest)
                     return Enumerable.Empty<CompletionResult>();

@@ -22,7 +22,7 @@ namespace Hashall.PowerShell
         {
             get
             {
-                var (path, createDirectory) = CatalogLocation.Resolve(Database == null ? null : ResolvePath(Database));
+                var (path, createDirectory) = CatalogLocation.Resolve(Database, ResolvePath);
                 // -Database binds per pipeline object: objects from another catalog use that catalog.
                 if (_catalog != null && !string.Equals(_catalog.Path, System.IO.Path.GetFullPath(path), StringComparison.Ordinal))
                     DisposeCatalog();
@@ -30,13 +30,20 @@ namespace Hashall.PowerShell
                 {
                     WriteVerbose($"Opening catalog '{path}'.");
                     // -WhatIf must not create the catalog: an empty one in memory answers instead.
-                    _catalog = WhatIfActive && !System.IO.File.Exists(path)
+                    _catalog = !ReadsOnly && WhatIfActive && CatalogDatabase.Examine(path) != CatalogDatabase.CatalogFileState.Present
                         ? CatalogDatabase.OpenEmptyStandIn(path)
-                        : CatalogDatabase.Open(path, createDirectory);
+                        : CatalogDatabase.Open(path, createDirectory, mayCreate: !ReadsOnly);
                 }
                 return _catalog;
             }
         }
+
+        /// <summary>
+        /// True for the cmdlets that only read (verb Get): they never create a catalog, a missing one is
+        /// CatalogNotFound. The rest (scan, Set-, New-, Invoke-, Sync-) create it on first use.
+        /// </summary>
+        protected bool ReadsOnly =>
+            ((CmdletAttribute?)Attribute.GetCustomAttribute(GetType(), typeof(CmdletAttribute)))?.VerbName == VerbsCommon.Get;
 
         /// <summary>True under -WhatIf (given, or through $WhatIfPreference).</summary>
         protected bool WhatIfActive =>
@@ -44,7 +51,18 @@ namespace Hashall.PowerShell
             || LanguagePrimitives.IsTrue(GetVariableValue("WhatIfPreference", false));
 
         /// <summary>The catalog's path, without opening (or creating) it: for -WhatIf messages.</summary>
-        protected string CatalogPath => _catalog?.Path ?? CatalogLocation.Resolve(Database == null ? null : ResolvePath(Database)).Path;
+        /// <remarks>A name that cannot be a catalog (blank, special, a device or FIFO) is refused here too, so -WhatIf says so.</remarks>
+        protected string CatalogPath
+        {
+            get
+            {
+                if (_catalog != null)
+                    return _catalog.Path;
+                string path = CatalogLocation.FullPath(CatalogLocation.Resolve(Database, ResolvePath).Path);
+                CatalogDatabase.Examine(path);
+                return path;
+            }
+        }
 
         /// <summary>Cancelled when the user presses Ctrl+C (StopProcessing).</summary>
         protected CancellationToken StopToken => _stopping.Token;

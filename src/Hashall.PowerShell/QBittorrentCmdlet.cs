@@ -21,6 +21,21 @@ namespace Hashall.PowerShell
         [ValidateRange(1, 3600)]
         public int TimeoutSec { get; set; } = 30;
 
+        /// <summary>A -Uri that can never be used (a query, credentials in it) is refused up front, -WhatIf included.</summary>
+        protected override void BeginProcessing()
+        {
+            if (Uri == null)
+                return;
+            try
+            {
+                QBittorrentConnection.Resolve(Uri, null, null);
+            }
+            catch (Hashall.Core.HashallException e)
+            {
+                ThrowTerminatingError(ErrorRecords.From(e));
+            }
+        }
+
         /// <summary>Where qBittorrent is and how to log in, from the parameters or the environment.</summary>
         protected QBittorrentConnection Connection()
         {

@@ -34,10 +34,13 @@ public sealed class CatalogErrorTests : IDisposable
 
     private static string Digest(string file) => Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(file)));
 
-    private static void AssertFails(RunResult result, string errorId, string target, ErrorCategory category)
+    /// <summary>Creates the catalog (only cmdlets that write may).</summary>
+    private RunResult Make(string db) => _ps.Run("Set-HashallDevice $args[1] here -Database $args[0]", db, _tree.Root);
+
+    private static void AssertFails(RunResult result, string errorId, string target, ErrorCategory category, string command = "GetHashallDeviceCommand")
     {
         Assert.NotNull(result.Terminating);
-        Assert.Equal(errorId + ",Hashall.PowerShell.Devices.GetHashallDeviceCommand", result.TerminatingErrorId);
+        Assert.Equal(errorId + ",Hashall.PowerShell.Devices." + command, result.TerminatingErrorId);
         Assert.Equal(category, result.Terminating!.ErrorRecord.CategoryInfo.Category);
         Assert.Contains(target, result.Terminating.Message);
     }
@@ -46,8 +49,8 @@ public sealed class CatalogErrorTests : IDisposable
     public void MissingDirectoryIsRefusedAndNothingIsCreated()
     {
         string db = _tree.Path("no", "such", "dir", "catalog.db");
-        var result = _ps.Run("Get-HashallDevice -Database $args[0]", db);
-        AssertFails(result, "CatalogDirectoryNotFound", db, ErrorCategory.ObjectNotFound);
+        AssertFails(Make(db), "CatalogDirectoryNotFound", db, ErrorCategory.ObjectNotFound, "SetHashallDeviceCommand");
+        AssertFails(_ps.Run("Get-HashallDevice -Database $args[0]", db), "CatalogNotFound", db, ErrorCategory.ObjectNotFound);
         Assert.False(Directory.Exists(_tree.Path("no")));
     }
 
@@ -67,8 +70,7 @@ public sealed class CatalogErrorTests : IDisposable
             File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserExecute);
         }
         string db = Path.Combine(dir, "catalog.db");
-        var result = _ps.Run("Get-HashallDevice -Database $args[0]", db);
-        AssertFails(result, "CatalogNotWritable", db, ErrorCategory.PermissionDenied);
+        AssertFails(Make(db), "CatalogNotWritable", db, ErrorCategory.PermissionDenied, "SetHashallDeviceCommand");
         Assert.Empty(Directory.GetFileSystemEntries(dir));
     }
 
@@ -87,7 +89,7 @@ public sealed class CatalogErrorTests : IDisposable
     public void CatalogFromANewerModuleIsRefusedAndLeftAlone()
     {
         string db = _tree.Path("catalog.db");
-        _ps.Run("Get-HashallDevice -Database $args[0]", db).Succeeded();
+        Make(db).Succeeded();
         SetHeaderField(db, UserVersionOffset, 9999);
         string before = Digest(db);
         var result = _ps.Run("Get-HashallDevice -Database $args[0]", db);
@@ -102,7 +104,7 @@ public sealed class CatalogErrorTests : IDisposable
     {
         // A real SQLite database with tables, whose application id is not Hashall's.
         string db = _tree.Path("photos.db");
-        _ps.Run("Get-HashallDevice -Database $args[0]", db).Succeeded();
+        Make(db).Succeeded();
         SetHeaderField(db, ApplicationIdOffset, 0);
         string before = Digest(db);
         AssertFails(_ps.Run("Get-HashallDevice -Database $args[0]", db), "CatalogNotHashall", db, ErrorCategory.InvalidData);
@@ -113,15 +115,15 @@ public sealed class CatalogErrorTests : IDisposable
     public void HashallDbEnvironmentVariableIsTheDefaultCatalog()
     {
         string db = _tree.Path("from-env.db");
-        var result = _ps.Run("$env:HASHALL_DB = $args[0]; try { Get-HashallDevice } finally { [Environment]::SetEnvironmentVariable('HASHALL_DB', $null) }", db).Succeeded();
-        Assert.Empty(result.Output);
+        var result = _ps.Run("$env:HASHALL_DB = $args[0]; try { Set-HashallDevice $args[1] here; Get-HashallDevice } finally { [Environment]::SetEnvironmentVariable('HASHALL_DB', $null) }", db, _tree.Root).Succeeded();
+        Assert.Equal("here", Assert.Single(result.Output).Properties["Alias"].Value);
         Assert.True(File.Exists(db));
     }
 
     [Fact]
     public void RelativeDatabasePathResolvesAgainstTheCurrentLocation()
     {
-        _ps.Run("$ExecutionContext.SessionState.Path.SetLocation($args[0]) | Out-Null; Get-HashallDevice -Database ./rel.db", _tree.Root).Succeeded();
+        _ps.Run("$ExecutionContext.SessionState.Path.SetLocation($args[0]) | Out-Null; Set-HashallDevice $args[0] here -Database ./rel.db", _tree.Root).Succeeded();
         Assert.True(File.Exists(_tree.Path("rel.db")));
     }
 }

@@ -30,11 +30,11 @@ $loaded = @((Get-Module Hashall).ExportedCmdlets.Keys | ForEach-Object { $_ })
         using var tree = new TempTree();
         using var session = new PowerShellSession();
         var result = session.Run(@"
-Get-HashallDevice -Database $args[0] | Out-Null
+Set-HashallDevice $args[1] here -Database $args[0] | Out-Null
 [AppDomain]::CurrentDomain.GetAssemblies() |
     Where-Object { $_.GetName().Name -in 'Hashall.PowerShell','Hashall.Core','Microsoft.Data.Sqlite','SQLitePCLRaw.provider.e_sqlite3' } |
     ForEach-Object { $_.Location }
-", tree.Path("catalog.db")).Succeeded();
+", tree.Path("catalog.db"), tree.Root).Succeeded();
         var locations = result.Output.Select(o => (string)o.BaseObject).ToList();
         Assert.Equal(4, locations.Count);
         Assert.All(locations, l => Assert.StartsWith(ModuleFolder.Path + "/", l));

@@ -351,3 +351,43 @@ public sealed class QBittorrentFailureTests : CatalogSessionTest
         await server.WaitAsync(TimeSpan.FromSeconds(5));
     }
 }
+
+/// <summary>A secret in -Uri (query, fragment, user info) is refused and never shown, by any cmdlet that takes -Uri.</summary>
+public sealed class QBittorrentUriSecretTests : CatalogSessionTest
+{
+    [Fact]
+    public void ASecretInTheAddressIsRefusedAndAppearsInNoStreamOrHostOutput()
+    {
+        const string secret = "S3cr3tXq";
+        Ps.Run("Set-HashallDevice $args[0] data", Data).Succeeded();
+        // A plan that gets as far as connecting (the plan's own checks come after).
+        string plan = Tree.WriteFile("plan.json", "[{ \"Decision\": \"Move\", \"Direction\": \"Demote\", \"Name\": \"x\" }]");
+        var commands = Ps.Run("Get-Command -Module Hashall -ParameterName Uri | ForEach-Object Name").Succeeded().Output.Select(o => o.ToString()).ToList();
+        Assert.Contains("Sync-HashallPayload", commands);
+        Assert.Contains("Invoke-RehomePlan", commands);
+        foreach (string uri in new[] { $"http://127.0.0.1:1/?password={secret}", $"http://127.0.0.1:1?password={secret}&x=1", $"http://127.0.0.1:1/api#{secret}",
+                     $"http://admin:{secret}@127.0.0.1:1/", $"http://admin:{secret}@127.0.0.1:1/?password={secret}" })
+        {
+            foreach (string command in commands)
+            {
+                foreach (string whatIf in new[] { "", "-WhatIf" })
+                {
+                    string call = command == "Invoke-RehomePlan" ? $"Invoke-RehomePlan -Path $args[1] -Uri $args[0] -Confirm:$false {whatIf}"
+                        : $"{command} -Uri $args[0] {whatIf}";
+                    // Everything a user could see: every stream, the host (-WhatIf text, Out-Default), the error's every field.
+                    var result = Ps.Run(call + " *>&1 | Out-Default", uri, plan);
+                    string seen = result.HostText + string.Concat(result.Output.Select(o => o.ToString())) + string.Concat(result.Warnings)
+                        + string.Concat(result.Errors.Select(e => e + "|" + e.Exception + "|" + e.TargetObject + "|" + e.ErrorDetails + "|" + e.CategoryInfo))
+                        + (result.Terminating == null ? "" : result.Terminating + "|" + result.Terminating.ErrorRecord + "|" + result.Terminating.ErrorRecord.TargetObject + "|" + result.Terminating.ErrorRecord.CategoryInfo);
+                    Assert.DoesNotContain(secret, seen);
+                    // It was the address that was refused (not, say, an unreachable port).
+                    Assert.Contains(uri.Contains('?') || uri.Contains('#') ? "The address is not repeated here" : "not in the address", seen);
+                }
+            }
+        }
+        // The refusal comes before anything is asked of qBittorrent or the catalog.
+        var direct = Ps.Run("Sync-HashallPayload -Uri $args[0]", $"http://127.0.0.1:1/?password={secret}");
+        Assert.Equal("QBittorrentUriHasQuery,Hashall.PowerShell.Payloads.SyncHashallPayloadCommand", direct.TerminatingErrorId);
+        Assert.Equal(ErrorCategory.InvalidArgument, direct.Terminating!.ErrorRecord.CategoryInfo.Category);
+    }
+}

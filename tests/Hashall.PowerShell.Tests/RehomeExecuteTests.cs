@@ -305,6 +305,88 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
     }
 
     [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void ATargetThatFillsUpDuringTheCopyNamesTheFileTheFilesystemAndTheSpace()
+    {
+        // An 8 MiB pool and a 5.4 MB payload (7.2 MB counting its inner hard link twice): room when the plan is checked, then something else fills the
+        // pool as the copy starts (another download, a library import), leaving 512 KiB.
+        string pool = Pool("small", "8m");
+        string source = Payload("Big.S01", 90, files: 3, size: 1_800_000);
+        var before = Contents(source);
+        string hash = Add(source, _seeding, pieces: 18);
+        ScanAndSync(source, pool);
+        string plan = PlanFile("TorrentHash", hash, pool, "small");
+        string filler = Path.Combine(pool, "filler");
+        bool filled = false;
+        var r = Ps.Run($"Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Confirm:$false", p =>
+        {
+            if (filled || p.Activity != "Copying to the target")
+                return;
+            filled = true;
+            long free = new DriveInfo(pool).AvailableFreeSpace;
+            TempTree.Run("fallocate", "-l", (free - 512 * 1024).ToString(), filler);
+        }, plan, _qbt.Url);
+        Assert.True(filled);
+        var result = Assert.Single(r.Output);
+        Assert.Equal("RolledBack", result.Properties["Status"].Value.ToString());
+        Assert.Equal("RehomeCopyFailed", result.Properties["ErrorId"].Value);
+        string message = (string)result.Properties["Message"].Value;
+        // The file being copied and where to, the filesystem, the space needed and free.
+        Assert.Matches($"No space left on the target filesystem {System.Text.RegularExpressions.Regex.Escape(pool)} \\(tmpfs\\) while copying '{System.Text.RegularExpressions.Regex.Escape(source)}/[^']+\\.mkv' \\(18000\\d\\d bytes\\) to '{System.Text.RegularExpressions.Regex.Escape(pool)}/[^']+\\.mkv'", message);
+        Assert.Contains("the payload needs 5400003 bytes (0 copied so far)", message);
+        var free = System.Text.RegularExpressions.Regex.Match(message, "and (\\d+) bytes were free when the copy began");
+        Assert.True(free.Success, message);
+        Assert.InRange(long.Parse(free.Groups[1].Value), 1, 1024 * 1024);
+        Assert.Equal("RehomeCopyFailed,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+        // Nothing lost: the source whole and seeded, the partial copy gone.
+        File.Delete(filler);
+        Assert.Equal(before, Contents(source));
+        AssertSeeding(hash, source, before);
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(pool, "torrents", _category)));
+    }
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void APlanWhoseDeviceIdsWereEditedIsRefusedAndNothingMoves()
+    {
+        string pool = Pool();
+        var p = PlanPayload(pool, "Edited.S01", 70);
+        long stash = Long(Ps.Run("Get-HashallDevice stash").Succeeded().Output.Single(), "DeviceId");
+        long poolId = Long(Ps.Run("Get-HashallDevice pool").Succeeded().Output.Single(), "DeviceId");
+        string onStash = Path.Combine(Data, "moved", _category);
+        string Edit(string name, Action<System.Text.Json.Nodes.JsonObject> change)
+        {
+            var plans = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(p.Plan))!.AsArray();
+            Assert.Equal(stash, (long)plans[0]!["SourceDeviceId"]!);
+            Assert.Equal(poolId, (long)plans[0]!["TargetDeviceId"]!);
+            change(plans[0]!.AsObject());
+            string file = Tree.Path(name + ".json");
+            File.WriteAllText(file, plans.ToJsonString());
+            return file;
+        }
+        var edits = new (string Name, Action<System.Text.Json.Nodes.JsonObject> Change, string Says)[]
+        {
+            // The reported attack: the target made the stash, id and paths, so the "move" stays on the stash.
+            ("stash-target", j => { j["TargetDeviceId"] = stash; j["TargetSavePath"] = onStash; j["TargetPath"] = Path.Combine(onStash, "Edited.S01"); },
+                $"its source and target are both on device {stash}"),
+            ("stash-target-id-only", j => j["TargetDeviceId"] = stash, $"its TargetDeviceId is device {stash} 'stash'"),
+            ("pool-source-id", j => j["SourceDeviceId"] = poolId, $"its SourceDeviceId is device {poolId} 'pool'"),
+            ("unknown-target-id", j => j["TargetDeviceId"] = 999, "its TargetDeviceId 999 is no device of the catalog"),
+        };
+        foreach (var (name, change, says) in edits)
+        {
+            var r = Invoke(Edit(name, change));
+            var result = Assert.Single(r.Output);
+            Assert.Equal("Invalid", result.Properties["Status"].Value.ToString());
+            Assert.Equal("RehomeDeviceMismatch", result.Properties["ErrorId"].Value);
+            Assert.Equal("RehomeDeviceMismatch,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+            Assert.Contains(says, (string)result.Properties["Message"].Value);
+            AssertSeeding(p.Hash, p.Source, p.Before);
+            Assert.False(Directory.Exists(Path.Combine(Data, "moved")));
+            Assert.False(Directory.Exists(p.Target));
+        }
+        Assert.Equal(0, Jobs("done"));
+    }
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void KilledMidCopyOrMidRelocationTheSamePlanResumesAndALiveRunIsRefused()
     {
         string pool = Pool();

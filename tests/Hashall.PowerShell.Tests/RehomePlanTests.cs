@@ -131,6 +131,43 @@ public sealed class RehomePlanTests : CatalogSessionTest, IClassFixture<QBittorr
         Assert.False(Directory.Exists(Path.Combine(pool, "torrents", "rehome")));
     }
 
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void APayloadOutsideEverySeedingRootIsSaidOnceNotAsLinksOfItself()
+    {
+        string pool = Tree.MountTmpfs("pool", "size=8m");
+        string seeding = Path.Combine(Data, "seeding");
+        Directory.CreateDirectory(seeding);
+        string elsewhere = Path.Combine(Data, "elsewhere");
+        string payload = Folder(elsewhere, "Outside.S01", 50);
+        Directory.CreateDirectory(Path.Combine(payload, "Sub"));
+        TempTree.Run("ln", Path.Combine(payload, "e0.mkv"), Path.Combine(payload, "Sub", "e0 again.mkv")); // a link inside the payload
+        Ps.Run("Set-HashallDevice $args[0] stash; Set-HashallDevice $args[1] pool", Data, pool).Succeeded();
+        Ps.Run("Invoke-HashallScan $args[0]", payload).Succeeded();
+        Ps.Run("Invoke-HashallScan $args[0]", pool).Succeeded();
+        string hash = Add(payload, elsewhere, "outside-" + Guid.NewGuid().ToString("N")[..6]);
+        Ps.Run("Sync-HashallPayload -Uri $args[0]", _qbt.Url).Succeeded();
+
+        var plan = Assert.Single(Plans(Ps.Run("New-RehomePlan -TorrentHash $args[0] -Demote -SeedingRoot $args[1] -StashDevice stash -PoolDevice pool -TargetPath $args[2]",
+            hash, seeding, Path.Combine(pool, "torrents"))));
+        Assert.Equal("Block", plan.Properties["Decision"].Value.ToString());
+        var reasons = ((IEnumerable<object>)plan.Properties["Reasons"].Value).Select(o => o.ToString()!).ToList();
+        Assert.Equal($"the payload '{payload}' is outside every seeding root ({seeding}): give the root that holds it with -SeedingRoot", Assert.Single(reasons));
+        Assert.Empty((IEnumerable<object>)plan.Properties["ExternalLinks"].Value);
+
+        // A real consumer outside the roots is still named, once, beside it.
+        string library = Path.Combine(Data, "library");
+        Directory.CreateDirectory(library);
+        TempTree.Run("ln", Path.Combine(payload, "e1.mkv"), Path.Combine(library, "e1.mkv"));
+        Ps.Run("Invoke-HashallScan $args[0]", payload).Succeeded();
+        Ps.Run("Invoke-HashallScan $args[0]", library).Succeeded();
+        var again = Assert.Single(Plans(Ps.Run("New-RehomePlan -TorrentHash $args[0] -Demote -SeedingRoot $args[1] -StashDevice stash -PoolDevice pool -TargetPath $args[2]",
+            hash, seeding, Path.Combine(pool, "torrents"))));
+        var reasons2 = ((IEnumerable<object>)again.Properties["Reasons"].Value).Select(o => o.ToString()!).ToList();
+        Assert.Equal(2, reasons2.Count);
+        Assert.Contains(reasons2, r => r.StartsWith("external consumer: '" + Path.Combine(library, "e1.mkv") + "'"));
+        Assert.Equal([Path.Combine(library, "e1.mkv")], ((IEnumerable<object>)again.Properties["ExternalLinks"].Value).Select(o => o.ToString()));
+    }
+
     [RequiresFact(Needs.QBittorrent)]
     public void BadRequestsAreClearErrors()
     {

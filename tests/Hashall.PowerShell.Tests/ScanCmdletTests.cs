@@ -217,6 +217,7 @@ public sealed class ScanCmdletTests : CatalogSessionTest
     [Fact]
     public void BadQueriesNameTheirInput()
     {
+        Ps.Run("Set-HashallDevice /dev/shm shm").Succeeded(); // a catalog to query, with another filesystem in it
         Assert.Equal("HashInvalid,Hashall.PowerShell.Catalog.GetHashallFileCommand", Ps.Run("Get-HashallFile -Hash xyz").TerminatingErrorId);
         var unknown = Ps.Run("Get-HashallFile -Path $args[0] -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object FullyQualifiedErrorId", Data);
         Assert.Equal("PathNotCatalogued,Hashall.PowerShell.Catalog.GetHashallFileCommand", unknown.Output.Single().BaseObject);

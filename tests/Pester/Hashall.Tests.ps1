@@ -39,7 +39,9 @@ Describe 'Set-HashallDevice and Get-HashallDevice' {
 
     It 'previews registration with -WhatIf and changes nothing' {
         Set-HashallDevice -Device $dir -Alias scratch -WhatIf
-        Get-HashallDevice | Should -BeNullOrEmpty
+        $db | Should -Not -Exist
+        { Get-HashallDevice -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CatalogNotFound,Hashall.PowerShell.Devices.GetHashallDeviceCommand'
     }
 
     It 'registers the filesystem of a path and names it' {
@@ -62,8 +64,19 @@ Describe 'Set-HashallDevice and Get-HashallDevice' {
     It 'refuses a catalog in a missing directory and creates nothing' {
         $missing = Join-Path $TestDrive 'missing/catalog.db'
         { Get-HashallDevice -Database $missing } |
-            Should -Throw -ErrorId 'CatalogDirectoryNotFound,Hashall.PowerShell.Devices.GetHashallDeviceCommand'
+            Should -Throw -ErrorId 'CatalogNotFound,Hashall.PowerShell.Devices.GetHashallDeviceCommand'
+        { Set-HashallDevice -Device $dir -Alias x -Database $missing } |
+            Should -Throw -ErrorId 'CatalogDirectoryNotFound,Hashall.PowerShell.Devices.SetHashallDeviceCommand'
         Join-Path $TestDrive 'missing' | Should -Not -Exist
+    }
+
+    It 'never creates a catalog from a query, a typo or a special name' {
+        $typo = Join-Path $TestDrive 'typo.db'
+        { Get-HashallFile -Database $typo } | Should -Throw -ErrorId 'CatalogNotFound,Hashall.PowerShell.Catalog.GetHashallFileCommand'
+        $typo | Should -Not -Exist
+        { Set-HashallDevice -Device $dir -Alias x -Database /dev/null } | Should -Throw -ErrorId 'CatalogNotAFile,Hashall.PowerShell.Devices.SetHashallDeviceCommand'
+        { Set-HashallDevice -Device $dir -Alias x -Database ':memory:' } | Should -Throw -ErrorId 'CatalogPathInvalid,Hashall.PowerShell.Devices.SetHashallDeviceCommand'
+        { Set-HashallDevice -Device $dir -Alias x -Database ' ' } | Should -Throw -ErrorId 'CatalogPathInvalid,Hashall.PowerShell.Devices.SetHashallDeviceCommand'
     }
 }
 
@@ -82,7 +95,9 @@ Describe 'Invoke-HashallScan, Get-HashallFile and Get-HashallDuplicate' {
 
     It 'previews a scan with -WhatIf and writes nothing' {
         Invoke-HashallScan -Path $tree -WhatIf | Should -BeNullOrEmpty
-        Get-HashallFile -Path $tree -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+        $db | Should -Not -Exist
+        { Get-HashallFile -Path $tree -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CatalogNotFound,Hashall.PowerShell.Catalog.GetHashallFileCommand'
     }
 
     It 'catalogs every file with the hash Get-FileHash computes' {

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text;
+using Hashall.Core.Platform;
 using Microsoft.Data.Sqlite;
 
 namespace Hashall.Core.Catalog
@@ -27,48 +28,56 @@ namespace Hashall.Core.Catalog
         public string Path { get; }
         public SqliteConnection Connection { get; }
 
-        public static CatalogDatabase Open(string path, bool createDirectory = false) =>
-            Open(path, createDirectory, Migrations.All, BusyTimeoutMs);
+        /// <summary>
+        /// Opens the catalog at <paramref name="path"/>, upgrading an older schema. A missing catalog is
+        /// created when <paramref name="mayCreate"/> (cmdlets that write); otherwise (cmdlets that only
+        /// read) it is CatalogNotFound and nothing is created.
+        /// </summary>
+        public static CatalogDatabase Open(string path, bool createDirectory = false, bool mayCreate = true) =>
+            Open(path, createDirectory, Migrations.All, BusyTimeoutMs, mayCreate);
 
         /// <summary>Tests pass their own schema history (to build older or newer catalogs) and a short busy timeout.</summary>
-        internal static CatalogDatabase Open(string path, bool createDirectory, IReadOnlyList<Migration>? migrations, int busyTimeoutMs = BusyTimeoutMs)
+        internal static CatalogDatabase Open(string path, bool createDirectory, IReadOnlyList<Migration>? migrations, int busyTimeoutMs = BusyTimeoutMs, bool mayCreate = true)
         {
             migrations ??= Migrations.All;
-            string full = System.IO.Path.GetFullPath(path);
-            string directory = System.IO.Path.GetDirectoryName(full) ?? ".";
-            if (Directory.Exists(full))
-                throw new HashallException("CatalogPathIsDirectory", HashallErrorKind.InvalidArgument,
-                    $"The catalog path '{full}' is a directory; give the path of a catalog file, e.g. '{System.IO.Path.Combine(full, "catalog.db")}'.", full);
-            if (!Directory.Exists(directory))
+            string full = CatalogLocation.FullPath(path);
+            var state = Examine(full);
+            if (state != CatalogFileState.Present && state != CatalogFileState.Empty)
             {
-                if (!createDirectory)
-                    throw new HashallException("CatalogDirectoryNotFound", HashallErrorKind.NotFound,
-                        $"Cannot open catalog '{full}': the directory '{directory}' does not exist.", full);
-                Directory.CreateDirectory(directory);
+                string directory = System.IO.Path.GetDirectoryName(full) ?? ".";
+                if (!mayCreate)
+                    throw NotFound(full, state == CatalogFileState.DirectoryMissing ? $" (the directory '{directory}' does not exist either)" : "");
+                if (state == CatalogFileState.DirectoryMissing)
+                {
+                    if (!createDirectory)
+                        throw new HashallException("CatalogDirectoryNotFound", HashallErrorKind.NotFound,
+                            $"Cannot open catalog '{full}': the directory '{directory}' does not exist.", full);
+                    Directory.CreateDirectory(directory);
+                }
+                Create(full, migrations, busyTimeoutMs);
+                state = Examine(full);
+                if (state != CatalogFileState.Present)
+                    throw NotFound(full, " (it was removed right after it was created)");
             }
-
-            if (File.Exists(full) && new FileInfo(full).Length > 0)
+            if (state == CatalogFileState.Empty && !mayCreate)
+                throw NotFound(full, " (the file there is empty: no catalog has been written to it yet)");
+            if (state == CatalogFileState.Present)
                 Inspect(full, migrations);
 
-            var connection = new SqliteConnection(ConnectionString(full, SqliteOpenMode.ReadWriteCreate, busyTimeoutMs));
+            // The file exists: open it without SQLite's create flag, so a catalog removed meanwhile is not made anew here.
+            var connection = new SqliteConnection(ConnectionString(full, SqliteOpenMode.ReadWrite, busyTimeoutMs));
             try
             {
-                connection.Open();
-                Execute(connection, $"PRAGMA busy_timeout = {busyTimeoutMs};");
-                Execute(connection, "PRAGMA journal_mode = WAL;");
-                Execute(connection, "PRAGMA synchronous = NORMAL;");
-                Execute(connection, "PRAGMA foreign_keys = ON;");
-                // A scan writes rows in random index order; a small page cache spills dirty pages to the
-                // WAL row by row (measured: one pwrite per row with the 2 MB default).
-                Execute(connection, "PRAGMA cache_size = -65536;");
-                Execute(connection, "PRAGMA temp_store = MEMORY;");
+                Configure(connection, busyTimeoutMs);
                 var db = new CatalogDatabase(full, connection);
-                db.Migrate(migrations);
+                db.Migrate(migrations, mayCreate, busyTimeoutMs);
                 return db;
             }
             catch (SqliteException e)
             {
                 connection.Dispose();
+                if (e.SqliteErrorCode == 14 && Examine(full) == CatalogFileState.Missing)
+                    throw NotFound(full, "");
                 throw Translate(e, full);
             }
             catch
@@ -76,6 +85,124 @@ namespace Hashall.Core.Catalog
                 connection.Dispose();
                 throw;
             }
+        }
+
+        /// <summary>Whether a catalog file is there (read-only look: nothing is opened or created).</summary>
+        public enum CatalogFileState
+        {
+            /// <summary>Nothing at the path (its directory exists).</summary>
+            Missing,
+            /// <summary>Nothing at the path, and its directory does not exist.</summary>
+            DirectoryMissing,
+            /// <summary>A regular file of zero bytes: not a catalog yet.</summary>
+            Empty,
+            /// <summary>A regular file with content (or a symlink to one).</summary>
+            Present,
+        }
+
+        /// <summary>
+        /// What is at a catalog path, without opening it: refuses (CatalogPathIsDirectory, CatalogNotAFile)
+        /// anything there that is not a regular file or a symlink to one — a FIFO would block, a device
+        /// would be written to.
+        /// </summary>
+        public static CatalogFileState Examine(string path)
+        {
+            string full = CatalogLocation.FullPath(path);
+            int error = TargetKind.TryGet(full, out var kind);
+            if (error == 0)
+            {
+                switch (kind)
+                {
+                    case FileKind.Regular:
+                        return new FileInfo(full).Length == 0 ? CatalogFileState.Empty : CatalogFileState.Present;
+                    case FileKind.Directory:
+                        throw new HashallException("CatalogPathIsDirectory", HashallErrorKind.InvalidArgument,
+                            $"The catalog path '{full}' is a directory; give the path of a catalog file, e.g. '{System.IO.Path.Combine(full, "catalog.db")}'.", full);
+                    default:
+                        throw new HashallException("CatalogNotAFile", HashallErrorKind.InvalidArgument,
+                            $"The catalog path '{full}' is not a regular file (a device, FIFO or socket); give the path of a catalog file. Nothing was written to it.", full);
+                }
+            }
+            bool missing = FileSystemApi.IsWindows ? error == 2 || error == 3 : error == HardLinks.ENOENT || error == 20 /* ENOTDIR */;
+            if (!missing)
+                throw new HashallException("CatalogNotReadable", error == HardLinks.EACCES || error == HardLinks.EPERM ? HashallErrorKind.PermissionDenied : HashallErrorKind.ReadError,
+                    $"Cannot look at catalog '{full}': {new System.ComponentModel.Win32Exception(error).Message}.", full);
+            if (FileSystemApi.TryLstat(full, out var link) == 0 && link.Kind == FileKind.SymbolicLink)
+                throw new HashallException("CatalogNotAFile", HashallErrorKind.InvalidArgument,
+                    $"The catalog path '{full}' is a symbolic link to something that does not exist; give the path of a catalog file (or remove the link).", full);
+            string directory = System.IO.Path.GetDirectoryName(full) ?? ".";
+            return Directory.Exists(directory) ? CatalogFileState.Missing : CatalogFileState.DirectoryMissing;
+        }
+
+        private static HashallException NotFound(string full, string detail) => new HashallException("CatalogNotFound", HashallErrorKind.NotFound,
+            $"There is no catalog '{full}'{detail}. Commands that only read never create one: check the path, or make the catalog with Invoke-HashallScan (or Set-HashallDevice).", full);
+
+        /// <summary>
+        /// Makes a new catalog where none is: built completely under a temporary name beside it, then
+        /// renamed into place only if nothing is there yet. Another process opening the path meanwhile
+        /// sees no file or a complete catalog, never one being written; of several processes creating
+        /// it at once, one wins and the others open its catalog.
+        /// </summary>
+        private static void Create(string full, IReadOnlyList<Migration> migrations, int busyTimeoutMs)
+        {
+            string temporary = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full) ?? ".",
+                "." + System.IO.Path.GetFileName(full) + ".creating-" + Guid.NewGuid().ToString("N").Substring(0, 12));
+            try
+            {
+                var connection = new SqliteConnection(ConnectionString(temporary, SqliteOpenMode.ReadWriteCreate, busyTimeoutMs));
+                try
+                {
+                    Configure(connection, busyTimeoutMs);
+                    new CatalogDatabase(temporary, connection).Migrate(migrations, true, busyTimeoutMs);
+                }
+                catch (SqliteException e)
+                {
+                    throw Translate(e, full);
+                }
+                catch (HashallException e) when (Equals(e.Target, temporary))
+                {
+                    throw new HashallException(e.ErrorId, e.Kind, e.Message.Replace(temporary, full), full, e);
+                }
+                finally
+                {
+                    // The last connection closing checkpoints the WAL into the file and removes -wal and -shm.
+                    connection.Dispose();
+                }
+                int error = HardLinks.RenameNoReplace(temporary, full);
+                if (!FileSystemApi.IsWindows && (error == 22 || error == 38 || error == 95))
+                    // EINVAL, ENOSYS, ENOTSUP: this filesystem has no no-replace rename; link(2) is as exclusive.
+                    error = HardLinks.Link(temporary, full);
+                if (error != 0 && error != HardLinks.EEXIST && !(FileSystemApi.IsWindows && (error == 80 || error == 183)))
+                    throw new HashallException("CatalogNotWritable", HashallErrorKind.WriteError,
+                        $"Cannot create catalog '{full}': {HardLinks.Describe(error)}.", full);
+                // EEXIST: another process created it first; that one is opened instead.
+            }
+            finally
+            {
+                foreach (string leftover in new[] { temporary, temporary + "-wal", temporary + "-shm", temporary + "-journal" })
+                {
+                    try
+                    {
+                        if (File.Exists(leftover))
+                            File.Delete(leftover);
+                    }
+                    catch (IOException) { }
+                    catch (UnauthorizedAccessException) { }
+                }
+            }
+        }
+
+        private static void Configure(SqliteConnection connection, int busyTimeoutMs)
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {busyTimeoutMs};");
+            Execute(connection, "PRAGMA journal_mode = WAL;");
+            Execute(connection, "PRAGMA synchronous = NORMAL;");
+            Execute(connection, "PRAGMA foreign_keys = ON;");
+            // A scan writes rows in random index order; a small page cache spills dirty pages to the
+            // WAL row by row (measured: one pwrite per row with the 2 MB default).
+            Execute(connection, "PRAGMA cache_size = -65536;");
+            Execute(connection, "PRAGMA temp_store = MEMORY;");
         }
 
         /// <summary>
@@ -87,7 +214,7 @@ namespace Hashall.Core.Catalog
             var connection = new SqliteConnection("Data Source=:memory:");
             connection.Open();
             var db = new CatalogDatabase(System.IO.Path.GetFullPath(path), connection);
-            db.Migrate(Migrations.All);
+            db.Migrate(Migrations.All, true, BusyTimeoutMs);
             return db;
         }
 
@@ -197,21 +324,33 @@ namespace Hashall.Core.Catalog
 
         private static int Latest(IReadOnlyList<Migration> migrations) => migrations[migrations.Count - 1].Version;
 
-        private void Migrate(IReadOnlyList<Migration> migrations)
+        private void Migrate(IReadOnlyList<Migration> migrations, bool mayCreate, int busyTimeoutMs)
         {
             // The header may be stale while a crashed writer's WAL holds newer pages: ask SQLite too.
-            int current = SchemaVersion;
+            // Version and tables are read in one transaction (one snapshot): read apart, another
+            // process's first migration could commit in between and make a new catalog look foreign.
+            var (current, tables) = Retrying(busyTimeoutMs, () =>
+            {
+                using var snapshot = Connection.BeginTransaction(deferred: true);
+                using var version = Command("PRAGMA user_version;", snapshot);
+                using var count = Command("SELECT count(*) FROM sqlite_master;", snapshot);
+                var result = (Convert.ToInt32(version.ExecuteScalar(), CultureInfo.InvariantCulture), Convert.ToInt64(count.ExecuteScalar(), CultureInfo.InvariantCulture));
+                snapshot.Commit();
+                return result;
+            });
             if (current > Latest(migrations))
                 throw TooNew(Path, current, Latest(migrations));
-            if (current == 0 && Convert.ToInt64(Scalar("SELECT count(*) FROM sqlite_master;"), CultureInfo.InvariantCulture) > 0)
+            if (current == 0 && tables > 0)
                 throw NotHashall(Path);
+            if (current == 0 && !mayCreate)
+                throw NotFound(Path, " (the file there is an empty SQLite database: no catalog has been written to it yet)");
             foreach (var migration in migrations)
             {
                 if (migration.Version <= current)
                     continue;
                 try
                 {
-                    Apply(migration);
+                    Retrying(busyTimeoutMs, () => { Apply(migration); return 0; });
                 }
                 catch (SqliteException e) when (e.SqliteErrorCode == 1)
                 {
@@ -219,6 +358,26 @@ namespace Hashall.Core.Catalog
                         $"Upgrading catalog '{Path}' to schema version {migration.Version} ({migration.Name}) failed and was rolled back: {e.Message}", Path, e);
                 }
                 current = migration.Version;
+            }
+        }
+
+        /// <summary>
+        /// Runs <paramref name="work"/> again while SQLite answers BUSY or LOCKED (cases its busy handler
+        /// does not wait for, such as a WAL being recovered by another process), up to the busy timeout.
+        /// </summary>
+        private static T Retrying<T>(int busyTimeoutMs, Func<T> work)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    return work();
+                }
+                catch (SqliteException e) when ((e.SqliteErrorCode == 5 || e.SqliteErrorCode == 6) && clock.ElapsedMilliseconds < busyTimeoutMs)
+                {
+                    System.Threading.Thread.Sleep(Math.Min(100, 5 << Math.Min(attempt, 4)));
+                }
             }
         }
 

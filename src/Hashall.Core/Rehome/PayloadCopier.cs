@@ -31,6 +31,12 @@ namespace Hashall.Core.Rehome
         public static Outcome Copy(IReadOnlyList<PayloadFile> files, string stagingRoot, Action<long> bytesDone, CancellationToken cancel)
         {
             var outcome = new Outcome();
+            // What the copy takes: each inode once (hard links inside the payload stay links).
+            long needed = files.Select(f => FileSystemApi.TryLstat(f.FullName, out var st) == 0 ? (st.DeviceNumber, st.Inode, f.Size) : (0UL, 0UL, f.Size))
+                .GroupBy(x => x.Item1 == 0 && x.Item2 == 0 ? (object)Guid.NewGuid() : (x.Item1, x.Item2)).Sum(g => g.First().Item3);
+            long? freeAtStart = RehomeValidator.FreeSpace(stagingRoot);
+            PayloadFile? current = null;
+            string? currentTarget = null;
             var firstCopyOfInode = new Dictionary<(ulong, ulong), string>();
             var directories = new SortedSet<string>(StringComparer.Ordinal);
             byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
@@ -40,6 +46,8 @@ namespace Hashall.Core.Rehome
                 {
                     cancel.ThrowIfCancellationRequested();
                     string target = PathText.Join(stagingRoot, file.RelativePath);
+                    current = file;
+                    currentTarget = target;
                     string directory = Path.GetDirectoryName(target)!;
                     if (directories.Add(directory))
                     {
@@ -81,13 +89,17 @@ namespace Hashall.Core.Rehome
                 }
                 FileMetadata.SyncDirectory(stagingRoot);
             }
+            catch (IOException e) when (IsDiskFull(e))
+            {
+                throw DiskFull(current, currentTarget ?? stagingRoot, stagingRoot, needed, outcome.Bytes, freeAtStart, e);
+            }
             catch (IOException e)
             {
-                throw CopyFailed(stagingRoot, stagingRoot, e.Message, e);
+                throw CopyFailed(current?.FullName ?? stagingRoot, currentTarget ?? stagingRoot, e.Message, e);
             }
             catch (UnauthorizedAccessException e)
             {
-                throw CopyFailed(stagingRoot, stagingRoot, e.Message, e);
+                throw CopyFailed(current?.FullName ?? stagingRoot, currentTarget ?? stagingRoot, e.Message, e);
             }
             finally
             {
@@ -156,6 +168,34 @@ namespace Hashall.Core.Rehome
                 throw new HashallException("RehomeSourceChanged", HashallErrorKind.InvalidData,
                     $"'{source}' changed while it was copied ({total} bytes read, {expected.Size} expected); nothing was removed.", source);
             output.Flush(flushToDisk: true);
+        }
+
+        /// <summary>ENOSPC or EDQUOT (Unix errno in HResult, as .NET reports it), or Windows' disk-full errors.</summary>
+        private static bool IsDiskFull(IOException e)
+        {
+            int code = e.HResult & 0xFFFF;
+            return FileSystemApi.IsWindows ? code == 112 || code == 39 : e.HResult == HardLinks.ENOSPC || e.HResult == 122 || (FileSystemApi.IsMacOS && e.HResult == 69);
+        }
+
+        /// <summary>
+        /// The target filesystem ran out of room: names the file being copied, the filesystem (its mount
+        /// point and type), and how much the payload needs against what was free when the copy began.
+        /// </summary>
+        private static HashallException DiskFull(PayloadFile? file, string target, string stagingRoot, long needed, long copied, long? freeAtStart, IOException e)
+        {
+            string filesystem = stagingRoot;
+            try
+            {
+                var mount = new Devices.DeviceLocator().Locate(stagingRoot).Device.Mount;
+                filesystem = $"{mount.MountPoint} ({mount.FileSystemType})";
+            }
+            catch (HashallException) { }
+            string what = file == null ? $"folders under '{stagingRoot}'" : $"'{file.FullName}' ({file.Size} bytes) to '{target}'";
+            string free = freeAtStart == null ? "an unknown amount was" : $"{freeAtStart} bytes were";
+            return new HashallException("RehomeCopyFailed", HashallErrorKind.WriteError,
+                $"No space left on the target filesystem {filesystem} while copying {what}: the payload needs {needed} bytes "
+                + $"({copied} copied so far) and {free} free when the copy began (each file also takes whole blocks and an inode). "
+                + "Free space there or choose another target.", target, e);
         }
 
         private static HashallException CopyFailed(string source, string target, string why, Exception? inner) =>

@@ -124,7 +124,7 @@ namespace Hashall.Core.Rehome
             if (payload.DeviceId != source.DeviceId)
                 Block($"the payload is on device {payload.Device}, not on the {(options.Direction == RehomeDirection.Demote ? "stash" : "pool")} device {source.Alias ?? source.MountPoint}");
             if (!options.SeedingRoots.Any(r => PathText.IsUnder(payload.FullName, r)))
-                Block($"'{payload.FullName}' is outside every seeding root");
+                Block($"the payload '{payload.FullName}' is outside every seeding root ({string.Join(", ", options.SeedingRoots)}): give the root that holds it with -SeedingRoot");
             FindExternalLinks(plan, payload, options);
 
             // Only a copy that a torrent qBittorrent still has is seeding, and that is on disk now.
@@ -193,6 +193,9 @@ namespace Hashall.Core.Rehome
                 foreach (var link in links)
                 {
                     string full = PathText.UnderMount(scope.Device.MountPoint, scope.Device.MountRoot, link.Path) ?? link.Path;
+                    // The payload's own names (the file itself, links between its files) move with it: not consumers.
+                    if (PathText.IsUnder(full, payload.FullName))
+                        continue;
                     if (!seedingRoots.Any(r => PathText.IsUnder(full, r)) && !externalLinks.Contains(full))
                     {
                         externalLinks.Add(full);

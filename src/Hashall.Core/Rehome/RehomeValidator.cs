@@ -62,6 +62,7 @@ namespace Hashall.Core.Rehome
         /// </summary>
         public HashallPayload CheckLive(RehomePlan plan, IReadOnlyDictionary<string, TorrentInfo> live, QBittorrentClient client)
         {
+            CheckDevices(plan);
             foreach (var t in live.Values)
             {
                 if (!TorrentRelocator.PointsAt(t, plan.SourcePath))
@@ -107,6 +108,48 @@ namespace Hashall.Core.Rehome
             return payload;
         }
 
+        /// <summary>
+        /// Every device id of the plan against the filesystem its path is on now, found by the device
+        /// locator (the mount table and the filesystem's identity), not by the catalog's mount points: a
+        /// plan edited to name another device (the stash as the target, say) is refused with
+        /// RehomeDeviceMismatch. A rehome always changes device.
+        /// </summary>
+        public void CheckDevices(RehomePlan plan)
+        {
+            var store = new DeviceStore(_db);
+            var locator = new DeviceLocator();
+            void Check(string field, long id, string path)
+            {
+                var device = store.FindById(id);
+                if (device == null)
+                    Mismatch(plan, $"its {field} {id} is no device of the catalog '{_db.Path}'");
+                DeviceDescriptor actual;
+                try
+                {
+                    actual = locator.Locate(path).Device;
+                }
+                catch (HashallException e)
+                {
+                    throw new HashallException("RehomeDeviceMismatch", HashallErrorKind.InvalidData,
+                        $"The plan for '{plan.Name}' cannot run: which device '{path}' is on cannot be told ({e.Message}).", plan.Name, e);
+                }
+                if (actual.Identity != device!.Identity)
+                {
+                    var registered = store.FindByIdentity(actual.Identity);
+                    string there = registered != null ? $"device {registered.DeviceId}{(registered.Alias != null ? $" '{registered.Alias}'" : "")}" : "a device the catalog does not know";
+                    Mismatch(plan, $"its {field} is device {id}{(device.Alias != null ? $" '{device.Alias}'" : "")} (mounted at '{device.MountPoint}'), "
+                                   + $"but '{path}' is on {there} (the {actual.Mount.FileSystemType} filesystem mounted at '{actual.Mount.MountPoint}')");
+                }
+            }
+            Check("SourceDeviceId", plan.SourceDeviceId, plan.SourcePath);
+            Check("TargetDeviceId", plan.TargetDeviceId, NearestExisting(plan.TargetSavePath));
+            if (plan.SourceDeviceId == plan.TargetDeviceId)
+                Mismatch(plan, $"its source and target are both on device {plan.SourceDeviceId}: a rehome moves a payload to another device");
+        }
+
+        private static void Mismatch(RehomePlan plan, string why) =>
+            throw new HashallException("RehomeDeviceMismatch", HashallErrorKind.InvalidData, $"The plan for '{plan.Name}' cannot run: {why}.", plan.Name);
+
         /// <summary>The payload's files at the source, from qBittorrent's file list and the catalog's rows.</summary>
         public HashallPayload SourcePayload(RehomePlan plan, TorrentInfo torrent, QBittorrentClient client)
         {
@@ -119,7 +162,7 @@ namespace Hashall.Core.Rehome
         }
 
         /// <summary>Bytes free for this user at a path; null when the system cannot tell (the copy then finds out).</summary>
-        private static long? FreeSpace(string path)
+        internal static long? FreeSpace(string path)
         {
             try
             {
