@@ -73,9 +73,9 @@ public sealed class ViewTests : CatalogSessionTest, IClassFixture<QBittorrentFix
         Write("b/big-copy.bin", BigSize, 4);
         Write("a/note.txt", 100, 5);
 
-        string pool = TempTree.IsRoot ? Tree.MountTmpfs("pool") : Tree.Path("pool");
+        string pool = Capabilities.CanMountTmpfs ? Tree.MountTmpfs("pool") : Tree.Path("pool");
         Ps.Run("Set-HashallDevice $args[0] stash", Data).Succeeded();
-        if (TempTree.IsRoot)
+        if (Capabilities.CanMountTmpfs)
             Ps.Run("Set-HashallDevice $args[0] pool", pool).Succeeded();
 
         Directory.CreateDirectory(Tree.Path("torrents"));
@@ -113,7 +113,7 @@ if ($isRoot) {
 $rehome
 $rehome | Where-Object Decision -eq 'Block' | Invoke-RehomePlan -Uri $qbt -Confirm:$false
 $rehome | Where-Object Decision -eq 'Block' | Invoke-RehomePlan -Uri $qbt -Confirm:$false -Summary
-", Data, _qbt.Url, _category, c.Show, Path.Combine(Data, "seeding"), c.Pool, TempTree.IsRoot).Succeeded().Output;
+", Data, _qbt.Url, _category, c.Show, Path.Combine(Data, "seeding"), c.Pool, Capabilities.CanMountTmpfs).Succeeded().Output;
         var byType = new Dictionary<string, PSObject>();
         foreach (var o in output)
             byType.TryAdd(o.TypeNames[0], o);
@@ -210,7 +210,7 @@ Get-HashallTorrent -Category $category -IncludeGone | Where-Object Status -eq 'g
 ", _qbt.Url, _category).Succeeded().Output;
         Assert.Equal(c.GoneHash, Assert.Single(gone).BaseObject);
 
-        if (!TempTree.IsRoot)
+        if (!Capabilities.CanMountTmpfs)
             return; // the pool is a tmpfs of its own
         var rehome = Ps.Run(@"
 $qbt, $category, $seeding, $pool = $args

@@ -126,7 +126,7 @@ namespace Hashall.Core.Catalog
             bool missing = FileSystemApi.IsWindows ? error == 2 || error == 3 : error == HardLinks.ENOENT || error == 20 /* ENOTDIR */;
             if (!missing)
                 throw new HashallException("CatalogNotReadable", error == HardLinks.EACCES || error == HardLinks.EPERM ? HashallErrorKind.PermissionDenied : HashallErrorKind.ReadError,
-                    $"Cannot look at catalog '{full}': {new System.ComponentModel.Win32Exception(error).Message}.", full);
+                    $"Cannot look at catalog '{full}': {SystemErrors.Describe(error)}.", full);
             if (FileSystemApi.TryLstat(full, out var link) == 0 && link.Kind == FileKind.SymbolicLink)
                 throw new HashallException("CatalogNotAFile", HashallErrorKind.InvalidArgument,
                     $"The catalog path '{full}' is a symbolic link to something that does not exist; give the path of a catalog file (or remove the link).", full);
