@@ -111,4 +111,36 @@ public sealed class BindMountScanTests : IDisposable
         Assert.Single(Devices());
         Assert.Equal(2, _f.Rows().Count);
     }
+
+    [RequiresFact(Needs.Tmpfs)]
+    public void ABindMountOfAWholeTmpfsIsThatTmpfsNotASecondDevice()
+    {
+        // `mount --bind pool pool-bind`: both mounts show the filesystem's root ("/"), and a tmpfs has
+        // no UUID, so only the mount table can tell they are one filesystem.
+        string tmpfs = _f.Tree.MountTmpfs("pool");
+        File.WriteAllBytes(Path.Combine(tmpfs, "a.bin"), ScanFixture.RandomBytes(30_000, 6));
+        string bind = _f.Tree.BindMount(tmpfs, "pool-bind");
+        TempTree.Age(tmpfs);
+
+        var first = _f.Scan(null, default, tmpfs);
+        Assert.Equal(1, first.Added);
+        var viaBind = _f.Scan(null, default, bind);
+        var bindFirst = new ScanFixture();
+        try
+        {
+            bindFirst.Scan(null, default, bind); // the other order, into a catalog of its own
+            using var db = CatalogDatabase.Open(bindFirst.Db);
+            Assert.Equal(tmpfs, Assert.Single(new DeviceStore(db).List()).MountPoint);
+        }
+        finally
+        {
+            bindFirst.Dispose();
+        }
+
+        Assert.Empty(_f.Observer.Errors);
+        Assert.Equal(0, viaBind.Added + viaBind.Hashed);
+        Assert.Equal(1, viaBind.Unchanged);
+        Assert.Equal(tmpfs, Assert.Single(Devices()).MountPoint);
+        Assert.Equal(Path.Combine(tmpfs, "a.bin"), Assert.Single(_f.Rows()).Key);
+    }
 }

@@ -31,23 +31,25 @@ namespace Hashall.Core.Devices
         /// The mount that stands for the filesystem a mount shows: a bind mount (mountinfo's root is a
         /// directory inside the filesystem) maps to the mount of that filesystem with the shortest root
         /// holding it — its root mount where there is one — so a bind mount is the same device, with
-        /// paths relative to the filesystem's root, never a device of its own. Mounts of the same
-        /// source whose roots do not nest (btrfs subvolumes) stay apart.
+        /// paths relative to the filesystem's root, never a device of its own. A bind mount of the whole
+        /// filesystem (root "/" as well) maps the same way, whichever of the two is given: the one with
+        /// the shorter mount point, else the one listed first. Mounts of the same source whose roots do
+        /// not nest (btrfs subvolumes) stay apart.
         /// </summary>
         public MountEntry FileSystemMount(MountEntry mount)
         {
-            if (mount.Root == "/" || FileSystemApi.IsWindows || FileSystemApi.IsMacOS)
+            if (FileSystemApi.IsWindows || FileSystemApi.IsMacOS)
                 return mount;
-            MountEntry best = mount;
+            MountEntry? best = null;
             foreach (var m in Mounts)
             {
                 if (m.DeviceNumber != mount.DeviceNumber || m.Source != mount.Source || m.FileSystemType != mount.FileSystemType
                     || !PathText.IsUnder(mount.Root, m.Root))
                     continue;
-                if (m.Root.Length < best.Root.Length || (m.Root.Length == best.Root.Length && m.MountPoint.Length < best.MountPoint.Length))
+                if (best == null || m.Root.Length < best.Root.Length || (m.Root.Length == best.Root.Length && m.MountPoint.Length < best.MountPoint.Length))
                     best = m;
             }
-            return best;
+            return best ?? mount;
         }
 
         /// <summary>Mount points strictly below <paramref name="root"/> (bind mounts of the same filesystem included).</summary>
