@@ -104,6 +104,32 @@ public sealed class RacyScanTests : IDisposable
     }
 
     [Fact]
+    public void AQuickScanRechecksAFullyHashedRowByItsSha1AndKeepsIt()
+    {
+        // Larger than a quick scan's sample (2 x 64 KiB): a quick read alone gives no SHA-1 to compare.
+        _f.Write("racy.mkv", ScanFixture.RandomBytes(1 << 20, 11));
+        string rewritten = _f.Write("rewritten.mkv", ScanFixture.RandomBytes(1 << 20, 12));
+        SetOld("rewritten.mkv");
+        Assert.Equal(2, _f.Scan().Hashed); // full: racy.mkv was racily clean when read
+        string racySha1 = _f.Row("racy.mkv").Sha1!;
+
+        // The middle rewritten, size and mtime kept: the sample (head and tail) is the same.
+        var before = FileSystemApi.Lstat(rewritten);
+        var bytes = File.ReadAllBytes(rewritten);
+        ScanFixture.RandomBytes(4096, 13).CopyTo(bytes, 500_000);
+        File.WriteAllBytes(rewritten, bytes);
+        FileMetadata.CopyFrom(rewritten, before);
+
+        var quick = _f.Scan(new ScanOptions { Mode = ScanMode.Quick });
+
+        Assert.Equal(2, quick.Rechecked);
+        Assert.Equal(1, quick.Unchanged); // racy.mkv: its SHA-1 read again and the same
+        Assert.Equal(1, quick.Changed); // rewritten.mkv
+        Assert.Equal(racySha1, _f.Row("racy.mkv").Sha1);
+        Assert.Equal(TempTree.Sha1Sum(rewritten), _f.Row("rewritten.mkv").Sha1);
+    }
+
+    [Fact]
     public void ANewHardLinkMovesCtimeButIsOnlyMetadataAndIsNotReadAgain()
     {
         string file = _f.Write("downloads/big.mkv", ScanFixture.RandomBytes(8 << 20, 7));

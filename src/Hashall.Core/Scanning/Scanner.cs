@@ -305,7 +305,10 @@ namespace Hashall.Core.Scanning
                         _writer!.Touch(row.FileId, st.LinkCount, st.CtimeNs);
                     return;
                 }
-                Enqueue(new HashTarget(scope, rel, st, recheck ? TargetKind.Recheck : TargetKind.Upgrade, row), file.FullPath);
+                // A recheck of a row with a SHA-1 reads the whole file, quick scan or not: only the SHA-1
+                // itself can show it still holds (a sample neither proves nor refutes it).
+                Enqueue(new HashTarget(scope, rel, st, recheck ? TargetKind.Recheck : TargetKind.Upgrade, row), file.FullPath,
+                    Quick && !(recheck && row.Sha1 != null));
                 return;
             }
             var target = new HashTarget(scope, rel, st, row == null ? TargetKind.Added : TargetKind.Changed, row);
@@ -351,9 +354,12 @@ namespace Hashall.Core.Scanning
         }
 
         [MethodImpl(HotPath.Optimize)]
-        private void Enqueue(HashTarget target, string full)
+        private void Enqueue(HashTarget target, string full) => Enqueue(target, full, Quick);
+
+        [MethodImpl(HotPath.Optimize)]
+        private void Enqueue(HashTarget target, string full, bool quick)
         {
-            var job = new HashJob(full, target.Status, Quick);
+            var job = new HashJob(full, target.Status, quick);
             job.Targets.Add(target);
             if (target.Status.LinkCount > 1)
                 _inodeJobs[(target.Scope.DeviceId, unchecked((long)target.Status.Inode))] = job;
