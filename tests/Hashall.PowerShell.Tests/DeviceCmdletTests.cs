@@ -162,4 +162,20 @@ $line = ""Set-HashallDevice -Database '$($args[0])' -Alias x -Device ""
 ", _db).Succeeded();
         Assert.Equal(["pool", "1", "stash", "2"], ids.Output.Select(o => (string)o.BaseObject));
     }
+
+    [Fact]
+    public void ARelativeDatabaseCompletesFromThePowerShellLocation()
+    {
+        _ps.Run("Set-HashallDevice $args[0] pool", SecondDevice("a")).Succeeded();
+        Assert.NotEqual(_tree.Root, Environment.CurrentDirectory); // the process's directory is not the shell's
+        foreach (string database in new[] { "catalog.db", "./catalog.db", "../" + Path.GetFileName(_tree.Root) + "/catalog.db" })
+        {
+            var result = _ps.Run(@"
+$ExecutionContext.SessionState.Path.SetLocation($args[0]) | Out-Null
+$line = ""Get-HashallDevice -Database '$($args[1])' -Device p""
+(TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText
+", _tree.Root, database).Succeeded();
+            Assert.Equal(["pool"], result.Output.Select(o => (string)o.BaseObject));
+        }
+    }
 }
