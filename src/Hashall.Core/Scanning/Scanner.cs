@@ -116,8 +116,11 @@ namespace Hashall.Core.Scanning
                 {
                     string full = FileSystemApi.IsWindows ? Path.GetFullPath(root) : UnixPaths.RealPath(root);
                     var st = FileSystemApi.Lstat(full);
-                    if (st.Kind != FileKind.Regular && st.Kind != FileKind.Directory)
-                        throw NotADirectory(full); // before its device is registered: nothing of it goes in the catalog
+                    // Before its device is registered: nothing of it goes in the catalog. Only devices, FIFOs
+                    // and sockets are refused: on Windows a junction or symlinked folder given as a root
+                    // lstats as a link (Unix roots are resolved by realpath first) and is walked as before.
+                    if (st.Kind == FileKind.Other)
+                        throw NotADirectory(full);
                     result.Add((full, st.DeviceNumber));
                 }
                 catch (HashallException e)
@@ -179,7 +182,7 @@ namespace Hashall.Core.Scanning
                 scope.WalkFailed = true;
                 return nested;
             }
-            if (root.Kind != FileKind.Regular && root.Kind != FileKind.Directory)
+            if (root.Kind == FileKind.Other)
             {
                 Fail(NotADirectory(scope.RootFullPath));
                 scope.WalkFailed = true;
