@@ -12,20 +12,22 @@ namespace Hashall.Core.Torrents
 
     /// <summary>
     /// One bencoded value, flat: a list's or dictionary's children are the tokens that follow it, up to
-    /// <see cref="Next"/> (a dictionary's are key, value, key, value...). 32 bytes; strings are not copied.
+    /// <see cref="Next"/> (a dictionary's are key, value, key, value...). 24 bytes; strings are not copied.
     /// </summary>
     internal struct BToken
     {
+        /// <summary>An integer's value; for a string, the offset of its first content byte.</summary>
+        public long Integer;
         /// <summary>Offset of the value's first byte ('i', 'l', 'd' or a string's first length digit).</summary>
         public int Start;
         /// <summary>Offset just after the value's last byte.</summary>
         public int End;
-        /// <summary>A string's first content byte.</summary>
-        public int DataStart;
         /// <summary>Index of the first token after this value and everything inside it.</summary>
         public int Next;
-        public long Integer;
         public BKind Kind;
+
+        /// <summary>A string's first content byte.</summary>
+        public int DataStart => (int)Integer;
 
         public int DataLength => End - DataStart;
     }
@@ -43,7 +45,9 @@ namespace Hashall.Core.Torrents
         private readonly byte[] _data;
         private readonly string? _source;
         private readonly TorrentLimits _limits;
-        private BToken[] _tokens;
+        private const int ChunkBits = 16;
+        private const int ChunkSize = 1 << ChunkBits;
+        private BToken[][] _chunks = new BToken[4][];
         private int _count;
 
         private BencodeReader(byte[] data, string? source, TorrentLimits limits)
@@ -51,11 +55,11 @@ namespace Hashall.Core.Torrents
             _data = data;
             _source = source;
             _limits = limits;
-            _tokens = new BToken[Math.Min(256, Math.Max(4, data.Length / 2))];
         }
 
         public byte[] Data => _data;
-        public BToken[] Tokens => _tokens;
+        /// <summary>Token i, from chunks of 65,536: no copying as they grow, at most one chunk unused.</summary>
+        public ref BToken this[int i] => ref _chunks[i >> ChunkBits][i & (ChunkSize - 1)];
         public int Count => _count;
 
         public static BencodeReader Parse(byte[] data, string? source, TorrentLimits limits)
@@ -75,9 +79,17 @@ namespace Hashall.Core.Torrents
         {
             if (_count >= _limits.MaxTokens)
                 throw Fail(start, $"more than {_limits.MaxTokens} bencoded values");
-            if (_count == _tokens.Length)
-                Array.Resize(ref _tokens, (int)Math.Min((long)_tokens.Length * 2, Math.Max(_limits.MaxTokens, 1)));
-            _tokens[_count] = new BToken { Kind = kind, Start = start };
+            int chunk = _count >> ChunkBits;
+            if (chunk == _chunks.Length)
+                Array.Resize(ref _chunks, _chunks.Length * 2);
+            if (_chunks[chunk] == null)
+                // the first chunk small for small files (most torrents have a few dozen values)
+                _chunks[chunk] = new BToken[chunk == 0 ? Math.Min(ChunkSize, 64 + _data.Length / 8) : ChunkSize];
+            else if (chunk == 0 && _count == _chunks[0].Length)
+                Array.Resize(ref _chunks[0], ChunkSize);
+            ref BToken t = ref this[_count];
+            t.Kind = kind;
+            t.Start = start;
             return _count++;
         }
 
@@ -116,9 +128,9 @@ namespace Hashall.Core.Torrents
                             {
                                 int order = Compare(previousKey, key);
                                 if (order == 0)
-                                    throw Fail(_tokens[key].Start, $"the key '{KeyText(key)}' appears twice in the dictionary that starts at byte {at}");
+                                    throw Fail(this[key].Start, $"the key '{KeyText(key)}' appears twice in the dictionary that starts at byte {at}");
                                 if (order > 0)
-                                    throw Fail(_tokens[key].Start, $"the key '{KeyText(key)}' comes after '{KeyText(previousKey)}' (dictionary keys must be sorted, BEP 3)");
+                                    throw Fail(this[key].Start, $"the key '{KeyText(key)}' comes after '{KeyText(previousKey)}' (dictionary keys must be sorted, BEP 3)");
                             }
                             previousKey = key;
                             if (p >= _data.Length || _data[p] == (byte)'e')
@@ -126,8 +138,8 @@ namespace Hashall.Core.Torrents
                         }
                         p = Value(p, depth + 1);
                     }
-                    _tokens[index].End = p + 1;
-                    _tokens[index].Next = _count;
+                    this[index].End = p + 1;
+                    this[index].Next = _count;
                     return p + 1;
                 }
                 default:
@@ -167,9 +179,9 @@ namespace Hashall.Core.Torrents
             if (negative && value == 0)
                 throw Fail(at, "the integer -0");
             int index = Add(BKind.Integer, at);
-            _tokens[index].Integer = negative ? -value : value;
-            _tokens[index].End = p + 1;
-            _tokens[index].Next = _count;
+            this[index].Integer = negative ? -value : value;
+            this[index].End = p + 1;
+            this[index].Next = _count;
             return p + 1;
         }
 
@@ -195,17 +207,17 @@ namespace Hashall.Core.Torrents
             if (length > remaining)
                 throw Fail(at, $"a string of {length} bytes where only {remaining} remain (truncated)");
             int index = Add(BKind.String, at);
-            _tokens[index].DataStart = dataStart;
-            _tokens[index].End = dataStart + (int)length;
-            _tokens[index].Next = _count;
+            this[index].Integer = dataStart;
+            this[index].End = dataStart + (int)length;
+            this[index].Next = _count;
             return dataStart + (int)length;
         }
 
         /// <summary>Raw-byte order of two string tokens.</summary>
         public int Compare(int a, int b)
         {
-            ref BToken x = ref _tokens[a];
-            ref BToken y = ref _tokens[b];
+            ref BToken x = ref this[a];
+            ref BToken y = ref this[b];
             int n = Math.Min(x.DataLength, y.DataLength);
             for (int i = 0; i < n; i++)
             {
@@ -219,7 +231,7 @@ namespace Hashall.Core.Torrents
         /// <summary>Whether a string token holds exactly this ASCII text.</summary>
         public bool Is(int token, string ascii)
         {
-            ref BToken t = ref _tokens[token];
+            ref BToken t = ref this[token];
             if (t.Kind != BKind.String || t.DataLength != ascii.Length)
                 return false;
             for (int i = 0; i < ascii.Length; i++)
@@ -231,8 +243,8 @@ namespace Hashall.Core.Torrents
         /// <summary>The value of a key in a dictionary token, or -1.</summary>
         public int Find(int dictionary, string key)
         {
-            int end = _tokens[dictionary].Next;
-            for (int k = dictionary + 1; k < end; k = _tokens[k + 1].Next)
+            int end = this[dictionary].Next;
+            for (int k = dictionary + 1; k < end; k = this[k + 1].Next)
                 if (Is(k, key))
                     return k + 1;
             return -1;
@@ -241,7 +253,7 @@ namespace Hashall.Core.Torrents
         /// <summary>A key for messages: printable ASCII as is, anything else as \xNN, cut at 64 bytes.</summary>
         public string KeyText(int token)
         {
-            ref BToken t = ref _tokens[token];
+            ref BToken t = ref this[token];
             var text = new System.Text.StringBuilder();
             for (int i = 0; i < Math.Min(t.DataLength, 64); i++)
                 text.Append(Show(_data[t.DataStart + i]));

@@ -21,7 +21,9 @@ namespace Hashall.Core.Torrents
         public IReadOnlyList<string> Path { get; }
 
         /// <summary>The path components joined with '/'.</summary>
-        public string RelativePath => string.Join("/", Path);
+        public string RelativePath => _relativePath ??= string.Join("/", Path);
+
+        private string? _relativePath;
 
         public long Length { get; }
 

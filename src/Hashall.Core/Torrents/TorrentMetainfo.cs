@@ -166,7 +166,6 @@ namespace Hashall.Core.Torrents
         {
             private readonly BencodeReader _r;
             private readonly TorrentLimits _limits;
-            private readonly BToken[] _t;
             private readonly byte[] _d;
             private readonly TorrentMetainfo _m = new TorrentMetainfo();
 
@@ -174,23 +173,22 @@ namespace Hashall.Core.Torrents
             {
                 _r = reader;
                 _limits = limits;
-                _t = reader.Tokens;
                 _d = reader.Data;
             }
 
-            private TorrentFileInvalidException Fail(int token, string reason) => _r.Fail(_t[token].Start, reason);
+            private TorrentFileInvalidException Fail(int token, string reason) => _r.Fail(_r[token].Start, reason);
 
             public TorrentMetainfo Run()
             {
-                if (_t[0].Kind != BKind.Dictionary)
+                if (_r[0].Kind != BKind.Dictionary)
                     throw Fail(0, "the top-level value is not a dictionary");
                 int info = Need(0, "info", BKind.Dictionary, "the torrent");
-                _m.InfoOffset = _t[info].Start;
-                _m.InfoLength = _t[info].End - _t[info].Start;
+                _m.InfoOffset = _r[info].Start;
+                _m.InfoLength = _r[info].End - _r[info].Start;
 
                 _m.Name = Component(Need(info, "name", BKind.String, "the info dictionary"), "the torrent name");
                 int pieceLength = Need(info, "piece length", BKind.Integer, "the info dictionary");
-                long pl = _t[pieceLength].Integer;
+                long pl = _r[pieceLength].Integer;
                 if (pl <= 0 || pl > 1L << 30)
                     throw Fail(pieceLength, $"the piece length {pl} is not between 1 and 1 GiB");
                 _m.PieceLength = pl;
@@ -201,8 +199,8 @@ namespace Hashall.Core.Torrents
                 bool v2 = false;
                 if (metaVersion >= 0)
                 {
-                    if (_t[metaVersion].Integer != 2)
-                        throw Fail(metaVersion, $"meta version {_t[metaVersion].Integer} is not supported (only 2, BEP 52)");
+                    if (_r[metaVersion].Integer != 2)
+                        throw Fail(metaVersion, $"meta version {_r[metaVersion].Integer} is not supported (only 2, BEP 52)");
                     if (fileTree < 0)
                         throw Fail(info, "meta version 2 without a 'file tree'");
                     v2 = true;
@@ -228,7 +226,8 @@ namespace Hashall.Core.Torrents
                     _m.Files = V2Layout(v2Files!);
                 if (v1)
                     _m.Files = v1Files!;
-                NoDuplicatePaths();
+                if (v1 && !v2)
+                    NoDuplicatePaths(); // a v2 file tree cannot have them (unique keys; an entry is a file or a folder), and hybrid v1 lists equal it
 
                 Outer();
                 if (v1)
@@ -254,24 +253,26 @@ namespace Hashall.Core.Torrents
                 {
                     long n = Length(length, 0);
                     string attr = Attributes(info);
-                    result.Add(new MetainfoFile(new[] { _m.Name }, n, 0, attr, Symlink(info, attr)) { SourceOffset = _t[info].Start });
+                    result.Add(new MetainfoFile(new[] { _m.Name }, n, 0, attr, Symlink(info, attr)) { SourceOffset = _r[info].Start });
                     total = content = n;
                     _m.IsSingleFile = true;
                 }
                 else if (files >= 0)
                 {
-                    int end = _t[files].Next;
+                    int end = _r[files].Next;
+                    string[]? previous = null;
                     if (files + 1 == end)
                         throw Fail(files, "the 'files' list is empty");
-                    for (int f = files + 1; f < end; f = _t[f].Next)
+                    for (int f = files + 1; f < end; f = _r[f].Next)
                     {
-                        if (_t[f].Kind != BKind.Dictionary)
+                        if (_r[f].Kind != BKind.Dictionary)
                             throw Fail(f, "an entry of 'files' is not a dictionary");
                         long n = Length(Need(f, "length", BKind.Integer, "a file entry"), total);
                         int pathList = Need(f, "path", BKind.List, "a file entry");
-                        var path = Path(pathList, "a file path");
+                        var path = Path(pathList, "a file path", previous);
+                        previous = path;
                         string attr = Attributes(f);
-                        result.Add(new MetainfoFile(path, n, total, attr, Symlink(f, attr)) { SourceOffset = _t[f].Start });
+                        result.Add(new MetainfoFile(path, n, total, attr, Symlink(f, attr)) { SourceOffset = _r[f].Start });
                         total += n;
                         if (attr.IndexOf('p') < 0)
                             content += n;
@@ -287,7 +288,7 @@ namespace Hashall.Core.Torrents
             /// <summary>A file length: not negative, and the running total stays within the limit.</summary>
             private long Length(int token, long totalSoFar)
             {
-                long n = _t[token].Integer;
+                long n = _r[token].Integer;
                 if (n < 0)
                     throw Fail(token, $"the file length {n} is negative");
                 if (n > _limits.MaxTotalLength - totalSoFar)
@@ -297,7 +298,7 @@ namespace Hashall.Core.Torrents
 
             private void V1Pieces(int pieces)
             {
-                int bytes = _t[pieces].DataLength;
+                int bytes = _r[pieces].DataLength;
                 if (bytes % 20 != 0)
                     throw Fail(pieces, $"'pieces' is {bytes} bytes, not a multiple of 20");
                 long expected = (_m.PieceStreamLength + _m.PieceLength - 1) / _m.PieceLength;
@@ -312,67 +313,85 @@ namespace Hashall.Core.Torrents
                 int attr = Optional(dict, "attr", BKind.String);
                 if (attr < 0)
                     return "";
-                for (int i = _t[attr].DataStart; i < _t[attr].End; i++)
+                for (int i = _r[attr].DataStart; i < _r[attr].End; i++)
                     if (_d[i] < (byte)'a' || _d[i] > (byte)'z')
                         throw _r.Fail(i, "'attr' holds something other than lowercase letters (BEP 47)");
-                return Encoding.ASCII.GetString(_d, _t[attr].DataStart, _t[attr].DataLength);
+                return Encoding.ASCII.GetString(_d, _r[attr].DataStart, _r[attr].DataLength);
             }
 
             private IReadOnlyList<string>? Symlink(int dict, string attr)
             {
                 if (attr.IndexOf('l') < 0)
                     return null;
-                return Path(Need(dict, "symlink path", BKind.List, "a symlink entry"), "a symlink target");
+                return Path(Need(dict, "symlink path", BKind.List, "a symlink entry"), "a symlink target", null);
             }
 
-            private string[] Path(int list, string what)
+            /// <summary>Path components; a folder name equal to the previous file's at the same depth is the same string (100,000 files, few folders).</summary>
+            private string[] Path(int list, string what, string[]? previous)
             {
-                int end = _t[list].Next;
+                int end = _r[list].Next;
                 if (list + 1 == end)
                     throw Fail(list, $"{what} has no components");
                 int count = 0;
-                for (int c = list + 1; c < end; c = _t[c].Next)
+                for (int c = list + 1; c < end; c = _r[c].Next)
                     count++;
                 var path = new string[count];
                 int i = 0;
-                for (int c = list + 1; c < end; c = _t[c].Next)
+                for (int c = list + 1; c < end; c = _r[c].Next)
                 {
-                    if (_t[c].Kind != BKind.String)
+                    if (_r[c].Kind != BKind.String)
                         throw Fail(c, $"a component of {what} is not a string");
-                    path[i++] = Component(c, $"a component of {what}");
+                    path[i] = previous != null && i < previous.Length - 1 && i < count - 1 && SameText(c, previous[i])
+                        ? previous[i]
+                        : Component(c, what, component: true);
+                    i++;
                 }
                 return path;
             }
 
-            /// <summary>A file name: not empty, '.' or '..'; no '/' or NUL; at most 255 bytes; valid UTF-8.</summary>
-            private string Component(int token, string what)
+            /// <summary>Whether a string token's bytes are this (already validated) text, when it is ASCII.</summary>
+            private bool SameText(int token, string text)
             {
-                int start = _t[token].DataStart, n = _t[token].DataLength;
+                int start = _r[token].DataStart, n = _r[token].DataLength;
+                if (n != text.Length)
+                    return false;
+                for (int i = 0; i < n; i++)
+                    if (text[i] >= 0x80 || _d[start + i] != text[i])
+                        return false;
+                return true;
+            }
+
+            /// <summary>A file name: not empty, '.' or '..'; no '/' or NUL; at most 255 bytes; valid UTF-8.</summary>
+            private string Component(int token, string what, bool component = false)
+            {
+                int start = _r[token].DataStart, n = _r[token].DataLength;
                 if (n == 0)
-                    throw Fail(token, $"{what} is empty");
+                    throw Fail(token, $"{W()} is empty");
                 if (n > 255)
-                    throw Fail(token, $"{what} is {n} bytes, longer than the 255 a file name may have");
+                    throw Fail(token, $"{W()} is {n} bytes, longer than the 255 a file name may have");
                 for (int i = start; i < start + n; i++)
                 {
                     if (_d[i] == 0)
-                        throw _r.Fail(i, $"{what} contains a NUL byte");
+                        throw _r.Fail(i, $"{W()} contains a NUL byte");
                     if (_d[i] == (byte)'/')
-                        throw _r.Fail(i, $"{what} contains '/'");
+                        throw _r.Fail(i, $"{W()} contains '/'");
                 }
                 if (_d[start] == (byte)'.' && (n == 1 || (n == 2 && _d[start + 1] == (byte)'.')))
-                    throw Fail(token, $"{what} is '{(n == 1 ? "." : "..")}'");
-                return Utf8(token, what);
+                    throw Fail(token, $"{W()} is '{(n == 1 ? "." : "..")}'");
+                return Utf8(token, what, component);
+
+                string W() => component ? "a component of " + what : what;
             }
 
-            private string Utf8(int token, string what)
+            private string Utf8(int token, string what, bool component = false)
             {
                 try
                 {
-                    return StrictUtf8.GetString(_d, _t[token].DataStart, _t[token].DataLength);
+                    return StrictUtf8.GetString(_d, _r[token].DataStart, _r[token].DataLength);
                 }
                 catch (DecoderFallbackException)
                 {
-                    throw Fail(token, $"{what} is not valid UTF-8");
+                    throw Fail(token, $"{(component ? "a component of " : "")}{what} is not valid UTF-8");
                 }
             }
 
@@ -400,27 +419,30 @@ namespace Hashall.Core.Torrents
 
             private void Directory(int dir, List<string> prefix, List<V2File> files, ref long total)
             {
-                int end = _t[dir].Next;
+                int end = _r[dir].Next;
                 if (dir + 1 == end)
                     throw Fail(dir, prefix.Count == 0 ? "the 'file tree' is empty" : $"the folder '{string.Join("/", prefix)}' of the file tree is empty");
-                for (int k = dir + 1; k < end; k = _t[k + 1].Next)
+                for (int k = dir + 1; k < end; k = _r[k + 1].Next)
                 {
                     int value = k + 1;
-                    if (_t[k].DataLength == 0)
+                    if (_r[k].DataLength == 0)
                         throw Fail(k, prefix.Count == 0 ? "the 'file tree' has a file without a name" : $"the folder '{string.Join("/", prefix)}' of the file tree mixes a file entry ('') with other entries");
                     string name = Component(k, "a file tree name");
-                    if (_t[value].Kind != BKind.Dictionary)
+                    if (_r[value].Kind != BKind.Dictionary)
                         throw Fail(value, $"the file tree entry '{name}' is not a dictionary");
                     int entry = _r.Find(value, "");
                     prefix.Add(name);
                     if (entry >= 0)
                     {
-                        if (_t[value].Next != _t[entry].Next) // '' sorts first: anything after the file entry is another key
+                        if (_r[value].Next != _r[entry].Next) // '' sorts first: anything after the file entry is another key
                             throw Fail(value, $"the file entry '{string.Join("/", prefix)}' has keys besides ''");
-                        if (_t[entry].Kind != BKind.Dictionary)
+                        if (_r[entry].Kind != BKind.Dictionary)
                             throw Fail(entry, $"the file entry '{string.Join("/", prefix)}' is not a dictionary");
                         var file = new V2File { Path = prefix.ToArray(), Token = k };
-                        file.Length = Length(Need(entry, "length", BKind.Integer, $"the file entry '{string.Join("/", prefix)}'"), total);
+                        int length = Optional(entry, "length", BKind.Integer);
+                        if (length < 0)
+                            throw Fail(entry, $"the file entry '{string.Join("/", prefix)}' has no 'length'");
+                        file.Length = Length(length, total);
                         total += file.Length;
                         file.Attributes = Attributes(entry);
                         if (file.Attributes.IndexOf('p') >= 0)
@@ -431,8 +453,8 @@ namespace Hashall.Core.Torrents
                         {
                             if (root < 0)
                                 throw Fail(entry, $"the file '{string.Join("/", prefix)}' has no 'pieces root'");
-                            if (_t[root].DataLength != 32)
-                                throw Fail(root, $"the 'pieces root' of '{string.Join("/", prefix)}' is {_t[root].DataLength} bytes, not 32");
+                            if (_r[root].DataLength != 32)
+                                throw Fail(root, $"the 'pieces root' of '{string.Join("/", prefix)}' is {_r[root].DataLength} bytes, not 32");
                             file.Root = Copy(root);
                         }
                         files.Add(file);
@@ -452,14 +474,14 @@ namespace Hashall.Core.Torrents
                 if (layers >= 0)
                 {
                     byRoot = new Dictionary<string, int>(StringComparer.Ordinal);
-                    int end = _t[layers].Next;
-                    for (int k = layers + 1; k < end; k = _t[k + 1].Next)
+                    int end = _r[layers].Next;
+                    for (int k = layers + 1; k < end; k = _r[k + 1].Next)
                     {
-                        if (_t[k].DataLength != 32)
-                            throw Fail(k, $"a 'piece layers' key is {_t[k].DataLength} bytes, not a 32-byte pieces root");
-                        if (_t[k + 1].Kind != BKind.String)
+                        if (_r[k].DataLength != 32)
+                            throw Fail(k, $"a 'piece layers' key is {_r[k].DataLength} bytes, not a 32-byte pieces root");
+                        if (_r[k + 1].Kind != BKind.String)
                             throw Fail(k + 1, "a 'piece layers' value is not a string");
-                        byRoot[Convert.ToBase64String(_d, _t[k].DataStart, 32)] = k + 1;
+                        byRoot[Convert.ToBase64String(_d, _r[k].DataStart, 32)] = k + 1;
                     }
                 }
                 byte[]? pad = null;
@@ -476,10 +498,10 @@ namespace Hashall.Core.Torrents
                     string where = string.Join("/", file.Path);
                     if (byRoot == null || !byRoot.TryGetValue(Convert.ToBase64String(file.Root), out int layer))
                         throw Fail(layers >= 0 ? layers : 0, $"'piece layers' has no layer for '{where}' ({file.Length} bytes, more than one piece)");
-                    if (_t[layer].DataLength != filePieces * 32)
-                        throw Fail(layer, $"the piece layer of '{where}' is {_t[layer].DataLength} bytes, not the {filePieces * 32} its {filePieces} pieces need");
+                    if (_r[layer].DataLength != filePieces * 32)
+                        throw Fail(layer, $"the piece layer of '{where}' is {_r[layer].DataLength} bytes, not the {filePieces * 32} its {filePieces} pieces need");
                     pad ??= PadHash(sha, pl);
-                    var root = MerkleRoot(sha, _t[layer].DataStart, (int)filePieces, pad);
+                    var root = MerkleRoot(sha, _r[layer].DataStart, (int)filePieces, pad);
                     if (!Equal(root, file.Root))
                         throw Fail(layer, $"the piece layer of '{where}' does not hash to its pieces root");
                     file.Layer = Copy(layer);
@@ -527,7 +549,7 @@ namespace Hashall.Core.Torrents
                 long pl = _m.PieceLength;
                 foreach (var f in files)
                 {
-                    result.Add(new MetainfoFile(f.Path, f.Length, offset, f.Attributes, f.Symlink) { PiecesRoot = f.Root, PieceLayer = f.Layer, SourceOffset = _t[f.Token].Start });
+                    result.Add(new MetainfoFile(f.Path, f.Length, offset, f.Attributes, f.Symlink) { PiecesRoot = f.Root, PieceLayer = f.Layer, SourceOffset = _r[f.Token].Start });
                     content += f.Length;
                     offset += (f.Length + pl - 1) / pl * pl;
                 }
@@ -580,16 +602,24 @@ namespace Hashall.Core.Torrents
                 var files = new HashSet<string>(StringComparer.Ordinal);
                 var folders = new HashSet<string>(StringComparer.Ordinal);
                 var text = new StringBuilder();
+                IReadOnlyList<string>? previous = null;
                 foreach (var f in _m.Files)
                 {
                     if (f.IsPad)
                         continue;
                     text.Clear();
+                    int same = 0; // leading folders shared with the previous file are in 'folders' already
+                    if (previous != null)
+                        while (same < f.Path.Count - 1 && same < previous.Count - 1 && ReferenceEquals(f.Path[same], previous[same]))
+                            same++;
+                    previous = f.Path;
                     for (int i = 0; i < f.Path.Count - 1; i++)
                     {
                         if (i > 0)
                             text.Append('/');
                         text.Append(f.Path[i]);
+                        if (i < same)
+                            continue;
                         string folder = text.ToString();
                         if (files.Contains(folder))
                             throw _r.Fail(f.SourceOffset, $"'{folder}' is a file and also the folder of '{f.RelativePath}'");
@@ -608,19 +638,19 @@ namespace Hashall.Core.Torrents
             private void Outer()
             {
                 int priv = Optional(_r.Find(0, "info"), "private", BKind.Integer);
-                _m.IsPrivate = priv >= 0 && _t[priv].Integer == 1;
+                _m.IsPrivate = priv >= 0 && _r[priv].Integer == 1;
                 var tiers = new List<IReadOnlyList<string>>();
                 int list = Optional(0, "announce-list", BKind.List);
                 if (list >= 0)
                 {
-                    for (int tier = list + 1; tier < _t[list].Next; tier = _t[tier].Next)
+                    for (int tier = list + 1; tier < _r[list].Next; tier = _r[tier].Next)
                     {
-                        if (_t[tier].Kind != BKind.List)
+                        if (_r[tier].Kind != BKind.List)
                             throw Fail(tier, "an 'announce-list' tier is not a list");
                         var urls = new List<string>();
-                        for (int u = tier + 1; u < _t[tier].Next; u = _t[u].Next)
+                        for (int u = tier + 1; u < _r[tier].Next; u = _r[u].Next)
                         {
-                            if (_t[u].Kind != BKind.String)
+                            if (_r[u].Kind != BKind.String)
                                 throw Fail(u, "a tracker in 'announce-list' is not a string");
                             urls.Add(Utf8(u, "a tracker URL"));
                         }
@@ -629,7 +659,7 @@ namespace Hashall.Core.Torrents
                     }
                 }
                 int announce = Optional(0, "announce", BKind.String);
-                if (tiers.Count == 0 && announce >= 0 && _t[announce].DataLength > 0)
+                if (tiers.Count == 0 && announce >= 0 && _r[announce].DataLength > 0)
                     tiers.Add(new[] { Utf8(announce, "the tracker URL") });
                 _m.AnnounceList = tiers;
                 int comment = Optional(0, "comment", BKind.String);
@@ -639,12 +669,12 @@ namespace Hashall.Core.Torrents
                 if (createdBy >= 0)
                     _m.CreatedBy = Lenient(createdBy);
                 int date = Optional(0, "creation date", BKind.Integer);
-                if (date >= 0 && _t[date].Integer >= 0 && _t[date].Integer <= 253402300799L)
-                    _m.CreationDate = DateTimeOffset.FromUnixTimeSeconds(_t[date].Integer);
+                if (date >= 0 && _r[date].Integer >= 0 && _r[date].Integer <= 253402300799L)
+                    _m.CreationDate = DateTimeOffset.FromUnixTimeSeconds(_r[date].Integer);
             }
 
             /// <summary>Free text (comment, created by): invalid UTF-8 shown as U+FFFD rather than refused.</summary>
-            private string Lenient(int token) => Encoding.UTF8.GetString(_d, _t[token].DataStart, _t[token].DataLength);
+            private string Lenient(int token) => Encoding.UTF8.GetString(_d, _r[token].DataStart, _r[token].DataLength);
 
             // ---- helpers ----
 
@@ -653,16 +683,16 @@ namespace Hashall.Core.Torrents
                 int value = _r.Find(dict, key);
                 if (value < 0)
                     throw Fail(dict, $"{what} has no '{key}'");
-                if (_t[value].Kind != kind)
-                    throw Fail(value, $"'{key}' is {Describe(_t[value].Kind)}, not {Describe(kind)}");
+                if (_r[value].Kind != kind)
+                    throw Fail(value, $"'{key}' is {Describe(_r[value].Kind)}, not {Describe(kind)}");
                 return value;
             }
 
             private int Optional(int dict, string key, BKind kind)
             {
                 int value = _r.Find(dict, key);
-                if (value >= 0 && _t[value].Kind != kind)
-                    throw Fail(value, $"'{key}' is {Describe(_t[value].Kind)}, not {Describe(kind)}");
+                if (value >= 0 && _r[value].Kind != kind)
+                    throw Fail(value, $"'{key}' is {Describe(_r[value].Kind)}, not {Describe(kind)}");
                 return value;
             }
 
@@ -676,8 +706,8 @@ namespace Hashall.Core.Torrents
 
             private byte[] Copy(int token)
             {
-                var bytes = new byte[_t[token].DataLength];
-                Buffer.BlockCopy(_d, _t[token].DataStart, bytes, 0, bytes.Length);
+                var bytes = new byte[_r[token].DataLength];
+                Buffer.BlockCopy(_d, _r[token].DataStart, bytes, 0, bytes.Length);
                 return bytes;
             }
 
