@@ -125,7 +125,7 @@ open(sys.argv[1], "wb").write(lt.bencode(t.generate()))
         Assert.Equal(100_000, meta.Files.Count);
         AssertMatches(TorrentSamples.Describe(torrent), meta, torrent);
         TorrentChecks.AssertConsistent(meta);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"parsing {data.Length} bytes took {watch.Elapsed}");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"parsing {data.Length} bytes took {watch.Elapsed}");
         Assert.True(allocated < 20L * data.Length, $"parsing {data.Length} bytes allocated {allocated}");
         Console.WriteLine($"large torrent: {data.Length} bytes, {meta.Files.Count} files, parsed in {watch.ElapsedMilliseconds} ms, {allocated / 1048576} MiB allocated");
     }
