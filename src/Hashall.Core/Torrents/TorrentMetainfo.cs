@@ -20,7 +20,27 @@ namespace Hashall.Core.Torrents
     /// A parsed .torrent file: v1 (BEP 3, BEP 47 pad files and attributes), v2 (BEP 52) or hybrid.
     /// Parsing is strict: anything malformed, inconsistent or over <see cref="TorrentLimits"/> throws
     /// <see cref="TorrentFileInvalidException"/> (id TorrentFileInvalid) with the byte offset and the
-    /// fault. Unknown keys are ignored; keys Hashall reads must have the right type.
+    /// fault. Unknown keys are ignored; keys Hashall reads must have the right type. Decisions where
+    /// the specifications leave room:
+    /// <list type="bullet">
+    /// <item>Dictionary keys must be in strictly ascending raw-byte order everywhere (BEP 3). A repeated
+    /// key is refused (which value counts would be a guess); so are unsorted keys: conforming creators
+    /// (mktorrent, libtorrent, qBittorrent) never write them, and a client that re-encodes the info
+    /// dictionary would get another infohash than one that hashes the bytes.</item>
+    /// <item>Piece length: 1 byte to 1 GiB for v1; a power of two from 16 KiB to 1 GiB for v2 and hybrid.
+    /// 'pieces' must hold exactly ceil(total / piece length) hashes, pad files counted.</item>
+    /// <item>Path components and the name: not empty, '.' or '..'; no '/' or NUL; at most 255 bytes;
+    /// valid UTF-8. No two files at one path, no file where another needs a folder (pad files aside,
+    /// libtorrent names them all '.pad/N').</item>
+    /// <item>v2: every file longer than one piece needs its 'piece layers' entry, of the right length,
+    /// whose merkle root (padded as BEP 52 says) is the file's pieces root; layers for no file are ignored.
+    /// A 'pieces root' on an empty file is ignored. Pad files in the file tree are refused.</item>
+    /// <item>Hybrid: the v1 files, pad files aside, are the v2 files in the same order, with the same
+    /// lengths, each non-empty one starting on a piece boundary. The v1 half decides whether the torrent
+    /// is single-file; a v2-only torrent is single-file when its tree holds one file at its top.</item>
+    /// <item>Tracker URLs must be UTF-8; 'comment' and 'created by' are free text, read with U+FFFD for
+    /// invalid bytes rather than refused. 'private' is true only for the integer 1.</item>
+    /// </list>
     /// </summary>
     public sealed class TorrentMetainfo
     {
