@@ -90,7 +90,16 @@ open(sys.argv[2], "wb").write(lt.bencode(d))
     public void InvalidMetainfoIsRefused()
     {
         string multi = _samples.V1[0], hybrid = _samples.Hybrid[0], v2 = _samples.V2[0], single = _samples.V1[4];
-        Refused(Edited(multi, "i[b'pieces'] = i[b'pieces'][:-1]"), "not a multiple of 20");
+        // The offset names the value at fault: here the 'pieces' string, the '..' component, the second of two equal paths.
+        byte[] cut = Edited(multi, "i[b'pieces'] = i[b'pieces'][:-1]");
+        Assert.Equal(IndexOf(cut, "6:pieces"u8.ToArray()) + 8, Refused(cut, "not a multiple of 20").Offset);
+        byte[] dots = Edited(multi, "i[b'files'][3][b'path'] = [b'a', b'..']");
+        Assert.Equal(IndexOf(dots, "l1:a2:..e"u8.ToArray()) + 4, Refused(dots, "a component of a file path is '..'").Offset);
+        byte[] twice = Edited(multi, "i[b'files'][2][b'path'] = i[b'files'][1][b'path']");
+        long second = Refused(twice, "two files have the path 'E02.mkv'").Offset;
+        Assert.Equal((byte)'d', twice[second]);
+        Assert.True(IndexOf(twice.AsSpan((int)second).ToArray(), "4:pathl7:E02.mkve"u8.ToArray()) < 40);
+        Assert.True(IndexOf(twice, "4:pathl7:E02.mkve"u8.ToArray()) < second);
         Refused(Edited(multi, "i[b'pieces'] = i[b'pieces'][:-20]"), "hashes but");
         Refused(Edited(multi, "i[b'files'][0][b'length'] += 1000000"), "hashes but");
         Refused(Edited(multi, "i[b'files'][0][b'length'] = 2**55"), "add up to more than");
