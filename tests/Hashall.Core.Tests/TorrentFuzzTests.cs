@@ -135,6 +135,10 @@ open(sys.argv[2], "wb").write(lt.bencode(d))
         Refused(Edited(v2, "k = list(d[b'piece layers'])[0]; d[b'piece layers'][k] = d[b'piece layers'][k][:-32]"), "not the");
         Refused(Edited(v2, "k = list(d[b'piece layers'])[0]; v = bytearray(d[b'piece layers'][k]); v[5] ^= 1; d[b'piece layers'][k] = bytes(v)"), "does not hash to its pieces root");
 
+        Refused(Edited(_samples.V2[^1], "i[b'file tree'][b'link'][b''][b'length'] = 5"), "the symlink 'link' has a length of 5 bytes");
+        Refused(Edited(_samples.V2[^1], "i[b'file tree'][b'link'][b''][b'symlink path'] = [b'..', b'etc']"), "a component of a symlink target is '..'");
+        Refused(Edited(_samples.V2[^1], "del i[b'file tree'][b'link'][b''][b'symlink path']"), "a symlink entry has no 'symlink path'");
+
         // Hybrid: the two halves must describe the same files, v1 aligned to pieces.
         Refused(Edited(hybrid, "i[b'files'][0][b'path'] = [b'E00.mkv']"), "hybrid torrent: the v1 file 'E00.mkv' is 'E01.mkv' in the v2 file tree");
         Refused(Edited(hybrid, "f = i[b'files']; f[0], f[2] = f[2], f[0]"), "hybrid torrent");

@@ -71,6 +71,14 @@ public sealed class TorrentMetainfoTests : IClassFixture<TorrentSamples>
         var e01 = hybrid.Files.First(f => f.RelativePath == "E01.mkv");
         Assert.Equal(SHA256.HashData(first), e01.PieceLayer![..32]);
 
+        foreach (string t in new[] { _samples.V2[^1], _samples.Hybrid[^1] })
+        {
+            var link = TorrentMetainfo.Load(t).Files.Single(f => f.RelativePath == "link");
+            Assert.Equal(new[] { "sub", "target.bin" }, link.SymlinkPath);
+            Assert.Equal(0, link.Length);
+            Assert.Null(link.PiecesRoot);
+        }
+
         var v2 = TorrentMetainfo.Load(_samples.V2[0]);
         Assert.Equal(TorrentVersion.V2, v2.Version);
         Assert.Null(v2.InfoHashV1);
@@ -87,7 +95,7 @@ public sealed class TorrentMetainfoTests : IClassFixture<TorrentSamples>
     {
         using var qbt = new QBittorrentFixture();
         string savePath = _samples.Root;
-        var picks = new[] { _samples.V1[0], _samples.V1[3], _samples.V2[0], _samples.V2[2], _samples.Hybrid[0], _samples.Hybrid[2] };
+        var picks = new[] { _samples.V1[0], _samples.V1[3], _samples.V2[0], _samples.V2[2], _samples.Hybrid[0], _samples.Hybrid[2], _samples.Hybrid[^1] };
         foreach (string torrent in picks)
         {
             var meta = TorrentMetainfo.Load(torrent);
@@ -160,6 +168,8 @@ open(sys.argv[1], "wb").write(lt.bencode(t.generate()))
             Assert.Equal(l.GetProperty("offset").GetInt64(), f.Offset);
             Assert.Equal(l.GetProperty("pad").GetBoolean(), f.IsPad);
             Assert.Equal(l.GetProperty("root").GetString(), f.PiecesRoot == null ? new string('0', 64) : Convert.ToHexString(f.PiecesRoot).ToLowerInvariant());
+            string target = f.SymlinkPath == null ? "" : string.Join("/", f.SymlinkPath);
+            Assert.Equal(l.GetProperty("symlink").GetString(), target.Length == 0 || meta.IsSingleFile ? target : meta.Name + "/" + target);
         }
     }
 }

@@ -20,7 +20,8 @@ for path in sys.argv[1:]:
     files = []
     for i in range(fs.num_files()):
         files.append({"path": fs.file_path(i), "size": fs.file_size(i), "offset": fs.file_offset(i),
-                      "pad": bool(fs.file_flags(i) & lt.file_storage.flag_pad_file), "root": fs.root(i).to_bytes().hex()})
+                      "pad": bool(fs.file_flags(i) & lt.file_storage.flag_pad_file), "root": fs.root(i).to_bytes().hex(),
+                      "symlink": fs.symlink(i) if fs.file_flags(i) & lt.file_storage.flag_symlink else ""})
     out.append({"path": path, "v1": str(h.v1) if h.has_v1() else "", "v2": str(h.v2) if h.has_v2() else "",
                 "pieces": ti.num_pieces(), "piece_length": ti.piece_length(), "name": ti.name(), "private": ti.priv(),
                 "trackers": [t.url for t in ti.trackers()], "comment": ti.comment(), "creator": ti.creator(), "files": files})
@@ -29,10 +30,10 @@ print(json.dumps(out))
 
     private const string CreateScript = """
 import libtorrent as lt, os, sys
-content, out, mode, piece = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+content, out, mode, piece, links = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "links"
 fs = lt.file_storage()
-lt.add_files(fs, content)
-t = lt.create_torrent(fs, piece, flags=lt.create_torrent.v2_only if mode == "v2" else 0)
+lt.add_files(fs, content, flags=lt.create_torrent.symlinks if links else 0)
+t = lt.create_torrent(fs, piece, flags=(lt.create_torrent.v2_only if mode == "v2" else 0) | (lt.create_torrent.symlinks if links else 0))
 t.add_tracker("http://127.0.0.1:1/announce", 0)
 t.add_tracker("http://127.0.0.1:2/announce", 1)
 t.set_comment("made by libtorrent for Hashall's tests")
@@ -75,6 +76,12 @@ open(out, "wb").write(lt.bencode(t.generate()))
         Hybrid.Add(LtTorrent(SingleFile, outDir, "hybrid", 262144));
         V2.Add(LtTorrent(one, outDir, "v2", 16384));
         Hybrid.Add(LtTorrent(one, outDir, "hybrid", 16384));
+        // BEP 47 symlinks (attr 'l', 'symlink path'); in the v2 file tree libtorrent gives them no length.
+        string links = _tree.Path("links");
+        WriteRandom(System.IO.Path.Combine(links, "sub", "target.bin"), 20_000, random);
+        File.CreateSymbolicLink(System.IO.Path.Combine(links, "link"), "sub/target.bin");
+        V2.Add(LtTorrent(links, outDir, "v2", 16384, symlinks: true));
+        Hybrid.Add(LtTorrent(links, outDir, "hybrid", 16384, symlinks: true));
 
         string json = TempTree.Run(Python, [ "-c", DescribeScript, .. All ]);
         using var doc = JsonDocument.Parse(json);
@@ -108,10 +115,10 @@ open(out, "wb").write(lt.bencode(t.generate()))
         return torrent;
     }
 
-    private static string LtTorrent(string content, string outDir, string mode, int piece)
+    private static string LtTorrent(string content, string outDir, string mode, int piece, bool symlinks = false)
     {
         string torrent = System.IO.Path.Combine(outDir, $"{System.IO.Path.GetFileName(content)}-{mode}-{piece}.torrent");
-        TempTree.Run(Python, "-c", CreateScript, content, torrent, mode, piece.ToString());
+        TempTree.Run(Python, "-c", CreateScript, content, torrent, mode, piece.ToString(), symlinks ? "links" : "");
         return torrent;
     }
 

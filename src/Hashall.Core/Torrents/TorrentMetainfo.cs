@@ -292,6 +292,8 @@ namespace Hashall.Core.Torrents
                         var path = Path(pathList, "a file path", previous);
                         previous = path;
                         string attr = Attributes(f);
+                        if (attr.IndexOf('l') >= 0 && n != 0)
+                            throw Fail(f, $"the symlink '{string.Join("/", path)}' has a length of {n} bytes");
                         result.Add(new MetainfoFile(path, n, total, attr, Symlink(f, attr)) { SourceOffset = _r[f].Start });
                         total += n;
                         if (attr.IndexOf('p') < 0)
@@ -459,15 +461,17 @@ namespace Hashall.Core.Torrents
                         if (_r[entry].Kind != BKind.Dictionary)
                             throw Fail(entry, $"the file entry '{string.Join("/", prefix)}' is not a dictionary");
                         var file = new V2File { Path = prefix.ToArray(), Token = k };
-                        int length = Optional(entry, "length", BKind.Integer);
-                        if (length < 0)
-                            throw Fail(entry, $"the file entry '{string.Join("/", prefix)}' has no 'length'");
-                        file.Length = Length(length, total);
-                        total += file.Length;
                         file.Attributes = Attributes(entry);
                         if (file.Attributes.IndexOf('p') >= 0)
                             throw Fail(entry, $"the file tree entry '{string.Join("/", prefix)}' is a pad file (pad files belong in the v1 'files' list only)");
                         file.Symlink = Symlink(entry, file.Attributes);
+                        int length = Optional(entry, "length", BKind.Integer);
+                        if (length < 0 && file.Symlink == null) // libtorrent writes no length for a symlink
+                            throw Fail(entry, $"the file entry '{string.Join("/", prefix)}' has no 'length'");
+                        file.Length = length < 0 ? 0 : Length(length, total);
+                        if (file.Symlink != null && file.Length != 0)
+                            throw Fail(length, $"the symlink '{string.Join("/", prefix)}' has a length of {file.Length} bytes");
+                        total += file.Length;
                         int root = Optional(entry, "pieces root", BKind.String);
                         if (file.Length > 0 && file.Symlink == null)
                         {
