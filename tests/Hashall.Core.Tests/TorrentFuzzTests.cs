@@ -159,6 +159,15 @@ open(sys.argv[2], "wb").write(lt.bencode(d))
         Assert.Contains("more than 20 bencoded values", Assert.Throws<TorrentFileInvalidException>(() => TorrentMetainfo.Parse(v1, null, new TorrentLimits { MaxTokens = 20 })).Reason);
         Assert.Contains("more than 1000 bytes", Assert.Throws<TorrentFileInvalidException>(() => TorrentMetainfo.Parse(v1, null, new TorrentLimits { MaxTotalLength = 1000 })).Reason);
         Assert.Equal("TorrentFileNotFound", Assert.Throws<HashallException>(() => TorrentMetainfo.Load(Path.Combine(_samples.Root, "none.torrent"))).ErrorId);
+        Assert.Equal("TorrentFileUnreadable", Assert.Throws<HashallException>(() => TorrentMetainfo.Load(_samples.Root)).ErrorId);
+        Assert.Equal("TorrentFileUnreadable", Assert.Throws<HashallException>(() => TorrentMetainfo.Load("/proc/self/mem")).ErrorId); // EIO
+        Assert.Contains("cannot start a bencoded value", Assert.Throws<TorrentFileInvalidException>(() => TorrentMetainfo.Load("/proc/self/status")).Reason); // read although its size says 0
+        var fifo = Path.Combine(_samples.Root, "fifo.torrent");
+        TempTree.Run("mkfifo", fifo);
+        var writer = new Thread(() => File.WriteAllBytes(fifo, v1));
+        writer.Start();
+        Assert.Equal(TorrentMetainfo.Parse(v1).Hash, TorrentMetainfo.Load(fifo).Hash); // a pipe has no length at all
+        writer.Join();
     }
 
     /// <summary>

@@ -122,22 +122,31 @@ namespace Hashall.Core.Torrents
         {
             limits ??= TorrentLimits.Default;
             byte[] data;
+            if (Directory.Exists(path))
+                throw new HashallException("TorrentFileUnreadable", HashallErrorKind.InvalidArgument, $"'{path}' is a folder, not a torrent file.", path);
             try
             {
                 using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-                if (stream.Length > limits.MaxFileSize)
-                    throw new TorrentFileInvalidException(path, limits.MaxFileSize, $"the file is {stream.Length} bytes, more than the {limits.MaxFileSize} a torrent file may have");
-                data = new byte[stream.Length];
+                // Read to the end, whatever the reported length (pipes, /proc files report none), never past the limit.
+                long reported = stream.CanSeek ? stream.Length : 0;
+                if (reported > limits.MaxFileSize)
+                    throw new TorrentFileInvalidException(path, limits.MaxFileSize, $"the file is {reported} bytes, more than the {limits.MaxFileSize} a torrent file may have");
+                data = new byte[Math.Max(reported, 1) + 1];
                 int read = 0;
-                while (read < data.Length)
+                while (true)
                 {
+                    if (read == data.Length)
+                    {
+                        if (read > limits.MaxFileSize)
+                            throw new TorrentFileInvalidException(path, limits.MaxFileSize, $"the file is more than the {limits.MaxFileSize} bytes a torrent file may have");
+                        Array.Resize(ref data, (int)Math.Min((long)data.Length * 2, (long)limits.MaxFileSize + 1));
+                    }
                     int n = stream.Read(data, read, data.Length - read);
                     if (n == 0)
                         break;
                     read += n;
                 }
-                if (read < data.Length)
-                    Array.Resize(ref data, read); // shrank while read: parse what is there
+                Array.Resize(ref data, read);
             }
             catch (FileNotFoundException e)
             {
@@ -152,6 +161,10 @@ namespace Hashall.Core.Torrents
                 throw new HashallException("TorrentFileUnreadable", HashallErrorKind.PermissionDenied, $"The torrent file '{path}' cannot be read: {e.Message}", path, e);
             }
             catch (IOException e)
+            {
+                throw new HashallException("TorrentFileUnreadable", HashallErrorKind.ReadError, $"The torrent file '{path}' cannot be read: {e.Message}", path, e);
+            }
+            catch (NotSupportedException e) // a pipe or device without a length
             {
                 throw new HashallException("TorrentFileUnreadable", HashallErrorKind.ReadError, $"The torrent file '{path}' cannot be read: {e.Message}", path, e);
             }
