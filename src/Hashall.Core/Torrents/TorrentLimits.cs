@@ -4,7 +4,7 @@ namespace Hashall.Core.Torrents
     public sealed class TorrentLimits
     {
         /// <summary>The defaults: qBittorrent's own 100 MiB torrent file limit, libtorrent's nesting depth of 100.</summary>
-        public static TorrentLimits Default { get; } = new TorrentLimits();
+        public static TorrentLimits Default => new TorrentLimits(); // a fresh copy: the setters cannot change anyone else's
 
         /// <summary>Largest .torrent file read (bytes).</summary>
         public int MaxFileSize { get; set; } = 100 * 1024 * 1024;
