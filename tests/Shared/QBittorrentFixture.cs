@@ -180,6 +180,17 @@ print(h.v1, h.v2)
         return (t.GetProperty("state").GetString()!, t.GetProperty("content_path").GetString()!, t.GetProperty("save_path").GetString()!, t.GetProperty("progress").GetDouble());
     }
 
+    /// <summary>qBittorrent's ids of a torrent: torrents/info's hash, infohash_v1 and infohash_v2; null when it has none.</summary>
+    public (string Hash, string V1, string V2)? Ids(string hash)
+    {
+        string json = _http.GetStringAsync("torrents/info?hashes=" + hash).GetAwaiter().GetResult();
+        using var doc = JsonDocument.Parse(json);
+        if (doc.RootElement.GetArrayLength() == 0)
+            return null;
+        var t = doc.RootElement[0];
+        return (t.GetProperty("hash").GetString()!, t.GetProperty("infohash_v1").GetString()!, t.GetProperty("infohash_v2").GetString()!);
+    }
+
     public string? State(string hash)
     {
         string json = _http.GetStringAsync("torrents/info?hashes=" + hash).GetAwaiter().GetResult();
