@@ -26,9 +26,10 @@ namespace Hashall.Core.Payloads
         }
 
         /// <summary>
-        /// The payload of a torrent: each of its files as the catalog knows them. Paths are the torrent's
-        /// own file paths (its root folder included; a single file's is its name), so the same files
-        /// under another folder name make another payload.
+        /// The payload of a torrent: each of its files as the catalog knows them. Paths are relative to the
+        /// payload root, as the seed's reference implementation takes them: the root folder's own name is
+        /// not part of them (a single-file torrent's path is its file name, even inside a folder), so the
+        /// same files under another root folder name are the same payload.
         /// </summary>
         public HashallPayload ForTorrent(TorrentInfo torrent, IReadOnlyList<TorrentFile> files)
         {
@@ -66,10 +67,16 @@ namespace Hashall.Core.Payloads
             {
                 dataDir = top = content;
             }
+            // The path within the payload: the root folder's name (when the torrent has one) is left out; a
+            // torrent of one file is that file (qBittorrent's content path), its path the file name.
+            string rootPrefix = top == dataDir ? "" : root + "/";
             var entries = files.Select(f =>
             {
-                string relative = f.Name.Replace('\\', '/');
-                return (PathText.Join(dataDir, relative), relative, f.Size);
+                string name = f.Name.Replace('\\', '/');
+                string relative = files.Count == 1 ? name.Substring(name.LastIndexOf('/') + 1)
+                    : rootPrefix.Length > 0 && name.StartsWith(rootPrefix, StringComparison.Ordinal) ? name.Substring(rootPrefix.Length)
+                    : name;
+                return (PathText.Join(dataDir, name), relative, name, f.Size);
             }).ToList();
             return Build(top, entries);
         }
@@ -82,22 +89,27 @@ namespace Hashall.Core.Payloads
             var files = _query.Files(new[] { scope }, Array.Empty<string>(), includeDeleted: false).ToList();
             if (files.Count == 0)
                 throw new HashallException("PathNotCatalogued", HashallErrorKind.NotFound, $"The catalog has no files at or under '{fullPath}'; scan it first.", fullPath);
-            // Paths from the parent, as a torrent of this directory (or file) would name them.
-            int parent = scope.Prefix.LastIndexOf('/') + 1;
-            var entries = files.Select(f => (f.FullName, f.RelativePath.Substring(parent), f.Size)).ToList();
+            // Paths relative to the directory (its own name left out, as for a torrent's root folder); a file's is its name.
+            // A torrent of it would name them from the parent: the directory's name included.
+            string prefix = scope.Prefix;
+            int parent = prefix.LastIndexOf('/') + 1;
+            var entries = files.Select(f => (f.FullName,
+                f.RelativePath == prefix ? f.RelativePath.Substring(f.RelativePath.LastIndexOf('/') + 1)
+                    : prefix.Length == 0 ? f.RelativePath : f.RelativePath.Substring(prefix.Length + 1),
+                f.RelativePath.Substring(parent), f.Size)).ToList();
             return Build(fullPath, entries);
         }
 
-        private HashallPayload Build(string root, List<(string Full, string Relative, long Size)> entries)
+        private HashallPayload Build(string root, List<(string Full, string Relative, string TorrentPath, long Size)> entries)
         {
             var payload = new HashallPayload { FullName = root, Database = _db.Path, BuiltAt = DateTime.UtcNow };
             var rootScope = _query.ScopeOf(root, _locator);
             payload.DeviceId = rootScope?.Device.DeviceId;
             payload.Device = rootScope == null ? "" : rootScope.Device.Alias ?? rootScope.Device.MountPoint;
             payload.RootPath = rootScope?.Prefix ?? root;
-            foreach (var (full, relative, size) in entries)
+            foreach (var (full, relative, torrentPath, size) in entries)
             {
-                var file = new PayloadFile { RelativePath = relative, Size = size, FullName = full };
+                var file = new PayloadFile { RelativePath = relative, TorrentPath = torrentPath, Size = size, FullName = full };
                 // A file under the root is on the root's device: its catalog path follows from the root's,
                 // without locating each file again; only a miss (a mount inside the payload) looks it up.
                 var scope = rootScope != null && PathText.IsUnder(full, root)
@@ -127,6 +139,7 @@ namespace Hashall.Core.Payloads
             payload.TotalBytes = payload.Files.Sum(f => f.Size);
             payload.MissingCount = payload.MissingFiles.Count;
             payload.PayloadHash = PayloadHash.Compute(payload.Files);
+            payload.ContentHash = ContentHash.Compute(payload.Files);
             payload.Status = payload.PayloadHash == null ? "incomplete" : "complete";
             return payload;
         }

@@ -11,8 +11,13 @@ namespace Hashall.Core.Payloads
     /// <summary>One file of a payload, as the payload hash sees it.</summary>
     public sealed class PayloadFile
     {
-        /// <summary>The file's path in the torrent, '/'-separated, its root folder included (a single-file payload: the file name).</summary>
+        /// <summary>The file's path relative to the payload root, '/'-separated: the root folder's own name is not part of it (a single-file payload: the file name).</summary>
         public string RelativePath { get; set; } = "";
+        /// <summary>
+        /// The file's path as a torrent of the payload names it, relative to the folder holding the root
+        /// (its save path): the root folder's name included. Where a copy of the payload puts the file.
+        /// </summary>
+        public string TorrentPath { get; set; } = "";
         public long Size { get; set; }
         /// <summary>Lowercase hex SHA-1; null when the catalog has none (the payload is then incomplete).</summary>
         public string? Sha1 { get; set; }
@@ -22,8 +27,8 @@ namespace Hashall.Core.Payloads
     }
 
     /// <summary>
-    /// The seed's payload identity: lowercase hex SHA-256 over the files sorted by (relative path, size,
-    /// sha1), each contributing the UTF-8 bytes of "{path}|{size}|{sha1}\n". Paths compare by Unicode
+    /// The seed's payload identity: lowercase hex SHA-256 over the files sorted by (path relative to the
+    /// payload root, size, sha1), each contributing the UTF-8 bytes of "{path}|{size}|{sha1}\n". Paths compare by Unicode
     /// code point (= UTF-8 byte order), which differs from .NET's ordinal UTF-16 order for characters
     /// beyond the BMP. Null when any file lacks a SHA-1.
     /// </summary>
@@ -46,6 +51,27 @@ namespace Hashall.Core.Payloads
             foreach (var f in list)
                 text.Append(f.RelativePath).Append('|').Append(f.Size.ToString(CultureInfo.InvariantCulture)).Append('|').Append(f.Sha1!.ToLowerInvariant()).Append('\n');
             return FileHasher.Hex(sha256.ComputeHash(Encoding.UTF8.GetBytes(text.ToString())));
+        }
+    }
+
+    /// <summary>
+    /// Content identity, names ignored: lowercase hex SHA-256 over the payload's files as the UTF-8 lines
+    /// "{size}|{sha1}\n", sorted by code point (a multiset: equal files count as often as they occur).
+    /// Torrents whose files are the same bytes under other file and folder names (renamed episodes, a
+    /// single-file torrent and a folder torrent of that one file) have the same content hash. Null when
+    /// any file lacks a SHA-1.
+    /// </summary>
+    public static class ContentHash
+    {
+        public static string? Compute(IEnumerable<PayloadFile> files)
+        {
+            var list = files.ToList();
+            if (list.Count == 0 || list.Any(f => f.Sha1 == null))
+                return null;
+            var lines = list.Select(f => f.Size.ToString(CultureInfo.InvariantCulture) + "|" + f.Sha1!.ToLowerInvariant() + "\n").ToList();
+            lines.Sort(StringComparer.Ordinal); // digits, '|', hex and '\n' only: ordinal is code point order
+            using var sha256 = SHA256.Create();
+            return FileHasher.Hex(sha256.ComputeHash(Encoding.UTF8.GetBytes(string.Concat(lines))));
         }
     }
 

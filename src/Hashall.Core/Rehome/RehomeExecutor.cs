@@ -211,7 +211,7 @@ namespace Hashall.Core.Rehome
                 // source): every file of the verified copy must still be there before it is asked to.
                 foreach (var f in files)
                 {
-                    string copy = PathText.Join(plan.TargetSavePath, f.RelativePath);
+                    string copy = PathText.Join(plan.TargetSavePath, f.TorrentPath);
                     if (FileSystemApi.TryLstat(copy, out var st) != 0 || st.Size != f.Size)
                         throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{copy}' of the verified copy is missing or changed; the torrents were not moved.", copy);
                 }
@@ -344,7 +344,7 @@ namespace Hashall.Core.Rehome
                         Directory.Delete(staging, recursive: true);
                     if (job.Step >= RehomeStep.Verified) // renamed into place by this job: its own copy
                     {
-                        PayloadRemover.Remove(plan.TargetPath, files.Select(f => (PathText.Join(plan.TargetSavePath, f.RelativePath), f.Size)));
+                        PayloadRemover.Remove(plan.TargetPath, files.Select(f => (PathText.Join(plan.TargetSavePath, f.TorrentPath), f.Size)));
                         _journal.Note(job, $"rolled back: this job's copy at '{plan.TargetPath}' removed");
                     }
                 }

@@ -75,9 +75,9 @@ namespace Hashall.Core.Rehome
                 Refuse(plan, $"torrent '{other.Name}' ({other.Hash}), not in the plan, also seeds '{plan.SourcePath}': sync and plan again");
             var payload = SourcePayload(plan, live.Values.First(), client);
             string top = Path.GetFileName(plan.SourcePath);
-            var loose = payload.Files.FirstOrDefault(f => f.RelativePath != top && !f.RelativePath.StartsWith(top + "/", StringComparison.Ordinal));
+            var loose = payload.Files.FirstOrDefault(f => f.TorrentPath != top && !f.TorrentPath.StartsWith(top + "/", StringComparison.Ordinal));
             if (loose != null)
-                Refuse(plan, $"its files do not sit under a root folder of their own ('{loose.RelativePath}' is not under '{top}'): such torrents share their save path and are not rehomed");
+                Refuse(plan, $"its files do not sit under a root folder of their own ('{loose.TorrentPath}' is not under '{top}'): such torrents share their save path and are not rehomed");
             if (payload.PayloadHash != plan.PayloadHash)
                 Refuse(plan, payload.PayloadHash == null
                     ? $"the catalog no longer has every file of '{plan.SourcePath}' with a SHA-1 ({string.Join("; ", payload.MissingFiles.Take(3))})"
