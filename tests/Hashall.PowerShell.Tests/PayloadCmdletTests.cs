@@ -32,23 +32,42 @@ public sealed class PayloadCmdletTests : CatalogSessionTest, IClassFixture<QBitt
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant();
     }
 
-    /// <summary>A season folder; Files are named as the torrent names them (root folder included).</summary>
+    /// <summary>A season folder; Files are named relative to it (the payload root), its own name left out.</summary>
     private (string Dir, List<(string Path, byte[] Content)> Files) Season(string name, int seed)
     {
         // U+FB01 sorts after the emoji in UTF-16 (its surrogates start at 0xD83D) but before it by code point.
         var files = new List<(string, byte[])>
         {
-            ($"{name}/ep01.mkv", Bytes(70_000, seed)),
-            ($"{name}/Subs/\uFB01rst.srt", Bytes(900, seed + 1)),
-            ($"{name}/Subs/😀.srt", Bytes(800, seed + 2)),
+            ("ep01.mkv", Bytes(70_000, seed)),
+            ("Subs/\uFB01rst.srt", Bytes(900, seed + 1)),
+            ("Subs/😀.srt", Bytes(800, seed + 2)),
         };
         foreach (var (rel, content) in files)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(Data, rel))!);
-            File.WriteAllBytes(Path.Combine(Data, rel), content);
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(Data, name, rel))!);
+            File.WriteAllBytes(Path.Combine(Data, name, rel), content);
         }
         return (Path.Combine(Data, name), files);
     }
+
+    /// <summary>
+    /// The SPEC's payload hash of a file or directory on disk, by a separate implementation: Python's
+    /// hashlib over the rows it walks itself (paths relative to the root, the root's own name left out; a
+    /// file's is its name), sorted as Python sorts str tuples (by code point).
+    /// </summary>
+    private static string ReferencePayloadHash(string root) => TempTree.Run("/usr/bin/python3", "-X", "utf8", "-c", """
+import hashlib, os, sys
+root = sys.argv[1]
+rows = []
+if os.path.isfile(root):
+    rows.append((os.path.basename(root), root))
+else:
+    for d, _, names in os.walk(root):
+        for n in names:
+            rows.append((os.path.relpath(os.path.join(d, n), root), os.path.join(d, n)))
+lines = sorted((rel, os.path.getsize(full), hashlib.sha1(open(full, "rb").read()).hexdigest()) for rel, full in rows)
+print(hashlib.sha256("".join(f"{r}|{s}|{h}\n" for r, s, h in lines).encode("utf-8")).hexdigest())
+""", root).Trim();
 
     private static byte[] Bytes(int size, int seed)
     {
@@ -82,26 +101,24 @@ public sealed class PayloadCmdletTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.Equal(4, Long(result, "Torrents"));
         Assert.Equal(4, Long(result, "Complete"));
         Assert.Equal(4, Long(result, "Added"));
-        Assert.Equal(1, Long(result, "SiblingGroups")); // a and b
+        Assert.Equal(1, Long(result, "SiblingGroups")); // a, b and c
 
         string expected = ExpectedPayloadHash(files);
+        Assert.Equal(ReferencePayloadHash(season), expected);
         var ta = Ps.Run("Get-HashallTorrent $args[0]", a.Hash).Succeeded().Output.Single();
         Assert.Equal(expected, ta.Properties["PayloadHash"].Value);
         Assert.Equal("complete", ta.Properties["PayloadStatus"].Value);
         Assert.Equal(expected, Ps.Run("(Get-HashallTorrent $args[0]).PayloadHash", b.Hash).Succeeded().Output.Single().BaseObject);
-        // The same files under another folder name are NOT siblings under the seed's hash: the paths it hashes
-        // include the torrent's root folder. (Documented behaviour; a content-only identity would need another hash.)
-        var renamed = files.Select(f => ("Show.S01.Renamed" + f.Path.Substring("Show.S01".Length), f.Content));
-        Assert.Equal(ExpectedPayloadHash(renamed), Ps.Run("(Get-HashallTorrent $args[0]).PayloadHash", c.Hash).Succeeded().Output.Single().BaseObject);
-        Assert.NotEqual(expected, ExpectedPayloadHash(renamed));
+        // The same files under another root folder name are the same payload: paths are relative to the root.
+        Assert.Equal(expected, Ps.Run("(Get-HashallTorrent $args[0]).PayloadHash", c.Hash).Succeeded().Output.Single().BaseObject);
         // A single-file payload's path is the file name.
         Assert.Equal(ExpectedPayloadHash(new[] { ("ep01.mkv", files[0].Content) }), Ps.Run("(Get-HashallTorrent $args[0]).PayloadHash", single.Hash).Succeeded().Output.Single().BaseObject);
 
         // Pipeline by property name: torrent objects into Get-HashallSibling.
         var siblings = Ps.Run("Get-HashallTorrent $args[0] | Get-HashallSibling | ForEach-Object TorrentHash", a.Hash).Succeeded().Output.Select(o => (string)o.BaseObject);
-        Assert.Equal([b.Hash], siblings);
+        Assert.Equal(new[] { b.Hash, c.Hash }.Order(), siblings.Order());
         var byPayload = Ps.Run("Get-HashallPayload -TorrentHash $args[0] | Get-HashallSibling", a.Hash).Succeeded().Output;
-        Assert.Equal(2, byPayload.Count); // every torrent with the payload: a and b
+        Assert.Equal(3, byPayload.Count); // every torrent with the payload: a, b and c
 
         // Torrent hashes complete by part of the name.
         var completed = Ps.Run(@"
@@ -112,8 +129,52 @@ $line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
         // The payload of a directory, without a torrent, is the same hash; it pipes into the torrent queries.
         Assert.Equal(expected, Ps.Run("(Get-HashallPayload -Path $args[0]).PayloadHash", season).Succeeded().Output.Single().BaseObject);
         var ofDirectory = Ps.Run("Get-HashallPayload -Path $args[0] | Get-HashallTorrent | ForEach-Object TorrentHash", season).Succeeded().Output.Select(o => (string)o.BaseObject).Order();
-        Assert.Equal(new[] { a.Hash, b.Hash }.Order(), ofDirectory);
-        Assert.Equal(2, Ps.Run("Get-HashallPayload -Path $args[0] | Get-HashallSibling", season).Succeeded().Output.Count);
+        Assert.Equal(new[] { a.Hash, b.Hash, c.Hash }.Order(), ofDirectory);
+        Assert.Equal(3, Ps.Run("Get-HashallPayload -Path $args[0] | Get-HashallSibling", season).Succeeded().Output.Count);
+    }
+
+    [RequiresFact(Needs.QBittorrent)]
+    public void PayloadHashesAreRelativeToTheRootAsAnIndependentImplementationComputesThem()
+    {
+        // Nested folders with names beyond the BMP, a single file, a single file inside a folder.
+        var nested = Path.Combine(Data, "Nested.S01");
+        Write("Nested.S01/a/b/c/deep.bin", 3000, 1);
+        Write("Nested.S01/😀/\uFB01le.srt", 500, 2);
+        Write("Nested.S01/\uFB01.txt", 400, 3);
+        Write("Nested.S01/😀.txt", 300, 4);
+        Write("Nested.S01/𝄞 score/z.mkv", 20_000, 5);
+        Write("Nested.S01/a.mkv", 10_000, 6);
+        var renamed = Path.Combine(Data, "Nested S01 WEB");
+        TempTree.Run("cp", "-a", nested, renamed);
+        string alone = Write("Alone.😀.bin", 7000, 7);
+        string wrapped = Path.Combine(Data, "Wrapped");
+        string inside = Write("Wrapped/only.bin", 6000, 8);
+        Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();
+
+        var tNested = QBittorrentFixture.MakeTorrent(nested, _torrents, 15);
+        var tRenamed = QBittorrentFixture.MakeTorrent(renamed, _torrents, 15);
+        var tAlone = QBittorrentFixture.MakeTorrent(alone, _torrents, 15);
+        var tWrapped = QBittorrentFixture.MakeTorrent(wrapped, _torrents, 15);
+        foreach (var t in new[] { tNested, tRenamed, tAlone, tWrapped })
+            _qbt.Add(t.Torrent, t.Hash, Data, category: "relative");
+        Assert.Equal(4, Long(Sync("-Category relative").Succeeded().Output.Single(), "Complete"));
+
+        string HashOf(string torrent) => (string)Ps.Run("(Get-HashallTorrent $args[0]).PayloadHash", torrent).Succeeded().Output.Single().BaseObject;
+        string PathHash(string path) => (string)Ps.Run("(Get-HashallPayload -Path $args[0]).PayloadHash", path).Succeeded().Output.Single().BaseObject;
+        string nestedRef = ReferencePayloadHash(nested);
+        Assert.Equal(nestedRef, HashOf(tNested.Hash));
+        Assert.Equal(nestedRef, HashOf(tRenamed.Hash));
+        Assert.Equal(nestedRef, PathHash(nested));
+        Assert.Equal(nestedRef, PathHash(renamed));
+        Assert.Equal(ReferencePayloadHash(alone), HashOf(tAlone.Hash));
+        Assert.Equal(ReferencePayloadHash(alone), PathHash(alone));
+        // One file in a folder: the torrent's path is the file name, and so is the folder's.
+        string insideRef = ReferencePayloadHash(inside);
+        Assert.Equal(insideRef, ReferencePayloadHash(wrapped));
+        Assert.Equal(insideRef, HashOf(tWrapped.Hash));
+        Assert.Equal(insideRef, PathHash(wrapped));
+        Assert.Equal(insideRef, PathHash(inside));
+        Assert.Equal([tRenamed.Hash], Ps.Run("Get-HashallSibling $args[0] | ForEach-Object TorrentHash", tNested.Hash).Succeeded().Output.Select(o => (string)o.BaseObject));
     }
 
     [RequiresFact(Needs.QBittorrent)]

@@ -158,7 +158,7 @@ Describe 'New-HashallLinkPlan, Get-HashallLinkPlan and Invoke-HashallLinkPlan' {
 }
 
 Describe 'Get-HashallPayload -Path' {
-    It 'computes the payload of a scanned directory as a torrent of it would name its files' {
+    It 'computes the payload of a scanned directory with paths relative to it, as a torrent of it would' {
         $show = Join-Path $TestDrive 'payload/Show.S01'
         New-Item -ItemType Directory -Path $show | Out-Null
         Set-Content -Path (Join-Path $show 'e01.mkv') -Value 'episode' -NoNewline
@@ -166,7 +166,7 @@ Describe 'Get-HashallPayload -Path' {
         $payload = Get-HashallPayload -Path $show
         $payload.Status | Should -Be 'complete'
         $sha1 = (Get-FileHash (Join-Path $show 'e01.mkv') -Algorithm SHA1).Hash.ToLowerInvariant()
-        $line = [Text.Encoding]::UTF8.GetBytes("Show.S01/e01.mkv|7|$sha1`n")
+        $line = [Text.Encoding]::UTF8.GetBytes("e01.mkv|7|$sha1`n")
         $expected = -join ([Security.Cryptography.SHA256]::Create().ComputeHash($line) | ForEach-Object { $_.ToString('x2') })
         $payload.PayloadHash | Should -Be $expected
     }

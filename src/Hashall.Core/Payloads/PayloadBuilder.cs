@@ -26,9 +26,10 @@ namespace Hashall.Core.Payloads
         }
 
         /// <summary>
-        /// The payload of a torrent: each of its files as the catalog knows them. Paths are the torrent's
-        /// own file paths (its root folder included; a single file's is its name), so the same files
-        /// under another folder name make another payload.
+        /// The payload of a torrent: each of its files as the catalog knows them. Paths are relative to the
+        /// payload root, as the seed's reference implementation takes them: the root folder's own name is
+        /// not part of them (a single-file torrent's path is its file name, even inside a folder), so the
+        /// same files under another root folder name are the same payload.
         /// </summary>
         public HashallPayload ForTorrent(TorrentInfo torrent, IReadOnlyList<TorrentFile> files)
         {
@@ -66,10 +67,16 @@ namespace Hashall.Core.Payloads
             {
                 dataDir = top = content;
             }
+            // The path within the payload: the root folder's name (when the torrent has one) is left out; a
+            // torrent of one file is that file (qBittorrent's content path), its path the file name.
+            string rootPrefix = top == dataDir ? "" : root + "/";
             var entries = files.Select(f =>
             {
-                string relative = f.Name.Replace('\\', '/');
-                return (PathText.Join(dataDir, relative), relative, f.Size);
+                string name = f.Name.Replace('\\', '/');
+                string relative = files.Count == 1 ? name.Substring(name.LastIndexOf('/') + 1)
+                    : rootPrefix.Length > 0 && name.StartsWith(rootPrefix, StringComparison.Ordinal) ? name.Substring(rootPrefix.Length)
+                    : name;
+                return (PathText.Join(dataDir, name), relative, f.Size);
             }).ToList();
             return Build(top, entries);
         }
@@ -82,9 +89,12 @@ namespace Hashall.Core.Payloads
             var files = _query.Files(new[] { scope }, Array.Empty<string>(), includeDeleted: false).ToList();
             if (files.Count == 0)
                 throw new HashallException("PathNotCatalogued", HashallErrorKind.NotFound, $"The catalog has no files at or under '{fullPath}'; scan it first.", fullPath);
-            // Paths from the parent, as a torrent of this directory (or file) would name them.
-            int parent = scope.Prefix.LastIndexOf('/') + 1;
-            var entries = files.Select(f => (f.FullName, f.RelativePath.Substring(parent), f.Size)).ToList();
+            // Paths relative to the directory (its own name left out, as for a torrent's root folder); a file's is its name.
+            string prefix = scope.Prefix;
+            var entries = files.Select(f => (f.FullName,
+                f.RelativePath == prefix ? f.RelativePath.Substring(f.RelativePath.LastIndexOf('/') + 1)
+                    : prefix.Length == 0 ? f.RelativePath : f.RelativePath.Substring(prefix.Length + 1),
+                f.Size)).ToList();
             return Build(fullPath, entries);
         }
 

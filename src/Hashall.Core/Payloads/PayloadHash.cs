@@ -11,7 +11,7 @@ namespace Hashall.Core.Payloads
     /// <summary>One file of a payload, as the payload hash sees it.</summary>
     public sealed class PayloadFile
     {
-        /// <summary>The file's path in the torrent, '/'-separated, its root folder included (a single-file payload: the file name).</summary>
+        /// <summary>The file's path relative to the payload root, '/'-separated: the root folder's own name is not part of it (a single-file payload: the file name).</summary>
         public string RelativePath { get; set; } = "";
         public long Size { get; set; }
         /// <summary>Lowercase hex SHA-1; null when the catalog has none (the payload is then incomplete).</summary>
@@ -22,8 +22,8 @@ namespace Hashall.Core.Payloads
     }
 
     /// <summary>
-    /// The seed's payload identity: lowercase hex SHA-256 over the files sorted by (relative path, size,
-    /// sha1), each contributing the UTF-8 bytes of "{path}|{size}|{sha1}\n". Paths compare by Unicode
+    /// The seed's payload identity: lowercase hex SHA-256 over the files sorted by (path relative to the
+    /// payload root, size, sha1), each contributing the UTF-8 bytes of "{path}|{size}|{sha1}\n". Paths compare by Unicode
     /// code point (= UTF-8 byte order), which differs from .NET's ordinal UTF-16 order for characters
     /// beyond the BMP. Null when any file lacks a SHA-1.
     /// </summary>
