@@ -219,6 +219,146 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.False(Directory.Exists(poolCopy));
     }
 
+    /// <summary>Distinct inodes of the files under some folders (hard links of one file count once).</summary>
+    private static int DistinctInodes(params string[] dirs) =>
+        dirs.Where(Directory.Exists).SelectMany(d => TempTree.Inodes(d).Values).Distinct().Count();
+
+    private static List<PSObject> Items(PSObject o, string property) =>
+        ((IEnumerable<object>)o.Properties[property].Value).Select(x => PSObject.AsPSObject(x)).ToList();
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void SiblingsUnderOtherRootNamesAreCopiedOnceDemotedAndPromotedEachAtItsOwnLayout()
+    {
+        string pool = Pool();
+        // One season under two trackers' names: separate bytes on the stash, the same payload hash.
+        string a = Payload("Show.S01.1080p.WEB-GRP", 200);
+        string b = Path.Combine(_seeding, "Show S01 1080p WEB");
+        TempTree.Run("cp", "-a", a, b);
+        var before = Contents(a);
+        string ha = Add(a, _seeding), hb = Add(b, _seeding, pieces: 16);
+        ScanAndSync(a, b);
+        Assert.Equal(6, DistinctInodes(a, b)); // two copies of 3 files (e0 has a second name inside each)
+        string plan = PlanFile("TorrentHash", ha, pool);
+        string dir = Path.Combine(pool, "torrents", _category);
+        string ta = Path.Combine(dir, "Show.S01.1080p.WEB-GRP"), tb = Path.Combine(dir, "Show S01 1080p WEB");
+
+        // One plan for both roots: A's tree is the copy, B's own names are hard links to it.
+        var planned = Assert.Single(Ps.Run("[Hashall.Core.Rehome.RehomePlanFile]::Deserialize([IO.File]::ReadAllText($args[0]))", plan).Succeeded().Output);
+        Assert.Equal("Move", planned.Properties["Decision"].Value.ToString());
+        Assert.Equal(2L, Long(planned, "SchemaVersion"));
+        var torrents = Items(planned, "Torrents").ToDictionary(t => (string)t.Properties["TorrentHash"].Value);
+        Assert.Equal((ta, "copy", a), ((string)torrents[ha].Properties["TargetPath"].Value, (string)torrents[ha].Properties["Layout"].Value, (string)torrents[ha].Properties["SourcePath"].Value));
+        Assert.Equal((tb, "linked", b), ((string)torrents[hb].Properties["TargetPath"].Value, (string)torrents[hb].Properties["Layout"].Value, (string)torrents[hb].Properties["SourcePath"].Value));
+        var links = Items(planned, "Links").Select(l => ((string)l.Properties["Path"].Value, (string)l.Properties["LinkTo"].Value)).ToList();
+        Assert.Equal(before.Keys.Select(k => (Path.Combine(tb, k), Path.Combine(ta, k))).Order(), links.Order());
+
+        // -WhatIf lists every link to be made, and changes nothing.
+        var whatIf = Invoke(plan, "-WhatIf").Succeeded();
+        foreach (var (path, to) in links)
+            Assert.Contains($"hard link '{path}' to '{to}'", whatIf.HostText);
+        Assert.Contains($"'Show S01 1080p WEB' at '{tb}'", whatIf.HostText);
+        Assert.False(Directory.Exists(dir));
+
+        var moved = Assert.Single(Invoke(plan).Succeeded().Output);
+        Assert.Equal("Done", moved.Properties["Status"].Value.ToString());
+        Assert.Equal(3, Long(moved, "FilesCopied")); // one copy of the bytes, B laid out by links
+        Assert.Equal(new[] { ha, hb }.Order(), ((IEnumerable<string>)moved.Properties["Relocated"].Value).Order());
+        Assert.Equal(4, ((IEnumerable<string>)moved.Properties["Journal"].Value).Count(l => l.Contains("Linking: link: '")));
+        AssertSeeding(ha, ta, before);
+        AssertSeeding(hb, tb, before);
+        Assert.False(Directory.Exists(a) || Directory.Exists(b)); // both stash roots removed
+        Assert.Equal(3, DistinctInodes(ta, tb)); // one copy of the bytes on the pool
+        Assert.Equal(["pool", "pool"], Ps.Run("Get-HashallTorrent -Category $args[0] | ForEach-Object Device", _category).Succeeded().Output.Select(o => (string)o.BaseObject));
+
+        // Back to the stash onto a copy there under A's name: A uses it, B gets its own linked tree beside it.
+        string back = Path.Combine(_seeding, "back");
+        Directory.CreateDirectory(back);
+        TempTree.Run("cp", "-a", ta, back);
+        string copy = Path.Combine(back, "Show.S01.1080p.WEB-GRP"), bBack = Path.Combine(back, "Show S01 1080p WEB");
+        string stashSeed = Add(copy, back, "tv", 17);
+        ScanAndSync(back);
+        var promoted = Assert.Single(Ps.Run(@"New-RehomePlan -TorrentHash $args[0] -Promote -SeedingRoot $args[1], $args[2] -StashDevice stash -PoolDevice pool |
+            Invoke-RehomePlan -Uri $args[3] -Confirm:$false", hb, _seeding, pool, _qbt.Url).Succeeded().Output);
+        Assert.Equal("Done", promoted.Properties["Status"].Value.ToString());
+        Assert.Equal(0, Long(promoted, "BytesCopied"));
+        AssertSeeding(ha, copy, before);
+        AssertSeeding(hb, bBack, before);
+        AssertSeeding(stashSeed, copy, before);
+        Assert.False(Directory.Exists(ta) || Directory.Exists(tb)); // both pool roots removed
+        Assert.Equal(3, DistinctInodes(copy, bBack)); // one copy of the bytes on the stash
+        Assert.Equal(TempTree.Inodes(copy)[Path.Combine(copy, "e2.mkv")], TempTree.Inodes(bBack)[Path.Combine(bBack, "e2.mkv")]);
+    }
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void AKilledLayoutRollsBackOnlyTheLinksItsJobMade()
+    {
+        string pool = Pool();
+        string source = Payload("Kill.Layout.A", 210);
+        var before = Contents(source);
+        string poolDir = Path.Combine(pool, "torrents", "tv");
+        Directory.CreateDirectory(poolDir);
+        TempTree.Run("cp", "-a", source, Path.Combine(poolDir, "Kill Layout B"));
+        string poolCopy = Path.Combine(poolDir, "Kill Layout B");
+        string mine = Add(source, _seeding), theirs = Add(poolCopy, poolDir, "tv", 16);
+        ScanAndSync(source, pool);
+        string plan = PlanFile("TorrentHash", mine, pool);
+        var planned = Assert.Single(Ps.Run("[Hashall.Core.Rehome.RehomePlanFile]::Deserialize([IO.File]::ReadAllText($args[0]))", plan).Succeeded().Output);
+        Assert.Equal("Reuse", planned.Properties["Decision"].Value.ToString());
+        string tree = Path.Combine(poolDir, "Kill.Layout.A");
+        var links = Items(planned, "Links").Select(l => (string)l.Properties["Path"].Value).ToList();
+        Assert.Equal(4, links.Count);
+        Assert.All(links, l => Assert.StartsWith(tree + "/", l));
+        var copyInodes = TempTree.Inodes(poolCopy);
+
+        // A plan saved by the release before layouts (schema 1: no per-torrent targets, hashes with the root's name) is refused as such.
+        var old = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(plan))!.AsArray();
+        old[0]!["SchemaVersion"] = 1;
+        old[0]!.AsObject().Remove("Links");
+        foreach (var t in old[0]!["Torrents"]!.AsArray())
+            foreach (var field in new[] { "SourcePath", "TargetPath", "Layout" })
+                t!.AsObject().Remove(field);
+        string oldPlan = Tree.Path("schema-1.json");
+        File.WriteAllText(oldPlan, old.ToJsonString());
+        var refused = Assert.Single(Invoke(oldPlan).Output);
+        Assert.Equal(("Invalid", "RehomePlanInvalid"), (refused.Properties["Status"].Value.ToString(), (string)refused.Properties["ErrorId"].Value));
+        Assert.Contains("its schema version is 1; this module executes version 2 (older plans hashed payloads with their root folder's name", (string)refused.Properties["Message"].Value);
+        Assert.False(Directory.Exists(tree));
+
+        // Killed after the second link: the job is open, two links journaled and made.
+        var env = new Dictionary<string, string> { ["QBITTORRENT_URL"] = _qbt.Url, ["HASHALL_FAULT"] = "rehome-link:2" };
+        var (exit, output) = ChildShell.Run($"Import-Module '{ModuleFolder.Manifest}'; Invoke-RehomePlan -Path '{plan}' -Database '{Db}' -Confirm:$false", env);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("HASHALL_FAULT", output);
+        Assert.True(File.Exists(links[0]) && File.Exists(links[1]) && !File.Exists(links[2]));
+        AssertSeeding(mine, source, before);
+        // Meanwhile someone else puts a file where the third link goes: not this job's, never removed.
+        Directory.CreateDirectory(Path.GetDirectoryName(links[2])!);
+        File.WriteAllText(links[2], "someone else's");
+
+        var rolled = Assert.Single(Invoke(plan).Output);
+        Assert.Equal("RolledBack", rolled.Properties["Status"].Value.ToString());
+        Assert.Equal("RehomeTargetExists", rolled.Properties["ErrorId"].Value);
+        Assert.True((bool)rolled.Properties["Resumed"].Value);
+        Assert.Contains(((IEnumerable<string>)rolled.Properties["Journal"].Value), l => l.Contains("rolled back: 2 hard link(s) this job made removed"));
+        Assert.False(File.Exists(links[0]) || File.Exists(links[1]) || File.Exists(links[3]));
+        Assert.Equal("someone else's", File.ReadAllText(links[2]));
+        // The copy and its names are untouched, its files back to their own link counts; both torrents where they were.
+        Assert.Equal(copyInodes, TempTree.Inodes(poolCopy));
+        Assert.Equal(before, Contents(poolCopy));
+        AssertSeeding(mine, source, before);
+        AssertSeeding(theirs, poolCopy, before);
+
+        // Once the name is free again, the same plan runs through: its own tree, the copy's names kept.
+        Directory.Delete(tree, recursive: true);
+        var done = Assert.Single(Invoke(plan).Succeeded().Output);
+        Assert.Equal("Done", done.Properties["Status"].Value.ToString());
+        AssertSeeding(mine, tree, before);
+        AssertSeeding(theirs, poolCopy, before);
+        Assert.Equal(copyInodes, TempTree.Inodes(poolCopy));
+        Assert.Equal(3, DistinctInodes(poolCopy, tree));
+        Assert.False(Directory.Exists(source));
+    }
+
     [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void FailuresAreRolledBackAndNothingIsLost()
     {
@@ -297,10 +437,10 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         var escape = Assert.Single(Invoke(Tree.Path("escape.json")).Output);
         Assert.Equal("Invalid", escape.Properties["Status"].Value.ToString());
         Assert.Contains("'..'", (string)escape.Properties["Message"].Value);
-        File.WriteAllText(Tree.Path("v2.json"), File.ReadAllText(plan).Replace("\"SchemaVersion\": 1", "\"SchemaVersion\": 2"));
-        var future = Assert.Single(Invoke(Tree.Path("v2.json")).Output);
+        File.WriteAllText(Tree.Path("v3.json"), File.ReadAllText(plan).Replace("\"SchemaVersion\": 2", "\"SchemaVersion\": 3"));
+        var future = Assert.Single(Invoke(Tree.Path("v3.json")).Output);
         Assert.Equal("Invalid", future.Properties["Status"].Value.ToString());
-        Assert.Contains("schema version is 2", (string)future.Properties["Message"].Value);
+        Assert.Contains("schema version is 3", (string)future.Properties["Message"].Value);
         AssertSeeding(manyHash, many, manyBefore);
     }
 
@@ -365,7 +505,12 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         var edits = new (string Name, Action<System.Text.Json.Nodes.JsonObject> Change, string Says)[]
         {
             // The reported attack: the target made the stash, id and paths, so the "move" stays on the stash.
-            ("stash-target", j => { j["TargetDeviceId"] = stash; j["TargetSavePath"] = onStash; j["TargetPath"] = Path.Combine(onStash, "Edited.S01"); },
+            ("stash-target", j =>
+                {
+                    j["TargetDeviceId"] = stash; j["TargetSavePath"] = onStash; j["TargetPath"] = Path.Combine(onStash, "Edited.S01");
+                    foreach (var t in j["Torrents"]!.AsArray())
+                        t!["TargetPath"] = Path.Combine(onStash, "Edited.S01");
+                },
                 $"its source and target are both on device {stash}"),
             ("stash-target-id-only", j => j["TargetDeviceId"] = stash, $"its TargetDeviceId is device {stash} 'stash'"),
             ("pool-source-id", j => j["SourceDeviceId"] = poolId, $"its SourceDeviceId is device {poolId} 'pool'"),
