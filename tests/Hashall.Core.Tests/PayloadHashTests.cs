@@ -39,6 +39,19 @@ public sealed class PayloadHashTests
     }
 
     [Fact]
+    public void ContentHashIgnoresNamesSortsLinesAsTextAndCountsEqualFiles()
+    {
+        string s1 = new('a', 40), s2 = new('b', 40);
+        // Lines sort as text: "100|..." before "20|..."; an equal file twice counts twice.
+        string text = $"100|{s2}\n20|{s1}\n20|{s1}\n";
+        string expected = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text))).ToLowerInvariant();
+        Assert.Equal(expected, ContentHash.Compute(new[] { F("Show/E01.mkv", 20, s1), F("Show/E02.mkv", 20, s1), F("Show/x/😀.srt", 100, s2.ToUpperInvariant()) }));
+        Assert.Equal(expected, ContentHash.Compute(new[] { F("b", 100, s2), F("a", 20, s1), F("c", 20, s1) }));
+        Assert.NotEqual(expected, ContentHash.Compute(new[] { F("a", 20, s1), F("b", 100, s2) }));
+        Assert.Null(ContentHash.Compute(new[] { F("a", 20, s1), F("b", 100, null) }));
+    }
+
+    [Fact]
     public void AnyFileWithoutSha1MakesTheHashNull()
     {
         Assert.Null(PayloadHash.Compute(new[] { F("a", 1, new string('1', 40)), F("b", 1, null) }));

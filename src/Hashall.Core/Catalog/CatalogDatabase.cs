@@ -393,6 +393,7 @@ namespace Hashall.Core.Catalog
             }
             using (var apply = Command(migration.Sql, transaction))
                 apply.ExecuteNonQuery();
+            migration.Step?.Invoke(Connection, transaction);
             using (var record = Command("INSERT INTO schema_migrations(version, name, applied_at) VALUES ($v, $n, $t);", transaction))
             {
                 record.Parameters.AddWithValue("$v", migration.Version);

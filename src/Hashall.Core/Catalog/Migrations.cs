@@ -199,6 +199,15 @@ CREATE TABLE rehome_journal (
 ALTER TABLE files ADD COLUMN ctime_ns INTEGER;
 ALTER TABLE files ADD COLUMN hashed_scan_start_ns INTEGER;
 "),
+            new Migration(7, "root-relative payload hashes and content hashes", @"
+-- Payload hashes take each file's path relative to the payload root, the root folder's own name left
+-- out (as the seed computes them): the stored hashes are recomputed from the catalog's file rows by
+-- the C# step (RootRelativeMigration), and rows that now share a root and hash are merged.
+-- content_hash: SHA-256 over the sorted lines ""{size}|{sha1}"", names ignored (see ContentHash):
+-- torrents of the same bytes under other file and folder names share it.
+ALTER TABLE payloads ADD COLUMN content_hash TEXT;
+CREATE INDEX ix_payloads_content ON payloads (content_hash);
+", Payloads.RootRelativeMigration.Run),
         };
 
         public static int Latest => All[All.Count - 1].Version;

@@ -10,6 +10,8 @@ namespace Hashall.Core.Payloads
         public long PayloadId { get; set; }
         /// <summary>Null while incomplete.</summary>
         public string? PayloadHash { get; set; }
+        /// <summary>SHA-256 over the files' "{size}|{sha1}" lines, names ignored (see Payloads.ContentHash): content twins share it. Null while incomplete.</summary>
+        public string? ContentHash { get; set; }
         /// <summary>complete (every file has a SHA-1 in the catalog) or incomplete.</summary>
         public string Status { get; set; } = "incomplete";
         public long? DeviceId { get; set; }
@@ -38,6 +40,8 @@ namespace Hashall.Core.Payloads
         public string Name { get; set; } = "";
         public long? PayloadId { get; set; }
         public string? PayloadHash { get; set; }
+        /// <summary>Its payload's content hash: the same for torrents of the same bytes under other names.</summary>
+        public string? ContentHash { get; set; }
         public string PayloadStatus { get; set; } = "incomplete";
         public long? DeviceId { get; set; }
         public string Device { get; set; } = "";

@@ -137,6 +137,7 @@ namespace Hashall.Core.Payloads
             payload.TotalBytes = payload.Files.Sum(f => f.Size);
             payload.MissingCount = payload.MissingFiles.Count;
             payload.PayloadHash = PayloadHash.Compute(payload.Files);
+            payload.ContentHash = ContentHash.Compute(payload.Files);
             payload.Status = payload.PayloadHash == null ? "incomplete" : "complete";
             return payload;
         }

@@ -49,6 +49,27 @@ namespace Hashall.Core.Payloads
         }
     }
 
+    /// <summary>
+    /// Content identity, names ignored: lowercase hex SHA-256 over the payload's files as the UTF-8 lines
+    /// "{size}|{sha1}\n", sorted by code point (a multiset: equal files count as often as they occur).
+    /// Torrents whose files are the same bytes under other file and folder names (renamed episodes, a
+    /// single-file torrent and a folder torrent of that one file) have the same content hash. Null when
+    /// any file lacks a SHA-1.
+    /// </summary>
+    public static class ContentHash
+    {
+        public static string? Compute(IEnumerable<PayloadFile> files)
+        {
+            var list = files.ToList();
+            if (list.Count == 0 || list.Any(f => f.Sha1 == null))
+                return null;
+            var lines = list.Select(f => f.Size.ToString(CultureInfo.InvariantCulture) + "|" + f.Sha1!.ToLowerInvariant() + "\n").ToList();
+            lines.Sort(StringComparer.Ordinal); // digits, '|', hex and '\n' only: ordinal is code point order
+            using var sha256 = SHA256.Create();
+            return FileHasher.Hex(sha256.ComputeHash(Encoding.UTF8.GetBytes(string.Concat(lines))));
+        }
+    }
+
     /// <summary>Orders strings by Unicode code point (surrogate pairs as the characters they encode).</summary>
     public sealed class CodePointComparer : IComparer<string>
     {

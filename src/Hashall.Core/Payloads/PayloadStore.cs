@@ -13,12 +13,12 @@ namespace Hashall.Core.Payloads
         private const string SelectTorrents = @"
 SELECT t.torrent_hash, t.infohash_v1, t.infohash_v2, t.name, t.payload_id, p.payload_hash, coalesce(p.status, 'incomplete'), p.device_id,
        coalesce(d.alias, d.mount_point, ''), t.save_path, t.content_path, t.category, t.tags, t.state, t.first_seen, t.last_seen, t.gone_at,
-       t.instance
+       t.instance, p.content_hash
 FROM torrent_instances t LEFT JOIN payloads p ON p.payload_id = t.payload_id LEFT JOIN devices d ON d.device_id = p.device_id";
 
         private const string SelectPayloads = @"
 SELECT p.payload_id, p.payload_hash, p.status, p.device_id, coalesce(d.alias, d.mount_point, ''), p.root_path, p.file_count, p.total_bytes,
-       p.missing_files, p.last_built_at, d.mount_point, d.mount_root, p.missing_detail
+       p.missing_files, p.last_built_at, d.mount_point, d.mount_root, p.missing_detail, p.content_hash
 FROM payloads p LEFT JOIN devices d ON d.device_id = p.device_id";
 
         private readonly CatalogDatabase _db;
@@ -39,17 +39,17 @@ WHERE coalesce(device_id, 0) = $d AND root_path = $root AND coalesce(payload_has
                 find.Parameters.AddWithValue("$hash", payload.PayloadHash ?? "");
                 if (find.ExecuteScalar() is long id)
                 {
-                    batch.Run(@"UPDATE payloads SET payload_hash = $hash, status = $status, file_count = $files, total_bytes = $bytes,
+                    batch.Run(@"UPDATE payloads SET payload_hash = $hash, content_hash = $content, status = $status, file_count = $files, total_bytes = $bytes,
     missing_files = $missing, missing_detail = $detail, last_built_at = $now WHERE payload_id = $id;",
-                        ("$hash", payload.PayloadHash), ("$status", payload.Status), ("$files", payload.FileCount), ("$bytes", payload.TotalBytes),
+                        ("$hash", payload.PayloadHash), ("$content", payload.ContentHash), ("$status", payload.Status), ("$files", payload.FileCount), ("$bytes", payload.TotalBytes),
                         ("$missing", payload.MissingCount), ("$detail", string.Join("\n", payload.MissingFiles)),
                         ("$now", CatalogTime.Format(DateTime.UtcNow)), ("$id", id));
                     return id;
                 }
             }
-            batch.Run(@"INSERT INTO payloads (device_id, root_path, payload_hash, status, file_count, total_bytes, missing_files, missing_detail, last_built_at)
-VALUES ($d, $root, $hash, $status, $files, $bytes, $missing, $detail, $now);",
-                ("$d", payload.DeviceId), ("$root", payload.RootPath), ("$hash", payload.PayloadHash), ("$status", payload.Status),
+            batch.Run(@"INSERT INTO payloads (device_id, root_path, payload_hash, content_hash, status, file_count, total_bytes, missing_files, missing_detail, last_built_at)
+VALUES ($d, $root, $hash, $content, $status, $files, $bytes, $missing, $detail, $now);",
+                ("$d", payload.DeviceId), ("$root", payload.RootPath), ("$hash", payload.PayloadHash), ("$content", payload.ContentHash), ("$status", payload.Status),
                 ("$files", payload.FileCount), ("$bytes", payload.TotalBytes), ("$missing", payload.MissingCount),
                 ("$detail", string.Join("\n", payload.MissingFiles)), ("$now", CatalogTime.Format(DateTime.UtcNow)));
             using var last = batch.Command("SELECT last_insert_rowid();");
@@ -98,6 +98,9 @@ ON CONFLICT (instance, torrent_hash) DO UPDATE SET infohash_v1 = excluded.infoha
         public List<HashallTorrent> TorrentsWithPayloadHash(string payloadHash) =>
             QueryTorrents(SelectTorrents + " WHERE p.payload_hash = $p AND t.gone_at IS NULL ORDER BY t.name, t.torrent_hash;", ("$p", payloadHash));
 
+        public List<HashallTorrent> TorrentsWithContentHash(string contentHash) =>
+            QueryTorrents(SelectTorrents + " WHERE p.content_hash = $c AND t.gone_at IS NULL ORDER BY t.name, t.torrent_hash;", ("$c", contentHash));
+
         public List<HashallPayload> Payloads() => QueryPayloads(SelectPayloads + " ORDER BY p.payload_id;");
 
         private List<HashallTorrent> QueryTorrents(string sql, params (string, object)[] parameters) =>
@@ -109,7 +112,7 @@ ON CONFLICT (instance, torrent_hash) DO UPDATE SET infohash_v1 = excluded.infoha
                 SavePath = r.GetString(9), ContentPath = r.GetString(10), Category = r.GetString(11),
                 Tags = r.GetString(12).Split(new[] { ", " }, StringSplitOptions.RemoveEmptyEntries), State = r.GetString(13),
                 FirstSeen = CatalogTime.Parse(r.GetString(14)), LastSeen = CatalogTime.Parse(r.GetString(15)),
-                GoneAt = r.IsDBNull(16) ? (DateTime?)null : CatalogTime.Parse(r.GetString(16)), Instance = r.GetString(17), Database = _db.Path,
+                GoneAt = r.IsDBNull(16) ? (DateTime?)null : CatalogTime.Parse(r.GetString(16)), Instance = r.GetString(17), ContentHash = r.IsDBNull(18) ? null : r.GetString(18), Database = _db.Path,
             });
 
         private List<HashallPayload> QueryPayloads(string sql, params (string, object)[] parameters) =>
@@ -121,6 +124,7 @@ ON CONFLICT (instance, torrent_hash) DO UPDATE SET infohash_v1 = excluded.infoha
                 FileCount = (int)r.GetInt64(6), TotalBytes = r.GetInt64(7), MissingCount = (int)r.GetInt64(8),
                 BuiltAt = CatalogTime.Parse(r.GetString(9)), Database = _db.Path,
                 MissingFiles = r.GetString(12).Split(new[] { '\n' }, StringSplitOptions.RemoveEmptyEntries).ToList(),
+                ContentHash = r.IsDBNull(13) ? null : r.GetString(13),
             });
 
         private List<T> Query<T>(string sql, (string Name, object Value)[] parameters, Func<SqliteDataReader, T> read)

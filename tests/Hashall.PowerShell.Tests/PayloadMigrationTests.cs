@@ -1,0 +1,111 @@
+using System.Management.Automation;
+using Hashall.Tests.Shared;
+
+namespace Hashall.PowerShell.Tests;
+
+/// <summary>
+/// Migration 7 on a catalog written by the release before it (tests/Fixtures/catalog-v6.db, made by
+/// tests/Fixtures/make-catalog-v6.ps1 from a real qBittorrent sync; its data no longer exists, so the
+/// migration can only have used the catalog's rows): root-relative payload hashes, content hashes, and
+/// the siblings that follow.
+/// </summary>
+public sealed class PayloadMigrationTests : IDisposable
+{
+    private const string Data = "/tmp/hashall-fixture-v6/data";
+    private readonly TempTree _tree = new();
+    private readonly PowerShellSession _ps = new();
+    private readonly string _db;
+    private readonly string _pristine;
+
+    public PayloadMigrationTests()
+    {
+        _pristine = _tree.Path("v6.db");
+        File.Copy(Path.Combine(ModuleFolder.RepoRoot, "tests", "Fixtures", "catalog-v6.db"), _pristine);
+        _db = _tree.Path("catalog.db");
+        File.Copy(_pristine, _db);
+    }
+
+    public void Dispose()
+    {
+        _ps.Dispose();
+        _tree.Dispose();
+    }
+
+    /// <summary>
+    /// The SPEC's payload and content hashes of a root, by Python over the schema-6 catalog's own rows:
+    /// every active file under the root, paths relative to it (its name left out; a file's is its name).
+    /// </summary>
+    private (string Payload, string Content) Reference(string root)
+    {
+        var lines = TempTree.Run("/usr/bin/python3", "-X", "utf8", "-c", """
+import hashlib, sqlite3, sys
+db, root = sys.argv[1], sys.argv[2]
+rows = []
+for path, size, sha1 in sqlite3.connect(db).execute("SELECT path, size, sha1 FROM files WHERE status = 'active'"):
+    if path == root:
+        rel = path.rsplit("/", 1)[-1]
+    elif path.startswith(root + "/"):
+        rel = path[len(root) + 1:]
+    else:
+        continue
+    rows.append((rel, size, sha1))
+print(hashlib.sha256("".join(f"{r}|{s}|{h}\n" for r, s, h in sorted(rows)).encode()).hexdigest())
+print(hashlib.sha256("".join(sorted(f"{s}|{h}\n" for _, s, h in rows)).encode()).hexdigest())
+""", _pristine, Data.TrimStart('/') + "/" + root).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return (lines[0], lines[1]);
+    }
+
+    private PSObject Torrent(string name, int index = 0) =>
+        _ps.Run("Get-HashallTorrent -Database $args[0] | Where-Object Name -ceq $args[1]", _db, name).Succeeded().Output.Select(o => o).ElementAt(index);
+
+    [Fact]
+    public void TheFixtureCatalogGetsTheSeedsHashesAndDifferentlyNamedSiblingsFindEachOther()
+    {
+        var grp = Reference("Show.S01.1080p.WEB-GRP");
+        Assert.Equal(grp, Reference("Show S01 1080p WEB"));
+        var movie = Reference("Movie.2024/Movie.2024.mkv");
+
+        // Before: schema 6, the root folder's name in the hash, so the renamed season was no sibling.
+        Assert.Equal("6", Sql(_pristine, "PRAGMA user_version"));
+        Assert.Equal("2", Sql(_pristine, "SELECT count(DISTINCT p.payload_hash) FROM torrent_instances t JOIN payloads p USING (payload_id) WHERE t.name LIKE 'Show%WEB%'"));
+        Assert.Equal(grp.Payload, Torrent("Show S01 1080p WEB").Properties["PayloadHash"].Value); // opening migrates
+        Assert.Equal("7", Sql(_db, "PRAGMA user_version"));
+        Assert.Equal("", Sql(_db, "SELECT group_concat(payload_hash) FROM payloads WHERE payload_hash LIKE 'migrating:%'"));
+
+        foreach (var name in new[] { "Show S01 1080p WEB", "Show.S01.1080p.WEB-GRP" })
+        {
+            Assert.Equal(grp.Payload, Torrent(name).Properties["PayloadHash"].Value);
+            Assert.Equal(grp.Content, Torrent(name).Properties["ContentHash"].Value);
+        }
+        var siblings = _ps.Run("Get-HashallTorrent -Database $args[0] | Where-Object Name -ceq 'Show S01 1080p WEB' | Get-HashallSibling -Database $args[0] | ForEach-Object Name", _db)
+            .Succeeded().Output.Select(o => (string)o.BaseObject).ToList();
+        Assert.Equal(["Show.S01.1080p.WEB-GRP", "Show.S01.1080p.WEB-GRP"], siblings);
+
+        // The one-file folder torrent and the single-file torrent of its file: both the file's name, siblings now.
+        Assert.Equal(movie.Payload, Torrent("Movie.2024").Properties["PayloadHash"].Value);
+        Assert.Equal(movie.Payload, Torrent("Movie.2024.mkv").Properties["PayloadHash"].Value);
+        Assert.Equal(["Movie.2024.mkv"], _ps.Run("Get-HashallTorrent -Database $args[0] | Where-Object Name -ceq Movie.2024 | Get-HashallSibling -Database $args[0] | ForEach-Object Name", _db)
+            .Succeeded().Output.Select(o => (string)o.BaseObject));
+        // Names unchanged by the rule: a single file's hash stands; renamed episodes and another file name are content twins.
+        var single = Reference("Movie (2024).mkv");
+        Assert.Equal(single.Payload, Torrent("Movie (2024).mkv").Properties["PayloadHash"].Value);
+        Assert.Equal(movie.Content, single.Content);
+        Assert.Equal(movie.Content, Torrent("Movie (2024).mkv").Properties["ContentHash"].Value);
+        var renamed = Reference("Show.S01.Renamed.Eps");
+        Assert.Equal(renamed.Payload, Torrent("Show.S01.Renamed.Eps").Properties["PayloadHash"].Value);
+        Assert.NotEqual(grp.Payload, renamed.Payload);
+        Assert.Equal(grp.Content, Torrent("Show.S01.Renamed.Eps").Properties["ContentHash"].Value);
+
+        // A folder holding a file its torrent lacks: which files were the payload cannot be told from the
+        // catalog, so it has no hash until the next sync, and says so.
+        var extra = _ps.Run("Get-HashallTorrent -Database $args[0] | Where-Object Name -ceq Extra.S01 | Get-HashallPayload -Database $args[0]", _db).Succeeded().Output.Single();
+        Assert.Null(extra.Properties["PayloadHash"].Value);
+        Assert.Equal("incomplete", extra.Properties["Status"].Value);
+        Assert.Contains("run Sync-HashallPayload", string.Join("\n", ((System.Collections.IEnumerable)extra.Properties["MissingFiles"].Value).Cast<object>()));
+        Assert.Equal("incomplete", Torrent("Unscanned.S01").Properties["PayloadStatus"].Value);
+        Assert.Equal(9, _ps.Run("Get-HashallTorrent -Database $args[0]", _db).Succeeded().Output.Count);
+    }
+
+    private static string Sql(string db, string query) =>
+        TempTree.Run("/usr/bin/python3", "-c", "import sqlite3, sys; v = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0]; print('' if v is None else v)", db, query).Trim();
+}
