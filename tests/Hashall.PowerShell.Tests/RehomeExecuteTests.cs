@@ -289,6 +289,68 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.Equal(TempTree.Inodes(copy)[Path.Combine(copy, "e2.mkv")], TempTree.Inodes(bBack)[Path.Combine(bBack, "e2.mkv")]);
     }
 
+    /// <summary>qBittorrent has the torrent complete at this one file, which has these bytes.</summary>
+    private void AssertSeedingFile(string hash, string file, string sha1)
+    {
+        var info = _qbt.Info(hash)!.Value;
+        Assert.Equal(file, info.ContentPath.TrimEnd('/'));
+        Assert.Equal(1.0, info.Progress);
+        Assert.Equal(sha1, TempTree.Sha1Sum(file));
+    }
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void ASingleFileTwinOfAFolderTorrentIsLaidOutFromTheOneCopyBothWays()
+    {
+        string pool = Pool();
+        // The same film as a folder torrent and as a single-file torrent of another name: content twins.
+        string folder = Path.Combine(_seeding, "Film.2020.1080p");
+        Directory.CreateDirectory(folder);
+        var bytes = new byte[90_000];
+        new Random(220).NextBytes(bytes);
+        File.WriteAllBytes(Path.Combine(folder, "Film.2020.1080p.mkv"), bytes);
+        string single = Path.Combine(_seeding, "Film (2020).mkv");
+        File.WriteAllBytes(single, bytes);
+        string sha1 = TempTree.Sha1Sum(single);
+        string hf = Add(folder, _seeding), hs = Add(single, _seeding, pieces: 16);
+        ScanAndSync(folder, single);
+        var twins = Ps.Run("$args | ForEach-Object { Get-HashallTorrent -TorrentHash $_ }", hf, hs).Succeeded().Output;
+        Assert.NotEqual(twins[0].Properties["PayloadHash"].Value, twins[1].Properties["PayloadHash"].Value);
+        Assert.Equal(twins[0].Properties["ContentHash"].Value, twins[1].Properties["ContentHash"].Value);
+
+        // Demoted together: one copy (the folder's), the single file a hard link to its file.
+        string plan = PlanFile("TorrentHash", hf, pool);
+        string dir = Path.Combine(pool, "torrents", _category);
+        string copy = Path.Combine(dir, "Film.2020.1080p"), linked = Path.Combine(dir, "Film (2020).mkv");
+        var planned = Assert.Single(Ps.Run("[Hashall.Core.Rehome.RehomePlanFile]::Deserialize([IO.File]::ReadAllText($args[0]))", plan).Succeeded().Output);
+        var link = Assert.Single(Items(planned, "Links"));
+        Assert.Equal((linked, Path.Combine(copy, "Film.2020.1080p.mkv")), ((string)link.Properties["Path"].Value, (string)link.Properties["LinkTo"].Value));
+        var moved = Assert.Single(Invoke(plan).Succeeded().Output);
+        Assert.Equal("Done", moved.Properties["Status"].Value.ToString());
+        Assert.Equal(1, Long(moved, "FilesCopied"));
+        AssertSeedingFile(hf, Path.Combine(copy, "Film.2020.1080p.mkv"), sha1);
+        AssertSeedingFile(hs, linked, sha1);
+        Assert.False(Directory.Exists(folder) || File.Exists(single));
+        Assert.Equal(1, DistinctInodes(dir));
+
+        // Promoted onto a stash copy of the folder: the folder torrent uses it, the single file is linked beside it.
+        string back = Path.Combine(_seeding, "back");
+        Directory.CreateDirectory(back);
+        TempTree.Run("cp", "-a", copy, back);
+        string stashCopy = Path.Combine(back, "Film.2020.1080p"), stashLinked = Path.Combine(back, "Film (2020).mkv");
+        string stashSeed = Add(stashCopy, back, "tv", 17);
+        ScanAndSync(back);
+        var promoted = Assert.Single(Ps.Run(@"New-RehomePlan -TorrentHash $args[0] -Promote -SeedingRoot $args[1], $args[2] -StashDevice stash -PoolDevice pool |
+            Invoke-RehomePlan -Uri $args[3] -Confirm:$false", hs, _seeding, pool, _qbt.Url).Succeeded().Output);
+        Assert.Equal("Done", promoted.Properties["Status"].Value.ToString());
+        Assert.Equal("Reuse", promoted.Properties["Decision"].Value.ToString());
+        Assert.Equal(0, Long(promoted, "BytesCopied"));
+        AssertSeedingFile(hf, Path.Combine(stashCopy, "Film.2020.1080p.mkv"), sha1);
+        AssertSeedingFile(hs, stashLinked, sha1);
+        AssertSeedingFile(stashSeed, Path.Combine(stashCopy, "Film.2020.1080p.mkv"), sha1);
+        Assert.Equal(1, DistinctInodes(back));
+        Assert.Empty(Directory.GetFileSystemEntries(dir));
+    }
+
     [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void AKilledLayoutRollsBackOnlyTheLinksItsJobMade()
     {

@@ -39,9 +39,8 @@ namespace Hashall.Core.Rehome
                         gone.Add(row.FileId);
             }
             // Each torrent's layout on the target: the copy's files, or its links, with the SHA-1s just verified.
-            var sha1 = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var file in sources[0].Files.Where(f => f.Sha1 != null))
-                sha1[Within(file.FullName, plan.SourcePath)] = file.Sha1!;
+            var bySource = sources.SelectMany(p => p.Files).Where(f => f.Sha1 != null).GroupBy(f => f.FullName, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.First().Sha1!, StringComparer.Ordinal);
             var copies = new List<(long Device, string Path, FileStatus Status, string Sha1)>();
             foreach (string tree in plan.Torrents.Where(t => t.Role == "relocate").Select(t => t.TargetPath).Append(plan.TargetPath).Distinct(StringComparer.Ordinal))
             {
@@ -50,8 +49,8 @@ namespace Hashall.Core.Rehome
                     continue;
                 var links = plan.Links.Where(l => PathText.IsUnder(l.Path, tree)).ToList();
                 var entries = links.Count > 0
-                    ? links.Select(l => (Within: Within(l.Path, tree), Sha1: sha1.TryGetValue(Within(l.LinkTo, plan.TargetPath), out var h) ? h : null))
-                    : sha1.Select(kv => (Within: kv.Key, Sha1: (string?)kv.Value));
+                    ? links.Select(l => (Within: Within(l.Path, tree), Sha1: bySource.TryGetValue(RehomeValidator.SourceFileOf(plan, l), out var h) ? h : null))
+                    : CopyFiles(plan, sources, tree).Select(kv => (Within: kv.Key, Sha1: (string?)kv.Value));
                 // No SHA-1: a rerun after this already ran once (the source rows are deleted); the copy's rows stand.
                 foreach (var (within, hash) in entries)
                     if (hash != null && FileSystemApi.TryLstat(PathText.Join(tree, within), out var st) == 0)
@@ -75,6 +74,17 @@ namespace Hashall.Core.Rehome
                 payloads.SaveTorrent(batch, client.Instance, torrent, payloads.SavePayload(batch, payload));
             payloads.DeleteOrphans(batch);
             batch.Commit();
+        }
+
+        /// <summary>A tree that is a copy: its torrent's own source files (the plan's source for the copy a MOVE made), by path inside the root.</summary>
+        private static Dictionary<string, string> CopyFiles(RehomePlan plan, IReadOnlyList<HashallPayload> sources, string tree)
+        {
+            var t = plan.Torrents.FirstOrDefault(x => x.Role == "relocate" && x.Layout == "copy" && TorrentRelocator.SamePath(x.TargetPath, tree));
+            var source = (t == null ? null : sources.FirstOrDefault(p => TorrentRelocator.SamePath(p.FullName, t.SourcePath))) ?? sources[0];
+            var map = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var file in source.Files.Where(f => f.Sha1 != null))
+                map[Within(file.FullName, source.FullName)] = file.Sha1!;
+            return map;
         }
 
         private static string Within(string path, string root) => TorrentRelocator.SamePath(path, root) ? "" : PathText.RelativeTo(path, root);

@@ -187,11 +187,18 @@ namespace Hashall.Core.Rehome
                 }
                 else
                 {
-                    // The copy, and any other catalogued copy a torrent uses as it is (its own name).
+                    // Each copy a torrent uses as it is (its own name), by the source's paths; the files the
+                    // links lay out, by the copy's own names (a content twin names them otherwise).
                     foreach (string copy in Copies(plan))
                     {
-                        PayloadCopier.Verify(At(files, plan.SourcePath, copy), plan.TargetSavePath, Progress(plan, job, "Verifying the copy on the target", total), _cancel);
+                        PayloadCopier.Verify(FilesAt(plan, sources, copy), plan.TargetSavePath, Progress(plan, job, "Verifying the copy on the target", total), _cancel);
                         _journal.Advance(job, RehomeStep.Verified, $"'{copy}' verified: {files.Count} file(s), sizes and SHA-1s match the catalog");
+                    }
+                    if (plan.Links.Count > 0)
+                    {
+                        var linked = LinkedFiles(plan, sources);
+                        PayloadCopier.Verify(linked, plan.TargetSavePath, Progress(plan, job, "Verifying the copy on the target", linked.Sum(f => f.Size)), _cancel);
+                        _journal.Advance(job, RehomeStep.Verified, $"'{plan.TargetPath}' verified: the {linked.Count} file(s) the links lay out, sizes and SHA-1s match the catalog");
                     }
                 }
             }
@@ -228,7 +235,7 @@ namespace Hashall.Core.Rehome
                 {
                     var expected = plan.Links.Any(l => PathText.IsUnder(l.Path, tree))
                         ? plan.Links.Where(l => PathText.IsUnder(l.Path, tree)).Select(l => (l.Path, l.Size))
-                        : At(files, plan.SourcePath, tree).Select(f => (f.FullName, f.Size));
+                        : FilesAt(plan, sources, tree).Select(f => (f.FullName, f.Size));
                     foreach (var (copy, size) in expected)
                         if (FileSystemApi.TryLstat(copy, out var st) != 0 || st.Size != size)
                             throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{copy}' of the verified copy is missing or changed; the torrents were not moved.", copy);
@@ -267,9 +274,32 @@ namespace Hashall.Core.Rehome
             }
         }
 
-        /// <summary>The existing copies a REUSE verifies: the plan's copy and any other catalogued copy a torrent uses under its own name.</summary>
+        /// <summary>The files of a torrent's tree that is a copy (not linked): its own source root's files, at the copy.</summary>
+        private static List<PayloadFile> FilesAt(RehomePlan plan, List<HashallPayload> sources, string tree)
+        {
+            var t = plan.Torrents.FirstOrDefault(x => x.Role == "relocate" && x.Layout == "copy" && TorrentRelocator.SamePath(x.TargetPath, tree));
+            var source = (t == null ? null : sources.FirstOrDefault(p => TorrentRelocator.SamePath(p.FullName, t.SourcePath))) ?? sources[0];
+            return At(source.Files, source.FullName, tree);
+        }
+
+        /// <summary>The existing copies a REUSE verifies whole: each one a torrent uses as it is, under its own name.</summary>
         private static List<string> Copies(RehomePlan plan) =>
-            plan.Torrents.Where(t => t.Role == "relocate" && t.Layout == "copy").Select(t => t.TargetPath).Prepend(plan.TargetPath).Distinct(StringComparer.Ordinal).ToList();
+            plan.Torrents.Where(t => t.Role == "relocate" && t.Layout == "copy").Select(t => t.TargetPath).Distinct(StringComparer.Ordinal).ToList();
+
+        /// <summary>The copy's files that links lay out, each once, with the size and SHA-1 of the source file it stands for.</summary>
+        private static List<PayloadFile> LinkedFiles(RehomePlan plan, List<HashallPayload> sources)
+        {
+            var bySource = sources.SelectMany(p => p.Files).GroupBy(f => f.FullName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            var files = new List<PayloadFile>();
+            foreach (var link in plan.Links.GroupBy(l => l.LinkTo, StringComparer.Ordinal).Select(g => g.First()))
+            {
+                string source = RehomeValidator.SourceFileOf(plan, link);
+                if (!bySource.TryGetValue(source, out var file))
+                    throw new HashallException("RehomePlanInvalid", HashallErrorKind.InvalidData, $"The link '{link.Path}' stands for '{source}', which is no file of the torrents to relocate.", link.Path);
+                files.Add(new PayloadFile { RelativePath = PathText.RelativeTo(link.LinkTo, plan.TargetSavePath), FullName = link.LinkTo, Size = file.Size, Sha1 = file.Sha1 });
+            }
+            return files;
+        }
 
         /// <summary>
         /// The payload's files as they are (or are to be) at <paramref name="to"/>: same path inside the

@@ -38,6 +38,8 @@ namespace Hashall.Core.Rehome
         /// <summary>Why: every external link, every blocking sibling, the copy reused, or the move's target.</summary>
         public List<string> Reasons { get; set; } = new List<string>();
         public string? PayloadHash { get; set; }
+        /// <summary>The payload's content hash (names ignored): a REUSE may lay the torrents out from a content twin's files.</summary>
+        public string? ContentHash { get; set; }
         public string Name { get; set; } = "";
         public long TotalBytes { get; set; }
         public int FileCount { get; set; }

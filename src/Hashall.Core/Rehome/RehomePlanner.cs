@@ -106,16 +106,19 @@ namespace Hashall.Core.Rehome
                 plan.Reasons.Add(reason);
             }
 
-            // The payload's roots on the source device: this one first, then every other root there with
-            // the same payload hash that a torrent seeds (a sibling under another root folder name).
+            // The payload's roots on the source device: this one first, then every other root there that a
+            // torrent seeds with the same payload hash (a sibling under another root folder name) or the
+            // same content hash (a twin: the same files under other names), all moved with one copy.
             var rows = new List<HashallPayload> { payload };
             if (payload.PayloadHash != null && payload.DeviceId == source.DeviceId)
-                rows.AddRange(stored.Where(p => p.PayloadId != payload.PayloadId && p.PayloadHash == payload.PayloadHash && p.DeviceId == source.DeviceId
-                                               && all.Any(t => t.PayloadId == p.PayloadId)));
+                rows.AddRange(stored.Where(p => p.PayloadId != payload.PayloadId && p.DeviceId == source.DeviceId && p.Status == "complete"
+                                               && (p.PayloadHash == payload.PayloadHash || (payload.ContentHash != null && p.ContentHash == payload.ContentHash))
+                                               && all.Any(t => t.PayloadId == p.PayloadId))
+                    .OrderBy(p => p.PayloadHash == payload.PayloadHash ? 0 : 1));
             var rowIds = new HashSet<long>(rows.Select(r => r.PayloadId));
 
-            // Siblings: every torrent with this payload hash (or, while incomplete, with this very payload).
-            var siblings = all.Where(t => payload.PayloadHash != null ? t.PayloadHash == payload.PayloadHash : t.PayloadId == payload.PayloadId).ToList();
+            // Siblings: every torrent with this payload hash (or, while incomplete, with this very payload), and the twins moved with it.
+            var siblings = all.Where(t => payload.PayloadHash != null ? t.PayloadHash == payload.PayloadHash || rowIds.Contains(t.PayloadId ?? -1) : t.PayloadId == payload.PayloadId).ToList();
             foreach (var t in siblings)
             {
                 bool here = t.PayloadId != null && rowIds.Contains(t.PayloadId.Value);
@@ -145,13 +148,17 @@ namespace Hashall.Core.Rehome
             if (payload.DeviceId != source.DeviceId)
                 Block($"the payload is on device {payload.Device}, not on the {(options.Direction == RehomeDirection.Demote ? "stash" : "pool")} device {source.Alias ?? source.MountPoint}");
 
-            // Only a copy that a torrent qBittorrent still has is seeding, and that is on disk now;
-            // one under the payload's own name first.
+            // Only a copy that a torrent qBittorrent still has is seeding, and that is on disk now: a
+            // sibling copy (same payload hash) first, one under the payload's own name before others;
+            // else a content twin (the same files under other names: same content hash).
             var reusables = payload.PayloadHash == null ? new List<HashallPayload>()
-                : stored.Where(p => p.PayloadHash == payload.PayloadHash && p.DeviceId == target.DeviceId && p.Status == "complete"
+                : stored.Where(p => (p.PayloadHash == payload.PayloadHash || (payload.ContentHash != null && p.ContentHash == payload.ContentHash))
+                                    && p.DeviceId == target.DeviceId && p.Status == "complete"
                                     && all.Any(t => t.PayloadId == p.PayloadId) && FileSystemApi.TryLstat(p.FullName, out _) == 0)
-                    .OrderBy(p => System.IO.Path.GetFileName(p.FullName) == System.IO.Path.GetFileName(payload.FullName) ? 0 : 1).ToList();
+                    .OrderBy(p => p.PayloadHash == payload.PayloadHash ? 0 : 1)
+                    .ThenBy(p => System.IO.Path.GetFileName(p.FullName) == System.IO.Path.GetFileName(payload.FullName) ? 0 : 1).ToList();
             var reusable = reusables.FirstOrDefault();
+            plan.ContentHash = payload.ContentHash;
             List<(string Within, long Size, string? Sha1)> copyFiles;
             if (reusable != null)
             {
@@ -161,7 +168,9 @@ namespace Hashall.Core.Rehome
                 if (plan.Decision != RehomeDecision.Block)
                 {
                     plan.Decision = RehomeDecision.Reuse;
-                    plan.Reasons.Add($"a complete copy with the same payload hash is already on the target: '{reusable.FullName}'");
+                    plan.Reasons.Add(reusable.PayloadHash == payload.PayloadHash
+                        ? $"a complete copy with the same payload hash is already on the target: '{reusable.FullName}'"
+                        : $"a content twin (the same files under other names, same content hash) is already on the target: '{reusable.FullName}'");
                 }
             }
             else if (options.Direction == RehomeDirection.Promote)
@@ -189,7 +198,7 @@ namespace Hashall.Core.Rehome
                 }
             }
             if (plan.TargetSavePath.Length > 0)
-                PlanLayouts(plan, rows, reusables, copyFiles, Block);
+                PlanLayouts(plan, rows, reusables, copyFiles, reusable?.PayloadHash ?? payload.PayloadHash, Block);
             return (plan, rows.Select(r => r.PayloadId).ToList());
         }
 
@@ -199,7 +208,7 @@ namespace Hashall.Core.Rehome
         /// copy's files, matched by path inside the root (siblings), else by size and SHA-1.
         /// </summary>
         private void PlanLayouts(RehomePlan plan, List<HashallPayload> rows, List<HashallPayload> reusables,
-            List<(string Within, long Size, string? Sha1)> copyFiles, Action<string> block)
+            List<(string Within, long Size, string? Sha1)> copyFiles, string? copyHash, Action<string> block)
         {
             foreach (var row in rows)
             {
@@ -207,10 +216,14 @@ namespace Hashall.Core.Rehome
                 string own = PathText.Join(plan.TargetSavePath, name);
                 var torrents = plan.Torrents.Where(t => t.Role == "relocate" && TorrentRelocator.SamePath(t.SourcePath, row.FullName)).ToList();
                 string layout = "copy";
-                if (TorrentRelocator.SamePath(own, plan.TargetPath) || reusables.Any(r => TorrentRelocator.SamePath(r.FullName, own)))
+                // A root whose layout is the copy's (same payload hash, same name) uses the copy itself; one
+                // under the name of another catalogued copy with its payload hash uses that one as it is.
+                if (TorrentRelocator.SamePath(own, plan.TargetPath) ? row.PayloadHash == copyHash
+                    : reusables.Any(r => TorrentRelocator.SamePath(r.FullName, own) && r.PayloadHash == row.PayloadHash))
                 {
-                    // the copy itself, or another catalogued copy under this name: used as it is
                 }
+                else if (TorrentRelocator.SamePath(own, plan.TargetPath) || reusables.Any(r => TorrentRelocator.SamePath(r.FullName, own)))
+                    block($"the copy at '{own}' has the root name of '{row.FullName}' but names its files otherwise: its names are never changed, so that torrent's own layout cannot go there");
                 else if (FileSystemApi.TryLstat(own, out _) == 0)
                     block($"'{own}' already exists on the target and is not a catalogued copy of this payload: '{name}' cannot be laid out there");
                 else if (!_targets.Add(own))
@@ -237,7 +250,7 @@ namespace Hashall.Core.Rehome
             var files = CatalogFiles(row.FullName);
             // Files under the root that are not the torrent's (the user's own): only those the copy has too count.
             if (files.Count != row.FileCount)
-                files = files.Where(f => copyFiles.Contains(f)).ToList();
+                files = files.Where(f => copyFiles.Any(c => c.Size == f.Size && c.Sha1 == f.Sha1)).ToList();
             if (files.Count != row.FileCount || files.Sum(f => f.Size) != row.TotalBytes)
             {
                 block($"the files under '{row.FullName}' cannot be told apart from other files there ({files.Count} match the copy, the torrent has {row.FileCount}): move the extra files out, scan, and plan again");

@@ -121,7 +121,9 @@ namespace Hashall.Core.Rehome
                 var loose = payload.Files.FirstOrDefault(f => !TorrentRelocator.SamePath(f.FullName, root) && !PathText.IsUnder(f.FullName, root));
                 if (loose != null)
                     Refuse(plan, $"its files do not sit under a root folder of their own ('{loose.FullName}' is not under '{root}'): such torrents share their save path and are not rehomed");
-                if (payload.PayloadHash != plan.PayloadHash)
+                // A twin moved with it has its own payload hash and the plan's content hash.
+                if (payload.PayloadHash != plan.PayloadHash && (payload.PayloadHash == null || TorrentRelocator.SamePath(root, plan.SourcePath)
+                                                                || plan.ContentHash == null || payload.ContentHash != plan.ContentHash))
                     Refuse(plan, payload.PayloadHash == null
                         ? $"the catalog no longer has every file of '{root}' with a SHA-1 ({string.Join("; ", payload.MissingFiles.Take(3))})"
                         : $"the payload at '{root}' now has hash {payload.PayloadHash}, not {plan.PayloadHash}: its files changed");
@@ -179,6 +181,13 @@ namespace Hashall.Core.Rehome
         /// <summary>A relocated torrent's own source root.</summary>
         public static string SourceOf(RehomePlan plan, string hash) =>
             plan.Torrents.First(t => t.Role == "relocate" && string.Equals(t.TorrentHash, hash, StringComparison.OrdinalIgnoreCase)).SourcePath;
+
+        /// <summary>The source file a link lays out: the same path inside its torrent's source root.</summary>
+        public static string SourceFileOf(RehomePlan plan, RehomeLink link)
+        {
+            var t = plan.Torrents.First(x => x.Role == "relocate" && x.Layout == "linked" && PathText.IsUnder(link.Path, x.TargetPath));
+            return TorrentRelocator.Rebase(link.Path, t.TargetPath, t.SourcePath);
+        }
 
         /// <summary>A relocated torrent's own root on the target.</summary>
         public static string TargetOf(RehomePlan plan, string hash) =>
