@@ -385,6 +385,14 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.Equal(("Invalid", "RehomePlanInvalid"), (refused.Properties["Status"].Value.ToString(), (string)refused.Properties["ErrorId"].Value));
         Assert.Contains("its schema version is 1; this module executes version 2 (older plans hashed payloads with their root folder's name", (string)refused.Properties["Message"].Value);
         Assert.False(Directory.Exists(tree));
+        // A link edited to point outside the copy (to make a name for any file on the pool) is refused.
+        var edited = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(plan))!.AsArray();
+        edited[0]!["Links"]![0]!["LinkTo"] = Path.Combine(pool, "elsewhere.mkv");
+        File.WriteAllText(Tree.Path("link-edited.json"), edited.ToJsonString());
+        var outside = Assert.Single(Invoke(Tree.Path("link-edited.json")).Output);
+        Assert.Equal("Invalid", outside.Properties["Status"].Value.ToString());
+        Assert.Contains($"which is not in the copy at '{poolCopy}'", (string)outside.Properties["Message"].Value);
+        Assert.False(Directory.Exists(tree));
 
         // Killed after the second link: the job is open, two links journaled and made.
         var env = new Dictionary<string, string> { ["QBITTORRENT_URL"] = _qbt.Url, ["HASHALL_FAULT"] = "rehome-link:2" };
