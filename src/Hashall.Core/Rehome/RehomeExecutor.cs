@@ -489,7 +489,7 @@ namespace Hashall.Core.Rehome
                     _journal.Note(job, $"rolled back: qBittorrent confirmed the torrents complete at '{plan.SourcePath}' again");
                     relocator.Start(job.Torrents.Where(t => t.WasRunning).Select(t => t.Hash).ToList());
                 }
-                if (job.Step >= RehomeStep.Linking)
+                if (job.Step >= RehomeStep.Linking && plan.Links.Count > 0)
                 {
                     int links = RemoveLinks(plan, job);
                     _journal.Note(job, $"rolled back: {links} hard link(s) this job made removed; the copy's own files untouched");

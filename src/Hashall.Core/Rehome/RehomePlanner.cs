@@ -210,6 +210,7 @@ namespace Hashall.Core.Rehome
         private void PlanLayouts(RehomePlan plan, List<HashallPayload> rows, List<HashallPayload> reusables,
             List<(string Within, long Size, string? Sha1)> copyFiles, string? copyHash, Action<string> block)
         {
+            var trees = new Dictionary<string, string?>(StringComparer.Ordinal); // linked tree -> payload hash of its layout
             foreach (var row in rows)
             {
                 string name = System.IO.Path.GetFileName(row.FullName);
@@ -224,6 +225,14 @@ namespace Hashall.Core.Rehome
                 }
                 else if (TorrentRelocator.SamePath(own, plan.TargetPath) || reusables.Any(r => TorrentRelocator.SamePath(r.FullName, own)))
                     block($"the copy at '{own}' has the root name of '{row.FullName}' but names its files otherwise: its names are never changed, so that torrent's own layout cannot go there");
+                else if (trees.TryGetValue(own, out var treeHash))
+                {
+                    // Another root of the plan with this name: the same layout shares its tree, another cannot.
+                    if (treeHash == row.PayloadHash)
+                        layout = "linked";
+                    else
+                        block($"'{row.FullName}' and another root of this payload would both be laid out at '{own}' with different file names");
+                }
                 else if (FileSystemApi.TryLstat(own, out _) == 0)
                     block($"'{own}' already exists on the target and is not a catalogued copy of this payload: '{name}' cannot be laid out there");
                 else if (!_targets.Add(own))
@@ -231,6 +240,7 @@ namespace Hashall.Core.Rehome
                 else
                 {
                     layout = "linked";
+                    trees[own] = row.PayloadHash;
                     var links = LinksFor(row, own, copyFiles, plan.TargetPath, block);
                     plan.Links.AddRange(links);
                     plan.Reasons.Add($"'{name}' is laid out at '{own}' as {links.Count} hard link(s) to the copy at '{plan.TargetPath}' (no bytes copied; the copy's names are kept)");
