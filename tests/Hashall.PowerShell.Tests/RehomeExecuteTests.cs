@@ -219,6 +219,13 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.False(Directory.Exists(poolCopy));
     }
 
+    /// <summary>Removes a test's torrents (not their files) from the class's qBittorrent: more active torrents than its queue allows would queue later tests' ones.</summary>
+    private void Forget(params string[] hashes)
+    {
+        foreach (var h in hashes)
+            _qbt.Delete(h);
+    }
+
     /// <summary>Distinct inodes of the files under some folders (hard links of one file count once).</summary>
     private static int DistinctInodes(params string[] dirs) =>
         dirs.Where(Directory.Exists).SelectMany(d => TempTree.Inodes(d).Values).Distinct().Count();
@@ -287,6 +294,7 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.False(Directory.Exists(ta) || Directory.Exists(tb)); // both pool roots removed
         Assert.Equal(3, DistinctInodes(copy, bBack)); // one copy of the bytes on the stash
         Assert.Equal(TempTree.Inodes(copy)[Path.Combine(copy, "e2.mkv")], TempTree.Inodes(bBack)[Path.Combine(bBack, "e2.mkv")]);
+        Forget(ha, hb, stashSeed);
     }
 
     /// <summary>qBittorrent has the torrent complete at this one file, which has these bytes.</summary>
@@ -349,6 +357,7 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         AssertSeedingFile(stashSeed, Path.Combine(stashCopy, "Film.2020.1080p.mkv"), sha1);
         Assert.Equal(1, DistinctInodes(back));
         Assert.Empty(Directory.GetFileSystemEntries(dir));
+        Forget(hf, hs, stashSeed);
     }
 
     [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
@@ -427,6 +436,7 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.Equal(copyInodes, TempTree.Inodes(poolCopy));
         Assert.Equal(3, DistinctInodes(poolCopy, tree));
         Assert.False(Directory.Exists(source));
+        Forget(mine, theirs);
     }
 
     [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
