@@ -175,7 +175,7 @@ namespace Hashall.Core.Rehome
 
         /// <summary>The distinct source roots of the torrents to relocate, the plan's SourcePath first.</summary>
         public static List<string> SourceRoots(RehomePlan plan) =>
-            new[] { plan.SourcePath }.Concat(plan.Torrents.Where(t => t.Role == "relocate").Select(t => t.SourcePath))
+            new[] { plan.SourcePath }.Concat(plan.Torrents.Where(t => t.Role == "relocate" && t.SourcePath.Length > 0).Select(t => t.SourcePath))
                 .Distinct(StringComparer.Ordinal).ToList();
 
         /// <summary>A relocated torrent's own source root.</summary>
