@@ -177,6 +177,85 @@ $line = ""Get-HashallSibling -Database '$($args[0])' -TorrentHash ep01""
         Assert.Equal([tRenamed.Hash], Ps.Run("Get-HashallSibling $args[0] | ForEach-Object TorrentHash", tNested.Hash).Succeeded().Output.Select(o => (string)o.BaseObject));
     }
 
+    /// <summary>The SPEC's content hash of a file or directory on disk, by Python: sorted "{size}|{sha1}" lines, names ignored.</summary>
+    private static string ReferenceContentHash(string root) => TempTree.Run("/usr/bin/python3", "-X", "utf8", "-c", """
+import hashlib, os, sys
+root = sys.argv[1]
+paths = [root] if os.path.isfile(root) else [os.path.join(d, n) for d, _, names in os.walk(root) for n in names]
+lines = sorted(f"{os.path.getsize(p)}|{hashlib.sha1(open(p, 'rb').read()).hexdigest()}\n" for p in paths)
+print(hashlib.sha256("".join(lines).encode("utf-8")).hexdigest())
+""", root).Trim();
+
+    [RequiresFact(Needs.QBittorrent)]
+    public void ContentTwinsAreFoundWhateverTheNamesAndSiblingsKeepTheSeedsMeaning()
+    {
+        var (season, files) = Season("Twin.S01", 90);
+        string rootRenamed = Path.Combine(Data, "Twin S01 WEB");
+        TempTree.Run("cp", "-a", season, rootRenamed);
+        // The same bytes with every file renamed, and in other folders.
+        string episodes = Path.Combine(Data, "Twin.Season.1");
+        Directory.CreateDirectory(Path.Combine(episodes, "subtitles"));
+        File.WriteAllBytes(Path.Combine(episodes, "Twin.S01E01.mkv"), files[0].Content);
+        File.WriteAllBytes(Path.Combine(episodes, "subtitles", "fr.srt"), files[1].Content);
+        File.WriteAllBytes(Path.Combine(episodes, "en.srt"), files[2].Content);
+        // Not a twin: the same names and sizes, one byte different.
+        string almost = Path.Combine(Data, "Twin.Almost");
+        TempTree.Run("cp", "-a", season, almost);
+        var changed = (byte[])files[0].Content.Clone();
+        changed[100] ^= 1;
+        File.WriteAllBytes(Path.Combine(almost, "ep01.mkv"), changed);
+        // A one-file folder torrent and a single-file torrent of the same bytes under another name.
+        string movieDir = Path.Combine(Data, "Film.Folder");
+        string movie = Write("Film.Folder/film.mkv", 30_000, 91);
+        string single = Path.Combine(Data, "Film (Single).mkv");
+        File.Copy(movie, single);
+        Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();
+
+        var tSeason = QBittorrentFixture.MakeTorrent(season, _torrents, 15);
+        var tRoot = QBittorrentFixture.MakeTorrent(rootRenamed, _torrents, 16);
+        var tEpisodes = QBittorrentFixture.MakeTorrent(episodes, _torrents, 15);
+        var tAlmost = QBittorrentFixture.MakeTorrent(almost, _torrents, 15);
+        var tFolder = QBittorrentFixture.MakeTorrent(movieDir, _torrents, 15);
+        var tSingle = QBittorrentFixture.MakeTorrent(single, _torrents, 15);
+        foreach (var t in new[] { tSeason, tRoot, tEpisodes, tAlmost, tFolder, tSingle })
+            _qbt.Add(t.Torrent, t.Hash, Data, category: "twins");
+        Assert.Equal(6, Long(Sync("-Category twins").Succeeded().Output.Single(), "Complete"));
+
+        List<string> Names(string script, params object[] args) =>
+            Ps.Run(script + " | ForEach-Object Name", args).Succeeded().Output.Select(o => (string)o.BaseObject).Order(StringComparer.Ordinal).ToList();
+        string contentRef = ReferenceContentHash(season);
+        Assert.Equal(contentRef, ReferenceContentHash(episodes));
+        Assert.NotEqual(contentRef, ReferenceContentHash(almost));
+        var torrent = Ps.Run("Get-HashallTorrent $args[0]", tSeason.Hash).Succeeded().Output.Single();
+        Assert.Equal(contentRef, torrent.Properties["ContentHash"].Value);
+        var payload = Ps.Run("Get-HashallPayload -TorrentHash $args[0]", tEpisodes.Hash).Succeeded().Output.Single();
+        Assert.Equal(contentRef, payload.Properties["ContentHash"].Value);
+        Assert.Equal(ReferencePayloadHash(episodes), payload.Properties["PayloadHash"].Value);
+
+        // Siblings keep the seed's meaning: the renamed root is one, renamed files are not.
+        Assert.Equal(["Twin S01 WEB"], Names("Get-HashallSibling $args[0]", tSeason.Hash));
+        // Content twins: whatever the names; the almost-equal season is neither.
+        Assert.Equal(["Twin S01 WEB", "Twin.Season.1"], Names("Get-HashallSibling $args[0] -Content", tSeason.Hash));
+        Assert.Equal(["Twin S01 WEB", "Twin.S01"], Names("Get-HashallTorrent $args[0] | Get-HashallSibling -Content", tEpisodes.Hash));
+        Assert.Empty(Names("Get-HashallSibling $args[0] -Content", tAlmost.Hash));
+        Assert.Equal(["Twin S01 WEB", "Twin.S01", "Twin.Season.1"], Names("Get-HashallSibling -ContentHash $args[0]", contentRef));
+        // A payload computed for a directory pipes its content hash; a bare payload hash finds it in the catalog.
+        Assert.Equal(["Twin S01 WEB", "Twin.S01", "Twin.Season.1"], Names("Get-HashallPayload -Path $args[0] | Get-HashallSibling -Content", episodes));
+        Assert.Equal(["Twin S01 WEB", "Twin.S01", "Twin.Season.1"], Names("Get-HashallSibling -PayloadHash $args[0] -Content", ReferencePayloadHash(season)));
+        Assert.Equal(["Twin S01 WEB", "Twin.S01"], Names("Get-HashallSibling -PayloadHash $args[0]", ReferencePayloadHash(season)));
+
+        // The single-file torrent twins the one-file folder torrent (other name), but is not its sibling.
+        Assert.Empty(Names("Get-HashallSibling $args[0]", tFolder.Hash));
+        Assert.Equal(["Film (Single).mkv"], Names("Get-HashallSibling $args[0] -Content", tFolder.Hash));
+        Assert.Equal(ReferenceContentHash(movie), Ps.Run("(Get-HashallTorrent $args[0]).ContentHash", tSingle.Hash).Succeeded().Output.Single().BaseObject);
+
+        // Get-HashallPayload and Get-HashallTorrent filter on either hash.
+        Assert.Equal(3, Ps.Run("Get-HashallPayload -ContentHash $args[0]", contentRef.ToUpperInvariant()).Succeeded().Output.Count);
+        Assert.Equal(2, Ps.Run("Get-HashallPayload -PayloadHash $args[0]", ReferencePayloadHash(season)).Succeeded().Output.Count);
+        Assert.Equal(2, Ps.Run("Get-HashallPayload -ContentHash $args[0]", ReferenceContentHash(movie)).Succeeded().Output.Count);
+        Assert.Equal(["Film (Single).mkv", "Film.Folder"], Names("Get-HashallTorrent -ContentHash $args[0]", ReferenceContentHash(movie)));
+    }
+
     [RequiresFact(Needs.QBittorrent)]
     public void AHybridV1V2TorrentIsASiblingOfTheV1TorrentOfTheSameFolder()
     {

@@ -104,17 +104,29 @@ namespace Hashall.Core.Payloads
             var kept = new HashSet<long>(groups.Select(g => g.OrderBy(r => r.NewHash == null ? 1 : 0).ThenBy(r => r.Id).First().Id));
             var changed = rows.Where(r => kept.Contains(r.Id) && (r.NewHash != r.Hash || r.ContentHash != null)).ToList();
             // Two passes, so that no row passes through another's (root, hash) on its way to its own.
-            foreach (var row in changed.Where(r => r.NewHash != r.Hash))
-                using (var park = Command("UPDATE payloads SET payload_hash = $h WHERE payload_id = $id;", ("$h", "migrating:" + row.Id), ("$id", row.Id)))
+            using (var park = Command("UPDATE payloads SET payload_hash = $h WHERE payload_id = $id;", ("$h", ""), ("$id", 0L)))
+                foreach (var row in changed.Where(r => r.NewHash != r.Hash))
+                {
+                    park.Parameters["$h"].Value = "migrating:" + row.Id;
+                    park.Parameters["$id"].Value = row.Id;
                     park.ExecuteNonQuery();
-            foreach (var row in changed)
-            {
-                string sql = row.MadeStale
-                    ? "UPDATE payloads SET payload_hash = NULL, content_hash = NULL, status = 'incomplete', missing_files = 1, missing_detail = $detail WHERE payload_id = $id;"
-                    : "UPDATE payloads SET payload_hash = $h, content_hash = $c WHERE payload_id = $id;";
-                using var update = Command(sql, ("$h", row.NewHash), ("$c", row.ContentHash), ("$detail", row.Root + ": " + Stale), ("$id", row.Id));
-                update.ExecuteNonQuery();
-            }
+                }
+            using (var update = Command("UPDATE payloads SET payload_hash = $h, content_hash = $c WHERE payload_id = $id;", ("$h", ""), ("$c", ""), ("$id", 0L)))
+            using (var stale = Command(@"UPDATE payloads SET payload_hash = NULL, content_hash = NULL, status = 'incomplete', missing_files = 1, missing_detail = $detail
+WHERE payload_id = $id;", ("$detail", ""), ("$id", 0L)))
+                foreach (var row in changed)
+                {
+                    var command = row.MadeStale ? stale : update;
+                    command.Parameters["$id"].Value = row.Id;
+                    if (row.MadeStale)
+                        stale.Parameters["$detail"].Value = row.Root + ": " + Stale;
+                    else
+                    {
+                        update.Parameters["$h"].Value = (object?)row.NewHash ?? DBNull.Value;
+                        update.Parameters["$c"].Value = (object?)row.ContentHash ?? DBNull.Value;
+                    }
+                    command.ExecuteNonQuery();
+                }
             // Open rehome jobs are found by their payload's hash.
             foreach (var (old, now) in rows.Where(r => r.Hash != null && r.NewHash != null && r.NewHash != r.Hash).Select(r => (r.Hash!, r.NewHash!)).Distinct())
                 using (var jobs = Command("UPDATE rehome_jobs SET payload_hash = $new WHERE payload_hash = $old;", ("$new", now), ("$old", old)))

@@ -23,6 +23,10 @@ namespace Hashall.PowerShell.Payloads
         [Parameter(ParameterSetName = "Catalog")]
         public string? PayloadHash { get; set; }
 
+        /// <summary>Payloads with this content hash (the same bytes, whatever the names).</summary>
+        [Parameter(ParameterSetName = "Catalog")]
+        public string? ContentHash { get; set; }
+
         /// <summary>complete or incomplete.</summary>
         [Parameter(ParameterSetName = "Catalog")]
         [ValidateSet("complete", "incomplete", IgnoreCase = true)]
@@ -65,6 +69,8 @@ namespace Hashall.PowerShell.Payloads
             }
             if (PayloadHash != null)
                 payloads = payloads.Where(p => string.Equals(p.PayloadHash, PayloadHash, StringComparison.OrdinalIgnoreCase));
+            if (ContentHash != null)
+                payloads = payloads.Where(p => string.Equals(p.ContentHash, ContentHash, StringComparison.OrdinalIgnoreCase));
             if (Status != null)
                 payloads = payloads.Where(p => string.Equals(p.Status, Status, StringComparison.OrdinalIgnoreCase));
             if (Device != null)

@@ -21,6 +21,10 @@ namespace Hashall.PowerShell.Payloads
         [Parameter(ValueFromPipelineByPropertyName = true)]
         public string? PayloadHash { get; set; }
 
+        /// <summary>Only torrents whose payload has this content hash (content twins, whatever the names).</summary>
+        [Parameter]
+        public string? ContentHash { get; set; }
+
         /// <summary>Only torrents of this category.</summary>
         [Parameter]
         public string? Category { get; set; }
@@ -42,6 +46,8 @@ namespace Hashall.PowerShell.Payloads
                                                            || (t.InfohashV2 != null && p.IsMatch(t.InfohashV2))))
                     continue;
                 if (PayloadHash != null && !string.Equals(t.PayloadHash, PayloadHash, StringComparison.OrdinalIgnoreCase))
+                    continue;
+                if (ContentHash != null && !string.Equals(t.ContentHash, ContentHash, StringComparison.OrdinalIgnoreCase))
                     continue;
                 if (Category != null && t.Category != Category)
                     continue;
