@@ -226,6 +226,22 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
             _qbt.Delete(h);
     }
 
+    /// <summary>
+    /// A copy of <paramref name="poolCopy"/> put on the stash (in seeding/back) and seeded there by a torrent
+    /// of its own, then the promotion of <paramref name="torrent"/>'s payload planned and executed.
+    /// </summary>
+    private (string Back, string StashSeed, PSObject Result) PromoteOntoAStashCopy(string poolCopy, string torrent, string pool)
+    {
+        string back = Path.Combine(_seeding, "back");
+        Directory.CreateDirectory(back);
+        TempTree.Run("cp", "-a", poolCopy, back);
+        string stashSeed = Add(Path.Combine(back, Path.GetFileName(poolCopy)), back, "tv", 17);
+        ScanAndSync(back);
+        var result = Assert.Single(Ps.Run(@"New-RehomePlan -TorrentHash $args[0] -Promote -SeedingRoot $args[1], $args[2] -StashDevice stash -PoolDevice pool |
+            Invoke-RehomePlan -Uri $args[3] -Confirm:$false", torrent, _seeding, pool, _qbt.Url).Succeeded().Output);
+        return (back, stashSeed, result);
+    }
+
     /// <summary>Distinct inodes of the files under some folders (hard links of one file count once).</summary>
     private static int DistinctInodes(params string[] dirs) =>
         dirs.Where(Directory.Exists).SelectMany(d => TempTree.Inodes(d).Values).Distinct().Count();
@@ -278,14 +294,8 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.Equal(["pool", "pool"], Ps.Run("Get-HashallTorrent -Category $args[0] | ForEach-Object Device", _category).Succeeded().Output.Select(o => (string)o.BaseObject));
 
         // Back to the stash onto a copy there under A's name: A uses it, B gets its own linked tree beside it.
-        string back = Path.Combine(_seeding, "back");
-        Directory.CreateDirectory(back);
-        TempTree.Run("cp", "-a", ta, back);
+        var (back, stashSeed, promoted) = PromoteOntoAStashCopy(ta, hb, pool);
         string copy = Path.Combine(back, "Show.S01.1080p.WEB-GRP"), bBack = Path.Combine(back, "Show S01 1080p WEB");
-        string stashSeed = Add(copy, back, "tv", 17);
-        ScanAndSync(back);
-        var promoted = Assert.Single(Ps.Run(@"New-RehomePlan -TorrentHash $args[0] -Promote -SeedingRoot $args[1], $args[2] -StashDevice stash -PoolDevice pool |
-            Invoke-RehomePlan -Uri $args[3] -Confirm:$false", hb, _seeding, pool, _qbt.Url).Succeeded().Output);
         Assert.Equal("Done", promoted.Properties["Status"].Value.ToString());
         Assert.Equal(0, Long(promoted, "BytesCopied"));
         AssertSeeding(ha, copy, before);
@@ -341,14 +351,8 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.Equal(1, DistinctInodes(dir));
 
         // Promoted onto a stash copy of the folder: the folder torrent uses it, the single file is linked beside it.
-        string back = Path.Combine(_seeding, "back");
-        Directory.CreateDirectory(back);
-        TempTree.Run("cp", "-a", copy, back);
+        var (back, stashSeed, promoted) = PromoteOntoAStashCopy(copy, hs, pool);
         string stashCopy = Path.Combine(back, "Film.2020.1080p"), stashLinked = Path.Combine(back, "Film (2020).mkv");
-        string stashSeed = Add(stashCopy, back, "tv", 17);
-        ScanAndSync(back);
-        var promoted = Assert.Single(Ps.Run(@"New-RehomePlan -TorrentHash $args[0] -Promote -SeedingRoot $args[1], $args[2] -StashDevice stash -PoolDevice pool |
-            Invoke-RehomePlan -Uri $args[3] -Confirm:$false", hs, _seeding, pool, _qbt.Url).Succeeded().Output);
         Assert.Equal("Done", promoted.Properties["Status"].Value.ToString());
         Assert.Equal("Reuse", promoted.Properties["Decision"].Value.ToString());
         Assert.Equal(0, Long(promoted, "BytesCopied"));
