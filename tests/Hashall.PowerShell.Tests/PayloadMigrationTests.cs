@@ -106,6 +106,32 @@ print(hashlib.sha256("".join(sorted(f"{s}|{h}\n" for _, s, h in rows)).encode())
         Assert.Equal(9, _ps.Run("Get-HashallTorrent -Database $args[0]", _db).Succeeded().Output.Count);
     }
 
+    [Fact]
+    public void RowsThatMeetAtOneRootAndHashAreMergedAndOpenRehomeJobsFollowTheirPayload()
+    {
+        string extra = Data.TrimStart('/') + "/Extra.S01";
+        string grp = Data.TrimStart('/') + "/Show.S01.1080p.WEB-GRP";
+        string oldHash = Sql(_db, $"SELECT payload_hash FROM payloads WHERE root_path = '{grp}'");
+        // An incomplete row beside Extra.S01's complete one (a second torrent of that root, not fully scanned
+        // when synced), and a failed rehome job of the season, as schema 6 recorded them.
+        TempTree.Run("/usr/bin/python3", "-c", """
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+c.execute("INSERT INTO payloads (payload_id, device_id, root_path, payload_hash, status, file_count, total_bytes, missing_files, missing_detail, last_built_at) VALUES (100, 1, ?, NULL, 'incomplete', 2, 35000, 1, 'x: not in the catalog (scan it)', '2026-12-01T00:00:00.0000000Z')", (sys.argv[2],))
+c.execute("INSERT INTO torrent_instances (instance, torrent_hash, name, payload_id, save_path, content_path, first_seen, last_seen) VALUES ('http://127.0.0.1:1/', 'feedfeedfeedfeedfeedfeedfeedfeedfeedfeed', 'Extra.S01 (other)', 100, '/tmp/hashall-fixture-v6/data', '/tmp/hashall-fixture-v6/data/Extra.S01', '2026-12-01T00:00:00.0000000Z', '2026-12-01T00:00:00.0000000Z')")
+c.execute("INSERT INTO rehome_jobs (payload_hash, direction, decision, source_path, target_path, target_save_path, plan, step, status, started_at, updated_at) VALUES (?, 'Demote', 'Move', '/a', '/b', '/', '{}', 'copy', 'failed', '2026-12-01T00:00:00.0000000Z', '2026-12-01T00:00:00.0000000Z')", (sys.argv[3],))
+c.commit()
+""", _db, extra, oldHash);
+
+        var season = Reference("Show.S01.1080p.WEB-GRP");
+        Assert.Equal(season.Payload, Torrent("Show.S01.1080p.WEB-GRP").Properties["PayloadHash"].Value); // migrates
+        // Both torrents of Extra.S01 now share its one row (no hash until the next sync), the other row is gone.
+        Assert.Equal("1", Sql(_db, $"SELECT count(*) FROM payloads WHERE root_path = '{extra}'"));
+        Assert.Equal("1", Sql(_db, $"SELECT count(DISTINCT payload_id) FROM torrent_instances WHERE name LIKE 'Extra.S01%'"));
+        Assert.Equal("2", Sql(_db, $"SELECT count(*) FROM torrent_instances t JOIN payloads p USING (payload_id) WHERE p.root_path = '{extra}' AND p.payload_hash IS NULL"));
+        Assert.Equal(season.Payload, Sql(_db, "SELECT payload_hash FROM rehome_jobs"));
+    }
+
     private static string Sql(string db, string query) =>
         TempTree.Run("/usr/bin/python3", "-c", "import sqlite3, sys; v = sqlite3.connect(sys.argv[1]).execute(sys.argv[2]).fetchone()[0]; print('' if v is None else v)", db, query).Trim();
 }

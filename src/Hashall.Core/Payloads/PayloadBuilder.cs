@@ -76,7 +76,7 @@ namespace Hashall.Core.Payloads
                 string relative = files.Count == 1 ? name.Substring(name.LastIndexOf('/') + 1)
                     : rootPrefix.Length > 0 && name.StartsWith(rootPrefix, StringComparison.Ordinal) ? name.Substring(rootPrefix.Length)
                     : name;
-                return (PathText.Join(dataDir, name), relative, f.Size);
+                return (PathText.Join(dataDir, name), relative, name, f.Size);
             }).ToList();
             return Build(top, entries);
         }
@@ -90,24 +90,26 @@ namespace Hashall.Core.Payloads
             if (files.Count == 0)
                 throw new HashallException("PathNotCatalogued", HashallErrorKind.NotFound, $"The catalog has no files at or under '{fullPath}'; scan it first.", fullPath);
             // Paths relative to the directory (its own name left out, as for a torrent's root folder); a file's is its name.
+            // A torrent of it would name them from the parent: the directory's name included.
             string prefix = scope.Prefix;
+            int parent = prefix.LastIndexOf('/') + 1;
             var entries = files.Select(f => (f.FullName,
                 f.RelativePath == prefix ? f.RelativePath.Substring(f.RelativePath.LastIndexOf('/') + 1)
                     : prefix.Length == 0 ? f.RelativePath : f.RelativePath.Substring(prefix.Length + 1),
-                f.Size)).ToList();
+                f.RelativePath.Substring(parent), f.Size)).ToList();
             return Build(fullPath, entries);
         }
 
-        private HashallPayload Build(string root, List<(string Full, string Relative, long Size)> entries)
+        private HashallPayload Build(string root, List<(string Full, string Relative, string TorrentPath, long Size)> entries)
         {
             var payload = new HashallPayload { FullName = root, Database = _db.Path, BuiltAt = DateTime.UtcNow };
             var rootScope = _query.ScopeOf(root, _locator);
             payload.DeviceId = rootScope?.Device.DeviceId;
             payload.Device = rootScope == null ? "" : rootScope.Device.Alias ?? rootScope.Device.MountPoint;
             payload.RootPath = rootScope?.Prefix ?? root;
-            foreach (var (full, relative, size) in entries)
+            foreach (var (full, relative, torrentPath, size) in entries)
             {
-                var file = new PayloadFile { RelativePath = relative, Size = size, FullName = full };
+                var file = new PayloadFile { RelativePath = relative, TorrentPath = torrentPath, Size = size, FullName = full };
                 // A file under the root is on the root's device: its catalog path follows from the root's,
                 // without locating each file again; only a miss (a mount inside the payload) looks it up.
                 var scope = rootScope != null && PathText.IsUnder(full, root)

@@ -13,6 +13,11 @@ namespace Hashall.Core.Payloads
     {
         /// <summary>The file's path relative to the payload root, '/'-separated: the root folder's own name is not part of it (a single-file payload: the file name).</summary>
         public string RelativePath { get; set; } = "";
+        /// <summary>
+        /// The file's path as a torrent of the payload names it, relative to the folder holding the root
+        /// (its save path): the root folder's name included. Where a copy of the payload puts the file.
+        /// </summary>
+        public string TorrentPath { get; set; } = "";
         public long Size { get; set; }
         /// <summary>Lowercase hex SHA-1; null when the catalog has none (the payload is then incomplete).</summary>
         public string? Sha1 { get; set; }

@@ -27,7 +27,7 @@ namespace Hashall.Core.Rehome
             public long Bytes { get; set; }
         }
 
-        /// <summary>Copies every file to <c>Join(stagingRoot, RelativePath)</c>. Throws RehomeCopyFailed or RehomeSourceChanged naming the file.</summary>
+        /// <summary>Copies every file to <c>Join(stagingRoot, TorrentPath)</c>. Throws RehomeCopyFailed or RehomeSourceChanged naming the file.</summary>
         public static Outcome Copy(IReadOnlyList<PayloadFile> files, string stagingRoot, Action<long> bytesDone, CancellationToken cancel)
         {
             var outcome = new Outcome();
@@ -45,7 +45,7 @@ namespace Hashall.Core.Rehome
                 foreach (var file in files)
                 {
                     cancel.ThrowIfCancellationRequested();
-                    string target = PathText.Join(stagingRoot, file.RelativePath);
+                    string target = PathText.Join(stagingRoot, file.TorrentPath);
                     current = file;
                     currentTarget = target;
                     string directory = Path.GetDirectoryName(target)!;
@@ -78,8 +78,8 @@ namespace Hashall.Core.Rehome
                 }
                 // Directories: their source's mode and mtime (set last: adding entries changed them), then flushed.
                 // The payload's files all sit at their relative path under one folder (the torrent's data folder).
-                string? sourceBase = files.Count == 0 || !files[0].FullName.Replace('\\', '/').EndsWith(files[0].RelativePath, StringComparison.Ordinal) ? null
-                    : files[0].FullName.Substring(0, files[0].FullName.Length - files[0].RelativePath.Length);
+                string? sourceBase = files.Count == 0 || !files[0].FullName.Replace('\\', '/').EndsWith(files[0].TorrentPath, StringComparison.Ordinal) ? null
+                    : files[0].FullName.Substring(0, files[0].FullName.Length - files[0].TorrentPath.Length);
                 foreach (var directory in directories.Reverse().Where(d => d.Length > stagingRoot.Length))
                 {
                     string? sourceDir = sourceBase == null ? null : sourceBase + PathText.RelativeTo(directory, stagingRoot);
@@ -118,7 +118,7 @@ namespace Hashall.Core.Rehome
             var work = new List<(PayloadFile File, string Path, FileStatus Status)>();
             foreach (var file in files)
             {
-                string path = PathText.Join(root, file.RelativePath);
+                string path = PathText.Join(root, file.TorrentPath);
                 if (FileSystemApi.TryLstat(path, out var st) != 0 || st.Kind != FileKind.Regular)
                     throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{path}' is missing from the copy.", path);
                 if (st.Size != file.Size)

@@ -296,14 +296,15 @@ namespace Hashall.Core.Rehome
                 string source = RehomeValidator.SourceFileOf(plan, link);
                 if (!bySource.TryGetValue(source, out var file))
                     throw new HashallException("RehomePlanInvalid", HashallErrorKind.InvalidData, $"The link '{link.Path}' stands for '{source}', which is no file of the torrents to relocate.", link.Path);
-                files.Add(new PayloadFile { RelativePath = PathText.RelativeTo(link.LinkTo, plan.TargetSavePath), FullName = link.LinkTo, Size = file.Size, Sha1 = file.Sha1 });
+                string torrentPath = PathText.RelativeTo(link.LinkTo, plan.TargetSavePath);
+                files.Add(new PayloadFile { RelativePath = torrentPath, TorrentPath = torrentPath, FullName = link.LinkTo, Size = file.Size, Sha1 = file.Sha1 });
             }
             return files;
         }
 
         /// <summary>
         /// The payload's files as they are (or are to be) at <paramref name="to"/>: same path inside the
-        /// root, the root's own name (RelativePath = name/path, so a copier or verifier given the root's
+        /// root, the root's own name (TorrentPath = name/path, so a copier or verifier given the root's
         /// parent finds them).
         /// </summary>
         internal static List<PayloadFile> At(IEnumerable<PayloadFile> files, string from, string to)
@@ -314,8 +315,8 @@ namespace Hashall.Core.Rehome
                 string within = TorrentRelocator.SamePath(f.FullName, from) ? "" : PathText.RelativeTo(f.FullName, from);
                 return new PayloadFile
                 {
-                    RelativePath = within.Length == 0 ? name : name + "/" + within, Size = f.Size, Sha1 = f.Sha1, Missing = f.Missing,
-                    FullName = PathText.Join(to, within),
+                    RelativePath = within.Length == 0 ? name : within, TorrentPath = within.Length == 0 ? name : name + "/" + within,
+                    Size = f.Size, Sha1 = f.Sha1, Missing = f.Missing, FullName = PathText.Join(to, within),
                 };
             }).ToList();
         }
