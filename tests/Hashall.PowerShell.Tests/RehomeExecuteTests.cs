@@ -219,6 +219,230 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         Assert.False(Directory.Exists(poolCopy));
     }
 
+    /// <summary>Removes a test's torrents (not their files) from the class's qBittorrent: more active torrents than its queue allows would queue later tests' ones.</summary>
+    private void Forget(params string[] hashes)
+    {
+        foreach (var h in hashes)
+            _qbt.Delete(h);
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="poolCopy"/> put on the stash (in seeding/back) and seeded there by a torrent
+    /// of its own, then the promotion of <paramref name="torrent"/>'s payload planned and executed.
+    /// </summary>
+    private (string Back, string StashSeed, PSObject Result) PromoteOntoAStashCopy(string poolCopy, string torrent, string pool)
+    {
+        string back = Path.Combine(_seeding, "back");
+        Directory.CreateDirectory(back);
+        TempTree.Run("cp", "-a", poolCopy, back);
+        string stashSeed = Add(Path.Combine(back, Path.GetFileName(poolCopy)), back, "tv", 17);
+        ScanAndSync(back);
+        var result = Assert.Single(Ps.Run(@"New-RehomePlan -TorrentHash $args[0] -Promote -SeedingRoot $args[1], $args[2] -StashDevice stash -PoolDevice pool |
+            Invoke-RehomePlan -Uri $args[3] -Confirm:$false", torrent, _seeding, pool, _qbt.Url).Succeeded().Output);
+        return (back, stashSeed, result);
+    }
+
+    /// <summary>Distinct inodes of the files under some folders (hard links of one file count once).</summary>
+    private static int DistinctInodes(params string[] dirs) =>
+        dirs.Where(Directory.Exists).SelectMany(d => TempTree.Inodes(d).Values).Distinct().Count();
+
+    private static List<PSObject> Items(PSObject o, string property) =>
+        ((IEnumerable<object>)o.Properties[property].Value).Select(x => PSObject.AsPSObject(x)).ToList();
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void SiblingsUnderOtherRootNamesAreCopiedOnceDemotedAndPromotedEachAtItsOwnLayout()
+    {
+        string pool = Pool();
+        // One season under two trackers' names: separate bytes on the stash, the same payload hash.
+        string a = Payload("Show.S01.1080p.WEB-GRP", 200);
+        string b = Path.Combine(_seeding, "Show S01 1080p WEB");
+        TempTree.Run("cp", "-a", a, b);
+        var before = Contents(a);
+        string ha = Add(a, _seeding), hb = Add(b, _seeding, pieces: 16);
+        ScanAndSync(a, b);
+        Assert.Equal(6, DistinctInodes(a, b)); // two copies of 3 files (e0 has a second name inside each)
+        string plan = PlanFile("TorrentHash", ha, pool);
+        string dir = Path.Combine(pool, "torrents", _category);
+        string ta = Path.Combine(dir, "Show.S01.1080p.WEB-GRP"), tb = Path.Combine(dir, "Show S01 1080p WEB");
+
+        // One plan for both roots: A's tree is the copy, B's own names are hard links to it.
+        var planned = Assert.Single(Ps.Run("[Hashall.Core.Rehome.RehomePlanFile]::Deserialize([IO.File]::ReadAllText($args[0]))", plan).Succeeded().Output);
+        Assert.Equal("Move", planned.Properties["Decision"].Value.ToString());
+        Assert.Equal(2L, Long(planned, "SchemaVersion"));
+        var torrents = Items(planned, "Torrents").ToDictionary(t => (string)t.Properties["TorrentHash"].Value);
+        Assert.Equal((ta, "copy", a), ((string)torrents[ha].Properties["TargetPath"].Value, (string)torrents[ha].Properties["Layout"].Value, (string)torrents[ha].Properties["SourcePath"].Value));
+        Assert.Equal((tb, "linked", b), ((string)torrents[hb].Properties["TargetPath"].Value, (string)torrents[hb].Properties["Layout"].Value, (string)torrents[hb].Properties["SourcePath"].Value));
+        var links = Items(planned, "Links").Select(l => ((string)l.Properties["Path"].Value, (string)l.Properties["LinkTo"].Value)).ToList();
+        Assert.Equal(before.Keys.Select(k => (Path.Combine(tb, k), Path.Combine(ta, k))).Order(), links.Order());
+
+        // -WhatIf lists every link to be made, and changes nothing.
+        var whatIf = Invoke(plan, "-WhatIf").Succeeded();
+        foreach (var (path, to) in links)
+            Assert.Contains($"hard link '{path}' to '{to}'", whatIf.HostText);
+        Assert.Contains($"'Show S01 1080p WEB' at '{tb}'", whatIf.HostText);
+        Assert.False(Directory.Exists(dir));
+
+        var moved = Assert.Single(Invoke(plan).Succeeded().Output);
+        Assert.Equal("Done", moved.Properties["Status"].Value.ToString());
+        Assert.Equal(3, Long(moved, "FilesCopied")); // one copy of the bytes, B laid out by links
+        Assert.Equal(new[] { ha, hb }.Order(), ((IEnumerable<string>)moved.Properties["Relocated"].Value).Order());
+        Assert.Equal(4, ((IEnumerable<string>)moved.Properties["Journal"].Value).Count(l => l.Contains("Linking: link: '")));
+        AssertSeeding(ha, ta, before);
+        AssertSeeding(hb, tb, before);
+        Assert.False(Directory.Exists(a) || Directory.Exists(b)); // both stash roots removed
+        Assert.Equal(3, DistinctInodes(ta, tb)); // one copy of the bytes on the pool
+        Assert.Equal(["pool", "pool"], Ps.Run("Get-HashallTorrent -Category $args[0] | ForEach-Object Device", _category).Succeeded().Output.Select(o => (string)o.BaseObject));
+
+        // Back to the stash onto a copy there under A's name: A uses it, B gets its own linked tree beside it.
+        var (back, stashSeed, promoted) = PromoteOntoAStashCopy(ta, hb, pool);
+        string copy = Path.Combine(back, "Show.S01.1080p.WEB-GRP"), bBack = Path.Combine(back, "Show S01 1080p WEB");
+        Assert.Equal("Done", promoted.Properties["Status"].Value.ToString());
+        Assert.Equal(0, Long(promoted, "BytesCopied"));
+        AssertSeeding(ha, copy, before);
+        AssertSeeding(hb, bBack, before);
+        AssertSeeding(stashSeed, copy, before);
+        Assert.False(Directory.Exists(ta) || Directory.Exists(tb)); // both pool roots removed
+        Assert.Equal(3, DistinctInodes(copy, bBack)); // one copy of the bytes on the stash
+        Assert.Equal(TempTree.Inodes(copy)[Path.Combine(copy, "e2.mkv")], TempTree.Inodes(bBack)[Path.Combine(bBack, "e2.mkv")]);
+        Forget(ha, hb, stashSeed);
+    }
+
+    /// <summary>qBittorrent has the torrent complete at this one file, which has these bytes.</summary>
+    private void AssertSeedingFile(string hash, string file, string sha1)
+    {
+        var info = _qbt.Info(hash)!.Value;
+        Assert.Equal(file, info.ContentPath.TrimEnd('/'));
+        Assert.Equal(1.0, info.Progress);
+        Assert.Equal(sha1, TempTree.Sha1Sum(file));
+    }
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void ASingleFileTwinOfAFolderTorrentIsLaidOutFromTheOneCopyBothWays()
+    {
+        string pool = Pool();
+        // The same film as a folder torrent and as a single-file torrent of another name: content twins.
+        string folder = Path.Combine(_seeding, "Film.2020.1080p");
+        Directory.CreateDirectory(folder);
+        var bytes = new byte[90_000];
+        new Random(220).NextBytes(bytes);
+        File.WriteAllBytes(Path.Combine(folder, "Film.2020.1080p.mkv"), bytes);
+        string single = Path.Combine(_seeding, "Film (2020).mkv");
+        File.WriteAllBytes(single, bytes);
+        string sha1 = TempTree.Sha1Sum(single);
+        string hf = Add(folder, _seeding), hs = Add(single, _seeding, pieces: 16);
+        ScanAndSync(folder, single);
+        var twins = Ps.Run("$args | ForEach-Object { Get-HashallTorrent -TorrentHash $_ }", hf, hs).Succeeded().Output;
+        Assert.NotEqual(twins[0].Properties["PayloadHash"].Value, twins[1].Properties["PayloadHash"].Value);
+        Assert.Equal(twins[0].Properties["ContentHash"].Value, twins[1].Properties["ContentHash"].Value);
+
+        // Demoted together: one copy (the folder's), the single file a hard link to its file.
+        string plan = PlanFile("TorrentHash", hf, pool);
+        string dir = Path.Combine(pool, "torrents", _category);
+        string copy = Path.Combine(dir, "Film.2020.1080p"), linked = Path.Combine(dir, "Film (2020).mkv");
+        var planned = Assert.Single(Ps.Run("[Hashall.Core.Rehome.RehomePlanFile]::Deserialize([IO.File]::ReadAllText($args[0]))", plan).Succeeded().Output);
+        var link = Assert.Single(Items(planned, "Links"));
+        Assert.Equal((linked, Path.Combine(copy, "Film.2020.1080p.mkv")), ((string)link.Properties["Path"].Value, (string)link.Properties["LinkTo"].Value));
+        var moved = Assert.Single(Invoke(plan).Succeeded().Output);
+        Assert.Equal("Done", moved.Properties["Status"].Value.ToString());
+        Assert.Equal(1, Long(moved, "FilesCopied"));
+        AssertSeedingFile(hf, Path.Combine(copy, "Film.2020.1080p.mkv"), sha1);
+        AssertSeedingFile(hs, linked, sha1);
+        Assert.False(Directory.Exists(folder) || File.Exists(single));
+        Assert.Equal(1, DistinctInodes(dir));
+
+        // Promoted onto a stash copy of the folder: the folder torrent uses it, the single file is linked beside it.
+        var (back, stashSeed, promoted) = PromoteOntoAStashCopy(copy, hs, pool);
+        string stashCopy = Path.Combine(back, "Film.2020.1080p"), stashLinked = Path.Combine(back, "Film (2020).mkv");
+        Assert.Equal("Done", promoted.Properties["Status"].Value.ToString());
+        Assert.Equal("Reuse", promoted.Properties["Decision"].Value.ToString());
+        Assert.Equal(0, Long(promoted, "BytesCopied"));
+        AssertSeedingFile(hf, Path.Combine(stashCopy, "Film.2020.1080p.mkv"), sha1);
+        AssertSeedingFile(hs, stashLinked, sha1);
+        AssertSeedingFile(stashSeed, Path.Combine(stashCopy, "Film.2020.1080p.mkv"), sha1);
+        Assert.Equal(1, DistinctInodes(back));
+        Assert.Empty(Directory.GetFileSystemEntries(dir));
+        Forget(hf, hs, stashSeed);
+    }
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void AKilledLayoutRollsBackOnlyTheLinksItsJobMade()
+    {
+        string pool = Pool();
+        string source = Payload("Kill.Layout.A", 210);
+        var before = Contents(source);
+        string poolDir = Path.Combine(pool, "torrents", "tv");
+        Directory.CreateDirectory(poolDir);
+        TempTree.Run("cp", "-a", source, Path.Combine(poolDir, "Kill Layout B"));
+        string poolCopy = Path.Combine(poolDir, "Kill Layout B");
+        string mine = Add(source, _seeding), theirs = Add(poolCopy, poolDir, "tv", 16);
+        ScanAndSync(source, pool);
+        string plan = PlanFile("TorrentHash", mine, pool);
+        var planned = Assert.Single(Ps.Run("[Hashall.Core.Rehome.RehomePlanFile]::Deserialize([IO.File]::ReadAllText($args[0]))", plan).Succeeded().Output);
+        Assert.Equal("Reuse", planned.Properties["Decision"].Value.ToString());
+        string tree = Path.Combine(poolDir, "Kill.Layout.A");
+        var links = Items(planned, "Links").Select(l => (string)l.Properties["Path"].Value).ToList();
+        Assert.Equal(4, links.Count);
+        Assert.All(links, l => Assert.StartsWith(tree + "/", l));
+        var copyInodes = TempTree.Inodes(poolCopy);
+
+        // A plan saved by the release before layouts (schema 1: no per-torrent targets, hashes with the root's name) is refused as such.
+        var old = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(plan))!.AsArray();
+        old[0]!["SchemaVersion"] = 1;
+        old[0]!.AsObject().Remove("Links");
+        foreach (var t in old[0]!["Torrents"]!.AsArray())
+            foreach (var field in new[] { "SourcePath", "TargetPath", "Layout" })
+                t!.AsObject().Remove(field);
+        string oldPlan = Tree.Path("schema-1.json");
+        File.WriteAllText(oldPlan, old.ToJsonString());
+        var refused = Assert.Single(Invoke(oldPlan).Output);
+        Assert.Equal(("Invalid", "RehomePlanInvalid"), (refused.Properties["Status"].Value.ToString(), (string)refused.Properties["ErrorId"].Value));
+        Assert.Contains("its schema version is 1; this module executes version 2 (older plans hashed payloads with their root folder's name", (string)refused.Properties["Message"].Value);
+        Assert.False(Directory.Exists(tree));
+        // A link edited to point outside the copy (to make a name for any file on the pool) is refused.
+        var edited = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(plan))!.AsArray();
+        edited[0]!["Links"]![0]!["LinkTo"] = Path.Combine(pool, "elsewhere.mkv");
+        File.WriteAllText(Tree.Path("link-edited.json"), edited.ToJsonString());
+        var outside = Assert.Single(Invoke(Tree.Path("link-edited.json")).Output);
+        Assert.Equal("Invalid", outside.Properties["Status"].Value.ToString());
+        Assert.Contains($"which is not in the copy at '{poolCopy}'", (string)outside.Properties["Message"].Value);
+        Assert.False(Directory.Exists(tree));
+
+        // Killed after the second link: the job is open, two links journaled and made.
+        var env = new Dictionary<string, string> { ["QBITTORRENT_URL"] = _qbt.Url, ["HASHALL_FAULT"] = "rehome-link:2" };
+        var (exit, output) = ChildShell.Run($"Import-Module '{ModuleFolder.Manifest}'; Invoke-RehomePlan -Path '{plan}' -Database '{Db}' -Confirm:$false", env);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("HASHALL_FAULT", output);
+        Assert.True(File.Exists(links[0]) && File.Exists(links[1]) && !File.Exists(links[2]));
+        AssertSeeding(mine, source, before);
+        // Meanwhile someone else puts a file where the third link goes: not this job's, never removed.
+        Directory.CreateDirectory(Path.GetDirectoryName(links[2])!);
+        File.WriteAllText(links[2], "someone else's");
+
+        var rolled = Assert.Single(Invoke(plan).Output);
+        Assert.Equal("RolledBack", rolled.Properties["Status"].Value.ToString());
+        Assert.Equal("RehomeTargetExists", rolled.Properties["ErrorId"].Value);
+        Assert.True((bool)rolled.Properties["Resumed"].Value);
+        Assert.Contains(((IEnumerable<string>)rolled.Properties["Journal"].Value), l => l.Contains("rolled back: 2 hard link(s) this job made removed"));
+        Assert.False(File.Exists(links[0]) || File.Exists(links[1]) || File.Exists(links[3]));
+        Assert.Equal("someone else's", File.ReadAllText(links[2]));
+        // The copy and its names are untouched, its files back to their own link counts; both torrents where they were.
+        Assert.Equal(copyInodes, TempTree.Inodes(poolCopy));
+        Assert.Equal(before, Contents(poolCopy));
+        AssertSeeding(mine, source, before);
+        AssertSeeding(theirs, poolCopy, before);
+
+        // Once the name is free again, the same plan runs through: its own tree, the copy's names kept.
+        Directory.Delete(tree, recursive: true);
+        var done = Assert.Single(Invoke(plan).Succeeded().Output);
+        Assert.Equal("Done", done.Properties["Status"].Value.ToString());
+        AssertSeeding(mine, tree, before);
+        AssertSeeding(theirs, poolCopy, before);
+        Assert.Equal(copyInodes, TempTree.Inodes(poolCopy));
+        Assert.Equal(3, DistinctInodes(poolCopy, tree));
+        Assert.False(Directory.Exists(source));
+        Forget(mine, theirs);
+    }
+
     [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void FailuresAreRolledBackAndNothingIsLost()
     {
@@ -297,10 +521,10 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         var escape = Assert.Single(Invoke(Tree.Path("escape.json")).Output);
         Assert.Equal("Invalid", escape.Properties["Status"].Value.ToString());
         Assert.Contains("'..'", (string)escape.Properties["Message"].Value);
-        File.WriteAllText(Tree.Path("v2.json"), File.ReadAllText(plan).Replace("\"SchemaVersion\": 1", "\"SchemaVersion\": 2"));
-        var future = Assert.Single(Invoke(Tree.Path("v2.json")).Output);
+        File.WriteAllText(Tree.Path("v3.json"), File.ReadAllText(plan).Replace("\"SchemaVersion\": 2", "\"SchemaVersion\": 3"));
+        var future = Assert.Single(Invoke(Tree.Path("v3.json")).Output);
         Assert.Equal("Invalid", future.Properties["Status"].Value.ToString());
-        Assert.Contains("schema version is 2", (string)future.Properties["Message"].Value);
+        Assert.Contains("schema version is 3", (string)future.Properties["Message"].Value);
         AssertSeeding(manyHash, many, manyBefore);
     }
 
@@ -365,7 +589,12 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         var edits = new (string Name, Action<System.Text.Json.Nodes.JsonObject> Change, string Says)[]
         {
             // The reported attack: the target made the stash, id and paths, so the "move" stays on the stash.
-            ("stash-target", j => { j["TargetDeviceId"] = stash; j["TargetSavePath"] = onStash; j["TargetPath"] = Path.Combine(onStash, "Edited.S01"); },
+            ("stash-target", j =>
+                {
+                    j["TargetDeviceId"] = stash; j["TargetSavePath"] = onStash; j["TargetPath"] = Path.Combine(onStash, "Edited.S01");
+                    foreach (var t in j["Torrents"]!.AsArray())
+                        t!["TargetPath"] = Path.Combine(onStash, "Edited.S01");
+                },
                 $"its source and target are both on device {stash}"),
             ("stash-target-id-only", j => j["TargetDeviceId"] = stash, $"its TargetDeviceId is device {stash} 'stash'"),
             ("pool-source-id", j => j["SourceDeviceId"] = poolId, $"its SourceDeviceId is device {poolId} 'pool'"),

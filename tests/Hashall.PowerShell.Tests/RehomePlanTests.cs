@@ -102,7 +102,7 @@ public sealed class RehomePlanTests : CatalogSessionTest, IClassFixture<QBittorr
         var decisions = json.RootElement.EnumerateArray().ToDictionary(p => p.GetProperty("Name").GetString()!, p => p.GetProperty("Decision").GetString());
         Assert.Equal("Move", decisions["Move.S01"]);
         Assert.Equal("Block", decisions["Blocked.S01"]);
-        Assert.Equal(1, json.RootElement[0].GetProperty("SchemaVersion").GetInt32());
+        Assert.Equal(2, json.RootElement[0].GetProperty("SchemaVersion").GetInt32());
         // ... and reads back into plan objects (what Invoke-RehomePlan -Path will validate).
         var loaded = Ps.Run("[Hashall.Core.Rehome.RehomePlanFile]::Deserialize([IO.File]::ReadAllText($args[0])) | ForEach-Object { '{0}={1}' -f $_.Name, $_.Decision }", outFile)
             .Succeeded().Output.Select(o => (string)o.BaseObject).Order();

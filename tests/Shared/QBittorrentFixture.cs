@@ -34,7 +34,10 @@ public sealed class QBittorrentFixture : IDisposable
             "[LegalNotice]", "Accepted=true", "",
             "[Network]", "PortForwardingEnabled=false", "",
             "[BitTorrent]", "Session\\DHTEnabled=false", "Session\\PeXEnabled=false", "Session\\LSDEnabled=false",
-            "Session\\Interface=lo", "Session\\InterfaceName=lo", "Session\\InterfaceAddress=127.0.0.1", $"Session\\Port={FreePort()}", "",
+            "Session\\Interface=lo", "Session\\InterfaceName=lo", "Session\\InterfaceAddress=127.0.0.1", $"Session\\Port={FreePort()}",
+            // No queue: a class's tests share one qBittorrent, and past its active-torrent limits it would
+            // queue (queuedUP) torrents at moments no test controls.
+            "Session\\QueueingSystemEnabled=false", "",
             "[Preferences]", "WebUI\\Address=127.0.0.1", $"WebUI\\Port={Port}", "WebUI\\CSRFProtection=false", "WebUI\\HostHeaderValidation=false",
             $"WebUI\\MaxAuthenticationFailCount={maxFailedLogins}", "Connection\\UPnP=false", "Connection\\ResolvePeerCountries=false",
             $"WebUI\\LocalHostAuth={(user != null ? "true" : "false")}",

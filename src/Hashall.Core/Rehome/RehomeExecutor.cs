@@ -51,10 +51,10 @@ namespace Hashall.Core.Rehome
         /// <summary>Longest wait for qBittorrent to move or check one payload; default 2 minutes plus a second per 50 MB.</summary>
         public TimeSpan? Timeout { get; set; }
 
-        /// <summary>The steps a plan takes, for -WhatIf and the confirmation prompt.</summary>
+        /// <summary>The steps a plan takes, for -WhatIf and the confirmation prompt: every hard link of a torrent's own layout too.</summary>
         public static List<string> Describe(RehomePlan plan)
         {
-            var relocate = plan.Torrents.Where(t => t.Role == "relocate").Select(t => $"'{t.Name}' ({t.TorrentHash})").ToList();
+            var relocate = plan.Torrents.Where(t => t.Role == "relocate").ToList();
             var steps = new List<string>();
             if (plan.Decision == RehomeDecision.Move)
             {
@@ -63,12 +63,19 @@ namespace Hashall.Core.Rehome
             }
             else
             {
-                steps.Add($"verify the existing copy '{plan.TargetPath}' (size and SHA-1 of every file) against the catalog");
+                foreach (var copy in relocate.Where(t => t.Layout == "copy").Select(t => t.TargetPath).Prepend(plan.TargetPath).Distinct(StringComparer.Ordinal))
+                    steps.Add($"verify the existing copy '{copy}' (size and SHA-1 of every file) against the catalog");
             }
-            steps.Add($"stop {string.Join(", ", relocate)}");
-            steps.Add($"set their location to '{plan.TargetSavePath}', recheck, and confirm each complete at '{plan.TargetPath}'");
+            foreach (var link in plan.Links)
+                steps.Add($"hard link '{link.Path}' to '{link.LinkTo}' ({link.Size} bytes, no bytes copied)");
+            if (plan.Links.Count > 0)
+                steps.Add($"verify the {plan.Links.Count} link(s) by inode and size (the copy's own files keep their names)");
+            steps.Add($"stop {string.Join(", ", relocate.Select(t => $"'{t.Name}' ({t.TorrentHash})"))}");
+            steps.Add($"set their location to '{plan.TargetSavePath}', recheck, and confirm each complete at its own layout: "
+                      + string.Join(", ", relocate.Select(t => $"'{t.Name}' at '{t.TargetPath}'")));
             steps.Add("start again those that were running");
-            steps.Add($"remove the payload's {plan.FileCount} file(s) from '{plan.SourcePath}' (folders left empty too)");
+            foreach (string root in RehomeValidator.SourceRoots(plan))
+                steps.Add($"remove the payload's {plan.FileCount} file(s) from '{root}' (folders left empty too)");
             steps.Add("update the catalog (files, payloads, torrents)");
             return steps;
         }
@@ -80,7 +87,7 @@ namespace Hashall.Core.Rehome
                 return RehomeResult.Blocked(plan, _db.Path);
             var result = RehomeResult.For(plan, _db.Path);
             RehomeJob? job = null;
-            List<PayloadFile>? files = null;
+            List<HashallPayload>? sources = null;
             try
             {
                 RehomeValidator.CheckShape(plan);
@@ -100,11 +107,12 @@ namespace Hashall.Core.Rehome
                 var live = relocator.Current(hashes);
                 var validator = new RehomeValidator(_db);
                 // A fresh start checks everything; a resumed job checks that its torrents are where the journal left them.
-                files = (open ? validator.SourcePayload(plan, live.Values.First(), _client) : validator.CheckLive(plan, live, _client)).Files.ToList();
+                sources = open ? validator.SourcePayloads(plan, live, _client) : validator.CheckLive(plan, live, _client);
                 if (open)
-                    foreach (var t in live.Values.Where(t => !TorrentRelocator.PointsAt(t, plan.SourcePath) && !TorrentRelocator.PointsAt(t, plan.TargetPath)))
+                    foreach (var t in live.Values.Where(t => !TorrentRelocator.PointsAt(t, RehomeValidator.SourceOf(plan, t.Hash))
+                                                             && !TorrentRelocator.PointsAt(t, RehomeValidator.TargetOf(plan, t.Hash))))
                         throw new HashallException("RehomePlanInvalid", HashallErrorKind.InvalidData,
-                            $"Torrent '{t.Name}' ({t.Hash}) points at '{t.ContentPath}', neither the source nor the target of the interrupted job.", t.Hash);
+                            $"Torrent '{t.Name}' ({t.Hash}) points at '{t.ContentPath}', neither its source nor its target of the interrupted job.", t.Hash);
                 var (acquired, resumed) = _journal.Acquire(plan, RehomePlanFile.Serialize(new[] { plan }), _owner);
                 job = acquired;
                 result.JobId = job.JobId;
@@ -116,7 +124,7 @@ namespace Hashall.Core.Rehome
                         throw new HashallException("RehomePlanInvalid", HashallErrorKind.InvalidData,
                             $"The interrupted job relocates {string.Join(", ", job.Torrents.Select(t => t.Hash))}; this plan relocates {string.Join(", ", hashes)}. Run the job's own plan again.", plan.Name);
                 }
-                Run(plan, job, files, relocator, hashes, result);
+                Run(plan, job, sources, relocator, hashes, result);
                 result.Status = RehomeStatus.Done;
             }
             catch (HashallException e) when (job == null)
@@ -145,7 +153,7 @@ namespace Hashall.Core.Rehome
                 }
                 else
                 {
-                    Recover(plan, job, files!, e, result);
+                    Recover(plan, job, sources!, e, result);
                 }
             }
             finally
@@ -167,8 +175,9 @@ namespace Hashall.Core.Rehome
             return result;
         }
 
-        private void Run(RehomePlan plan, RehomeJob job, List<PayloadFile> files, TorrentRelocator relocator, List<string> hashes, RehomeResult result)
+        private void Run(RehomePlan plan, RehomeJob job, List<HashallPayload> sources, TorrentRelocator relocator, List<string> hashes, RehomeResult result)
         {
+            var files = At(sources[0].Files, plan.SourcePath, plan.SourcePath);
             long total = files.Sum(f => f.Size);
             if (job.Step < RehomeStep.Verified)
             {
@@ -178,18 +187,31 @@ namespace Hashall.Core.Rehome
                 }
                 else
                 {
-                    PayloadCopier.Verify(files, plan.TargetSavePath, Progress(plan, job, "Verifying the copy on the target", total), _cancel);
-                    _journal.Advance(job, RehomeStep.Verified, $"'{plan.TargetPath}' verified: {files.Count} file(s), sizes and SHA-1s match the catalog");
+                    // Each copy a torrent uses as it is (its own name), by the source's paths; the files the
+                    // links lay out, by the copy's own names (a content twin names them otherwise).
+                    foreach (string copy in Copies(plan))
+                    {
+                        PayloadCopier.Verify(FilesAt(plan, sources, copy), plan.TargetSavePath, Progress(plan, job, "Verifying the copy on the target", total), _cancel);
+                        _journal.Advance(job, RehomeStep.Verified, $"'{copy}' verified: {files.Count} file(s), sizes and SHA-1s match the catalog");
+                    }
+                    if (plan.Links.Count > 0)
+                    {
+                        var linked = LinkedFiles(plan, sources);
+                        PayloadCopier.Verify(linked, plan.TargetSavePath, Progress(plan, job, "Verifying the copy on the target", linked.Sum(f => f.Size)), _cancel);
+                        _journal.Advance(job, RehomeStep.Verified, $"'{plan.TargetPath}' verified: the {linked.Count} file(s) the links lay out, sizes and SHA-1s match the catalog");
+                    }
                 }
             }
+            if (job.Step < RehomeStep.Linked && plan.Links.Count > 0)
+                MakeLinks(plan, job);
             if (job.Step < RehomeStep.Relocating)
             {
                 if (job.Torrents.Count == 0)
                 {
                     // Recorded before anything changes in qBittorrent: a rollback or rerun restarts exactly these.
-                    // A long copy later, each must still seed the source, complete and idle.
+                    // A long copy later, each must still seed its source, complete and idle.
                     var current = relocator.Current(hashes);
-                    foreach (var t in current.Values.Where(t => !TorrentRelocator.PointsAt(t, plan.SourcePath) || !TorrentRelocator.IsComplete(t)))
+                    foreach (var t in current.Values.Where(t => !TorrentRelocator.PointsAt(t, RehomeValidator.SourceOf(plan, t.Hash)) || !TorrentRelocator.IsComplete(t)))
                         throw new HashallException("RehomePlanInvalid", HashallErrorKind.InvalidData,
                             $"While the copy was made, torrent '{t.Name}' ({t.Hash}) changed: it is '{t.State}' at {t.Progress:P1}, content path '{t.ContentPath}'.", t.Hash);
                     job.Torrents = current.Values.Select(t => new RelocatedTorrent
@@ -208,20 +230,25 @@ namespace Hashall.Core.Rehome
                 Report(plan, "Relocating and rechecking in qBittorrent", 0, 0);
                 relocator.Stop(hashes); // a resumed job: qBittorrent may have started them again
                 // qBittorrent moves whatever is missing at the destination itself (deleting it at the
-                // source): every file of the verified copy must still be there before it is asked to.
-                foreach (var f in files)
+                // source): every file of each torrent's layout must still be there before it is asked to.
+                foreach (string tree in plan.Torrents.Where(t => t.Role == "relocate").Select(t => t.TargetPath).Distinct(StringComparer.Ordinal))
                 {
-                    string copy = PathText.Join(plan.TargetSavePath, f.TorrentPath);
-                    if (FileSystemApi.TryLstat(copy, out var st) != 0 || st.Size != f.Size)
-                        throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{copy}' of the verified copy is missing or changed; the torrents were not moved.", copy);
+                    var expected = plan.Links.Any(l => PathText.IsUnder(l.Path, tree))
+                        ? plan.Links.Where(l => PathText.IsUnder(l.Path, tree)).Select(l => (l.Path, l.Size))
+                        : FilesAt(plan, sources, tree).Select(f => (f.FullName, f.Size));
+                    foreach (var (copy, size) in expected)
+                        if (FileSystemApi.TryLstat(copy, out var st) != 0 || st.Size != size)
+                            throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{copy}' of the verified copy is missing or changed; the torrents were not moved.", copy);
                 }
-                var targets = job.Torrents.ToDictionary(t => t.Hash, t => TorrentRelocator.Rebase(t.ContentPathBefore, plan.SourcePath, plan.TargetPath));
+                var targets = job.Torrents.ToDictionary(t => t.Hash,
+                    t => TorrentRelocator.Rebase(t.ContentPathBefore, RehomeValidator.SourceOf(plan, t.Hash), RehomeValidator.TargetOf(plan, t.Hash)));
                 relocator.Relocate(targets, plan.TargetSavePath, () =>
                 {
                     FaultInjection.At("rehome-relocate");
                     Report(plan, "Rechecking the copy in qBittorrent", 0, 0);
                 });
-                _journal.Advance(job, RehomeStep.Relocated, $"qBittorrent confirmed {hashes.Count} torrent(s) complete at '{plan.TargetPath}'");
+                _journal.Advance(job, RehomeStep.Relocated, $"qBittorrent confirmed {hashes.Count} torrent(s) complete at "
+                                                            + string.Join(", ", plan.Torrents.Where(t => t.Role == "relocate").Select(t => $"'{t.TargetPath}'").Distinct()));
             }
             result.Relocated = hashes;
             if (job.Step == RehomeStep.Relocated)
@@ -230,18 +257,142 @@ namespace Hashall.Core.Rehome
                 var started = relocator.Start(wasRunning);
                 result.Restarted = started;
                 foreach (var h in wasRunning.Except(started, StringComparer.OrdinalIgnoreCase))
-                    result.Warnings.Add($"torrent {h} was asked to start but qBittorrent shows it stopped or queued; its data is complete at '{plan.TargetPath}'");
+                    result.Warnings.Add($"torrent {h} was asked to start but qBittorrent shows it stopped or queued; its data is complete at '{RehomeValidator.TargetOf(plan, h)}'");
                 _journal.Advance(job, RehomeStep.Removing, $"started {started.Count} of {wasRunning.Count} torrent(s) that were running; removing the source");
             }
             if (job.Step == RehomeStep.Removing)
             {
                 Report(plan, "Removing the source copy", 0, 0);
                 CheckSourceUnused(plan, job);
-                result.FilesRemoved = PayloadRemover.Remove(plan.SourcePath, files.Select(f => (f.FullName, f.Size)));
-                new RehomeCatalog(_db).Apply(plan, files, _client, hashes);
-                _journal.Advance(job, RehomeStep.Done, $"removed {result.FilesRemoved} file(s) from '{plan.SourcePath}'; catalog updated");
+                // Every source root of the plan (a sibling under another name is a root of its own); the
+                // linked trees on the target are the torrents' data now and stay.
+                foreach (var source in sources)
+                    result.FilesRemoved += PayloadRemover.Remove(source.FullName, source.Files.Select(f => (f.FullName, f.Size)));
+                new RehomeCatalog(_db).Apply(plan, sources, _client, hashes);
+                _journal.Advance(job, RehomeStep.Done, $"removed {result.FilesRemoved} file(s) from {string.Join(", ", sources.Select(x => $"'{x.FullName}'"))}; catalog updated");
                 _journal.Finish(job, "done", null);
             }
+        }
+
+        /// <summary>The files of a torrent's tree that is a copy (not linked): its own source root's files, at the copy.</summary>
+        private static List<PayloadFile> FilesAt(RehomePlan plan, List<HashallPayload> sources, string tree)
+        {
+            var t = plan.Torrents.FirstOrDefault(x => x.Role == "relocate" && x.Layout == "copy" && TorrentRelocator.SamePath(x.TargetPath, tree));
+            var source = (t == null ? null : sources.FirstOrDefault(p => TorrentRelocator.SamePath(p.FullName, t.SourcePath))) ?? sources[0];
+            return At(source.Files, source.FullName, tree);
+        }
+
+        /// <summary>The existing copies a REUSE verifies whole: each one a torrent uses as it is, under its own name.</summary>
+        private static List<string> Copies(RehomePlan plan) =>
+            plan.Torrents.Where(t => t.Role == "relocate" && t.Layout == "copy").Select(t => t.TargetPath).Distinct(StringComparer.Ordinal).ToList();
+
+        /// <summary>The copy's files that links lay out, each once, with the size and SHA-1 of the source file it stands for.</summary>
+        private static List<PayloadFile> LinkedFiles(RehomePlan plan, List<HashallPayload> sources)
+        {
+            var bySource = sources.SelectMany(p => p.Files).GroupBy(f => f.FullName, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            var files = new List<PayloadFile>();
+            foreach (var link in plan.Links.GroupBy(l => l.LinkTo, StringComparer.Ordinal).Select(g => g.First()))
+            {
+                string source = RehomeValidator.SourceFileOf(plan, link);
+                if (!bySource.TryGetValue(source, out var file))
+                    throw new HashallException("RehomePlanInvalid", HashallErrorKind.InvalidData, $"The link '{link.Path}' stands for '{source}', which is no file of the torrents to relocate.", link.Path);
+                string torrentPath = PathText.RelativeTo(link.LinkTo, plan.TargetSavePath);
+                files.Add(new PayloadFile { RelativePath = torrentPath, TorrentPath = torrentPath, FullName = link.LinkTo, Size = file.Size, Sha1 = file.Sha1 });
+            }
+            return files;
+        }
+
+        /// <summary>
+        /// The payload's files as they are (or are to be) at <paramref name="to"/>: same path inside the
+        /// root, the root's own name (TorrentPath = name/path, so a copier or verifier given the root's
+        /// parent finds them).
+        /// </summary>
+        internal static List<PayloadFile> At(IEnumerable<PayloadFile> files, string from, string to)
+        {
+            string name = Path.GetFileName(to);
+            return files.Select(f =>
+            {
+                string within = TorrentRelocator.SamePath(f.FullName, from) ? "" : PathText.RelativeTo(f.FullName, from);
+                return new PayloadFile
+                {
+                    RelativePath = within.Length == 0 ? name : within, TorrentPath = within.Length == 0 ? name : name + "/" + within,
+                    Size = f.Size, Sha1 = f.Sha1, Missing = f.Missing, FullName = PathText.Join(to, within),
+                };
+            }).ToList();
+        }
+
+        /// <summary>
+        /// Lays out the torrents whose names differ from the copy's: every link of the plan, each name
+        /// journaled before it is made (so a rollback, or a rerun after a kill, knows it as this job's),
+        /// then every link checked to be the copy's inode with its size. A name that exists and is not a
+        /// link this job made is never touched.
+        /// </summary>
+        private void MakeLinks(RehomePlan plan, RehomeJob job)
+        {
+            Report(plan, "Linking each torrent's own layout", 0, 0);
+            var made = _journal.LinksMade(job.JobId);
+            if (job.Step < RehomeStep.Linking)
+                _journal.Advance(job, RehomeStep.Linking, $"laying out {plan.Torrents.Where(t => t.Layout == "linked").Select(t => t.TargetPath).Distinct().Count()} tree(s) "
+                                                          + $"as {plan.Links.Count} hard link(s) to '{plan.TargetPath}'");
+            var directories = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var link in plan.Links)
+            {
+                _cancel.ThrowIfCancellationRequested();
+                if (FileSystemApi.TryLstat(link.LinkTo, out var copy) != 0 || copy.Kind != FileKind.Regular || copy.Size != link.Size)
+                    throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{link.LinkTo}' of the verified copy is missing or changed; no link to it was made.", link.LinkTo);
+                if (FileSystemApi.TryLstat(link.Path, out var there) == 0)
+                {
+                    if (made.Contains(RehomeJournal.LinkDetail(link)) && there.Inode == copy.Inode && there.DeviceNumber == copy.DeviceNumber)
+                        continue; // made before an interruption
+                    throw new HashallException("RehomeTargetExists", HashallErrorKind.InvalidData, $"'{link.Path}' exists and is not a link this job made; it was left as it is.", link.Path);
+                }
+                if (made.Add(RehomeJournal.LinkDetail(link)))
+                    _journal.RecordLink(job, link);
+                string directory = Path.GetDirectoryName(link.Path)!;
+                if (directories.Add(directory))
+                    Directory.CreateDirectory(directory);
+                int error = HardLinks.Link(link.LinkTo, link.Path);
+                if (error != 0)
+                    throw new HashallException("RehomeLinkFailed", HashallErrorKind.WriteError,
+                        $"Cannot hard link '{link.Path}' to '{link.LinkTo}': {HardLinks.Describe(error)}.", link.Path);
+                FaultInjection.At("rehome-link");
+            }
+            foreach (var link in plan.Links)
+            {
+                if (FileSystemApi.TryLstat(link.Path, out var st) != 0 || FileSystemApi.TryLstat(link.LinkTo, out var copy) != 0
+                    || st.Inode != copy.Inode || st.DeviceNumber != copy.DeviceNumber || st.Size != link.Size)
+                    throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData,
+                        $"'{link.Path}' is not a hard link of '{link.LinkTo}' with {link.Size} bytes.", link.Path);
+            }
+            foreach (string directory in directories.Reverse())
+                FileMetadata.SyncDirectory(directory);
+            FileMetadata.SyncDirectory(plan.TargetSavePath);
+            _journal.Advance(job, RehomeStep.Linked, $"{plan.Links.Count} hard link(s) made and verified by inode and size; no bytes copied");
+        }
+
+        /// <summary>
+        /// Rollback: removes the links this job journaled that are still links of the copy (anything else
+        /// at such a name is not this job's and stays), then the folders they leave empty.
+        /// </summary>
+        private int RemoveLinks(RehomePlan plan, RehomeJob job)
+        {
+            int removed = 0;
+            var made = _journal.LinksMade(job.JobId);
+            foreach (string tree in plan.Torrents.Where(t => t.Role == "relocate" && t.Layout == "linked").Select(t => t.TargetPath).Distinct(StringComparer.Ordinal))
+            {
+                var ours = new List<(string, long)>();
+                foreach (var link in plan.Links.Where(l => PathText.IsUnder(l.Path, tree) && made.Contains(RehomeJournal.LinkDetail(l))))
+                {
+                    int here = FileSystemApi.TryLstat(link.Path, out var st);
+                    if (here != 0)
+                        ours.Add((link.Path, link.Size)); // never made, or gone: its folders may still be this job's
+                    else if (FileSystemApi.TryLstat(link.LinkTo, out var copy) == 0 && st.Inode == copy.Inode && st.DeviceNumber == copy.DeviceNumber && st.Kind == FileKind.Regular)
+                        ours.Add((link.Path, st.Size));
+                }
+                if (ours.Count > 0)
+                    removed += PayloadRemover.Remove(tree, ours);
+            }
+            return removed;
         }
 
         /// <summary>
@@ -251,14 +402,15 @@ namespace Hashall.Core.Rehome
         private void CheckSourceUnused(RehomePlan plan, RehomeJob job)
         {
             var ours = new HashSet<string>(job.Torrents.Select(t => t.Hash), StringComparer.OrdinalIgnoreCase);
+            var roots = RehomeValidator.SourceRoots(plan);
             foreach (var t in _client.Torrents())
             {
-                if (ours.Contains(t.Hash) && !(TorrentRelocator.PointsAt(t, plan.TargetPath) && TorrentRelocator.IsComplete(t)))
+                if (ours.Contains(t.Hash) && !(TorrentRelocator.PointsAt(t, RehomeValidator.TargetOf(plan, t.Hash)) && TorrentRelocator.IsComplete(t)))
                     throw new HashallException("RehomeSourceInUse", HashallErrorKind.InvalidData,
-                        $"Torrent '{t.Name}' ({t.Hash}) is not complete at '{plan.TargetPath}' any more ('{t.State}' at '{t.ContentPath}'); the source was kept.", t.Hash);
-                if (!ours.Contains(t.Hash) && t.ContentPath.Length > 0 && TorrentRelocator.PointsAt(t, plan.SourcePath))
+                        $"Torrent '{t.Name}' ({t.Hash}) is not complete at '{RehomeValidator.TargetOf(plan, t.Hash)}' any more ('{t.State}' at '{t.ContentPath}'); the source was kept.", t.Hash);
+                if (!ours.Contains(t.Hash) && t.ContentPath.Length > 0 && roots.FirstOrDefault(r => TorrentRelocator.PointsAt(t, r)) is string used)
                     throw new HashallException("RehomeSourceInUse", HashallErrorKind.InvalidData,
-                        $"Torrent '{t.Name}' ({t.Hash}), not in the plan, uses '{plan.SourcePath}'; the source was kept.", t.Hash);
+                        $"Torrent '{t.Name}' ({t.Hash}), not in the plan, uses '{used}'; the source was kept.", t.Hash);
             }
         }
 
@@ -275,7 +427,7 @@ namespace Hashall.Core.Rehome
             if (job.Step == RehomeStep.Placing && targetThere && FileSystemApi.TryLstat(staged, out _) != 0)
             {
                 // Killed right after the rename: the copy in place was verified in staging; check it again.
-                PayloadCopier.Verify(files, plan.TargetSavePath, Progress(plan, job, "Verifying the copy on the target", total), _cancel);
+                PayloadCopier.Verify(At(files, plan.SourcePath, plan.TargetPath), plan.TargetSavePath, Progress(plan, job, "Verifying the copy on the target", total), _cancel);
                 _journal.Advance(job, RehomeStep.Verified, $"'{plan.TargetPath}' renamed into place before the interruption; verified again");
                 return;
             }
@@ -312,7 +464,7 @@ namespace Hashall.Core.Rehome
         /// being relocated (both copies whole), point them back at the source, confirm, restart; after
         /// they were confirmed on the target, only going forward makes sense: the job stays open.
         /// </summary>
-        private void Recover(RehomePlan plan, RehomeJob job, List<PayloadFile> files, Exception failure, RehomeResult result)
+        private void Recover(RehomePlan plan, RehomeJob job, List<HashallPayload> sources, Exception failure, RehomeResult result)
         {
             string what = failure is OperationCanceledException ? "stopped by the user." : failure.Message;
             // Ctrl+C: undo without the stop's token, so the rollback itself is not cut short.
@@ -325,7 +477,7 @@ namespace Hashall.Core.Rehome
                 if (job.Step >= RehomeStep.Relocated)
                 {
                     result.Status = RehomeStatus.Failed;
-                    result.Message = $"{what} The torrents are confirmed complete at '{plan.TargetPath}'; the source at '{plan.SourcePath}' may be partly removed. Run the plan again to finish.";
+                    result.Message = $"{what} The torrents are confirmed complete on the target ('{plan.TargetPath}'); the source at '{plan.SourcePath}' may be partly removed. Run the plan again to finish.";
                     _journal.Finish(job, "failed", result.Message);
                     return;
                 }
@@ -333,9 +485,15 @@ namespace Hashall.Core.Rehome
                 {
                     var hashes = job.Torrents.Select(t => t.Hash).ToList();
                     relocator.Stop(hashes);
-                    relocator.Relocate(job.Torrents.ToDictionary(t => t.Hash, t => t.ContentPathBefore), job.Torrents[0].SavePathBefore, () => { });
+                    foreach (var group in job.Torrents.GroupBy(t => t.SavePathBefore, StringComparer.Ordinal))
+                        relocator.Relocate(group.ToDictionary(t => t.Hash, t => t.ContentPathBefore), group.Key, () => { });
                     _journal.Note(job, $"rolled back: qBittorrent confirmed the torrents complete at '{plan.SourcePath}' again");
                     relocator.Start(job.Torrents.Where(t => t.WasRunning).Select(t => t.Hash).ToList());
+                }
+                if (job.Step >= RehomeStep.Linking && plan.Links.Count > 0)
+                {
+                    int links = RemoveLinks(plan, job);
+                    _journal.Note(job, $"rolled back: {links} hard link(s) this job made removed; the copy's own files untouched");
                 }
                 if (job.CopyCreated)
                 {
@@ -344,12 +502,12 @@ namespace Hashall.Core.Rehome
                         Directory.Delete(staging, recursive: true);
                     if (job.Step >= RehomeStep.Verified) // renamed into place by this job: its own copy
                     {
-                        PayloadRemover.Remove(plan.TargetPath, files.Select(f => (PathText.Join(plan.TargetSavePath, f.TorrentPath), f.Size)));
+                        PayloadRemover.Remove(plan.TargetPath, At(sources[0].Files, plan.SourcePath, plan.TargetPath).Select(f => (f.FullName, f.Size)));
                         _journal.Note(job, $"rolled back: this job's copy at '{plan.TargetPath}' removed");
                     }
                 }
                 result.Status = RehomeStatus.RolledBack;
-                result.Message = $"{what} Rolled back: the torrents seed '{plan.SourcePath}' as before, and this run's copy is removed.";
+                result.Message = $"{what} Rolled back: the torrents seed '{plan.SourcePath}' as before, and this run's copy and links are removed.";
                 _journal.Finish(job, "rolled-back", result.Message);
             }
             catch (Exception e) when (!(e is OutOfMemoryException))

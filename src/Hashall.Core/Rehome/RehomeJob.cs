@@ -6,7 +6,9 @@ namespace Hashall.Core.Rehome
     /// <summary>
     /// How far a job got, in order. Up to Verified the torrents still point at the source and a rollback
     /// only removes the copy; from Stopping qBittorrent may point at either copy (both whole); from
-    /// Relocated the torrents are confirmed on the target and the job can only go forward.
+    /// Relocated the torrents are confirmed on the target and the job can only go forward. A rollback
+    /// removes only what the job made: its copy (after Verified, when it copied) and the links it
+    /// journaled (from Linking).
     /// </summary>
     public enum RehomeStep
     {
@@ -15,6 +17,10 @@ namespace Hashall.Core.Rehome
         /// <summary>The verified copy is being renamed from its staging folder into place.</summary>
         Placing,
         Verified,
+        /// <summary>Hard links of the torrents' own layouts are being made on the target (each journaled before it is made).</summary>
+        Linking,
+        /// <summary>Every link made and verified by inode and size.</summary>
+        Linked,
         Stopping,
         Relocating,
         Relocated,

@@ -108,6 +108,29 @@ ORDER BY job_id DESC LIMIT 1;");
             job.CopyCreated = true;
         }
 
+        /// <summary>Journals a hard link of a torrent's own layout before it is made: a rollback or rerun then knows the name as this job's.</summary>
+        public void RecordLink(RehomeJob job, RehomeLink link) => _db.Write(tx =>
+        {
+            Append(tx, job.JobId, RehomeStep.Linking, LinkDetail(link));
+            return 0;
+        });
+
+        /// <summary>The journal line of a link: "link: 'path' -> 'copy's file'".</summary>
+        public static string LinkDetail(RehomeLink link) => $"link: '{link.Path}' -> '{link.LinkTo}'";
+
+        /// <summary>The journal lines of the hard links the job journaled (made, or about to be when it was interrupted); compare with <see cref="LinkDetail"/>.</summary>
+        public HashSet<string> LinksMade(long jobId)
+        {
+            var lines = new HashSet<string>(StringComparer.Ordinal);
+            using var c = _db.Command("SELECT detail FROM rehome_journal WHERE job_id = $id AND step = $step;");
+            c.Parameters.AddWithValue("$id", jobId);
+            c.Parameters.AddWithValue("$step", RehomeStep.Linking.ToString());
+            using var r = c.ExecuteReader();
+            while (r.Read())
+                lines.Add(r.GetString(0));
+            return lines;
+        }
+
         /// <summary>Ends the run's hold on the job: done, rolled-back, or failed (open: a rerun resumes it).</summary>
         public void Finish(RehomeJob job, string status, string? message) => _db.Write(tx =>
         {

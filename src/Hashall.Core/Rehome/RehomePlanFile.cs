@@ -31,12 +31,21 @@ namespace Hashall.Core.Rehome
                     plan.SeedingRoots ??= new List<string>();
                     plan.Torrents ??= new List<RehomeTorrent>();
                     plan.ExternalLinks ??= new List<string>();
+                    plan.Links ??= new List<RehomeLink>();
                     plan.Name ??= "";
                     plan.SourcePath ??= "";
                     plan.TargetPath ??= "";
                     plan.TargetSavePath ??= "";
                     if (plan.Torrents.Any(t => t == null))
                         throw new JsonException($"the plan '{plan.Name}' lists a null torrent");
+                    if (plan.Links.Any(l => l == null))
+                        throw new JsonException($"the plan '{plan.Name}' lists a null link");
+                    foreach (var t in plan.Torrents)
+                    {
+                        t.SourcePath ??= "";
+                        t.TargetPath ??= "";
+                        t.Layout ??= "";
+                    }
                 }
                 return plans!;
             }

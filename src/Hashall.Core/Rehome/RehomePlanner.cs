@@ -50,7 +50,11 @@ namespace Hashall.Core.Rehome
             _query = new FileQuery(db);
         }
 
-        /// <summary>One plan per distinct payload of the given torrents.</summary>
+        /// <summary>
+        /// One plan per distinct payload of the given torrents: per payload hash on the source device, so
+        /// that siblings there under other root folder names go in the same plan (one copy on the
+        /// target, one linked tree per name); an incomplete payload is its own.
+        /// </summary>
         public List<RehomePlan> Plan(IEnumerable<HashallTorrent> torrents, RehomeOptions options)
         {
             if (options.TargetRoot != null)
@@ -67,15 +71,17 @@ namespace Hashall.Core.Rehome
             _targets.Clear();
             foreach (var torrent in torrents)
             {
-                if (torrent.PayloadId == null || !done.Add(torrent.PayloadId.Value))
+                if (torrent.PayloadId == null || done.Contains(torrent.PayloadId.Value))
                     continue;
                 var payload = stored.First(p => p.PayloadId == torrent.PayloadId);
-                plans.Add(PlanOne(torrent, payload, all, stored, options));
+                var (plan, rows) = PlanOne(torrent, payload, all, stored, options);
+                done.UnionWith(rows);
+                plans.Add(plan);
             }
             return plans;
         }
 
-        private RehomePlan PlanOne(HashallTorrent torrent, HashallPayload payload, List<HashallTorrent> all, List<HashallPayload> stored, RehomeOptions options)
+        private (RehomePlan Plan, List<long> Rows) PlanOne(HashallTorrent torrent, HashallPayload payload, List<HashallTorrent> all, List<HashallPayload> stored, RehomeOptions options)
         {
             var source = options.Direction == RehomeDirection.Demote ? options.StashDevice : options.PoolDevice;
             var target = options.Direction == RehomeDirection.Demote ? options.PoolDevice : options.StashDevice;
@@ -100,50 +106,77 @@ namespace Hashall.Core.Rehome
                 plan.Reasons.Add(reason);
             }
 
-            // Siblings: every torrent with this payload hash (or, while incomplete, with this very payload).
-            var siblings = all.Where(t => payload.PayloadHash != null ? t.PayloadHash == payload.PayloadHash : t.PayloadId == payload.PayloadId).ToList();
+            // The payload's roots on the source device: this one first, then every other root there that a
+            // torrent seeds with the same payload hash (a sibling under another root folder name) or the
+            // same content hash (a twin: the same files under other names), all moved with one copy.
+            var rows = new List<HashallPayload> { payload };
+            if (payload.PayloadHash != null && payload.DeviceId == source.DeviceId)
+                rows.AddRange(stored.Where(p => p.PayloadId != payload.PayloadId && p.DeviceId == source.DeviceId && p.Status == "complete"
+                                               && (p.PayloadHash == payload.PayloadHash || (payload.ContentHash != null && p.ContentHash == payload.ContentHash))
+                                               && all.Any(t => t.PayloadId == p.PayloadId))
+                    .OrderBy(p => p.PayloadHash == payload.PayloadHash ? 0 : 1));
+            var rowIds = new HashSet<long>(rows.Select(r => r.PayloadId));
+
+            // Siblings: every torrent with this payload hash (or, while incomplete, with this very payload), and the twins moved with it.
+            var siblings = all.Where(t => payload.PayloadHash != null ? t.PayloadHash == payload.PayloadHash || rowIds.Contains(t.PayloadId ?? -1) : t.PayloadId == payload.PayloadId).ToList();
             foreach (var t in siblings)
             {
-                bool here = t.PayloadId == payload.PayloadId;
+                bool here = t.PayloadId != null && rowIds.Contains(t.PayloadId.Value);
                 plan.Torrents.Add(new RehomeTorrent
                 {
                     TorrentHash = t.TorrentHash, Name = t.Name, State = t.State, SavePath = t.SavePath, ContentPath = t.ContentPath,
                     Role = here ? "relocate" : "elsewhere",
+                    SourcePath = stored.FirstOrDefault(p => p.PayloadId == t.PayloadId)?.FullName ?? "",
                 });
                 if (here && !MovableStates.Contains(t.State))
                     Block($"sibling '{t.Name}' ({t.TorrentHash}) is '{t.State}': only complete, seeding torrents are moved");
             }
 
-            // A folder that also holds other torrents' data (a shared save path, a partial cross-seed)
-            // cannot be moved as one payload.
-            foreach (var other in all.Where(t => t.PayloadId != payload.PayloadId && !siblings.Contains(t)
-                                                 && t.ContentPath.Length > 0 && PathText.IsUnder(t.ContentPath, payload.FullName)))
-                Block($"'{payload.FullName}' also holds the data of torrent '{other.Name}' ({other.TorrentHash}), which is not a sibling");
+            foreach (var row in rows)
+            {
+                // A folder that also holds other torrents' data (a shared save path, a partial cross-seed)
+                // cannot be moved as one payload.
+                foreach (var other in all.Where(t => !rowIds.Contains(t.PayloadId ?? -1) && !siblings.Contains(t)
+                                                     && t.ContentPath.Length > 0 && PathText.IsUnder(t.ContentPath, row.FullName)))
+                    Block($"'{row.FullName}' also holds the data of torrent '{other.Name}' ({other.TorrentHash}), which is not a sibling");
+                if (!options.SeedingRoots.Any(r => PathText.IsUnder(row.FullName, r)))
+                    Block($"the payload '{row.FullName}' is outside every seeding root ({string.Join(", ", options.SeedingRoots)}): give the root that holds it with -SeedingRoot");
+                FindExternalLinks(plan, row, options);
+            }
             if (payload.PayloadHash == null)
                 Block($"the payload is incomplete ({payload.MissingCount} file(s) without a SHA-1 in the catalog): scan it and sync again");
             if (payload.DeviceId != source.DeviceId)
                 Block($"the payload is on device {payload.Device}, not on the {(options.Direction == RehomeDirection.Demote ? "stash" : "pool")} device {source.Alias ?? source.MountPoint}");
-            if (!options.SeedingRoots.Any(r => PathText.IsUnder(payload.FullName, r)))
-                Block($"the payload '{payload.FullName}' is outside every seeding root ({string.Join(", ", options.SeedingRoots)}): give the root that holds it with -SeedingRoot");
-            FindExternalLinks(plan, payload, options);
 
-            // Only a copy that a torrent qBittorrent still has is seeding, and that is on disk now.
-            var reusable = payload.PayloadHash == null ? null
-                : stored.FirstOrDefault(p => p.PayloadHash == payload.PayloadHash && p.DeviceId == target.DeviceId && p.Status == "complete"
-                                             && all.Any(t => t.PayloadId == p.PayloadId) && FileSystemApi.TryLstat(p.FullName, out _) == 0);
+            // Only a copy that a torrent qBittorrent still has is seeding, and that is on disk now: a
+            // sibling copy (same payload hash) first, one under the payload's own name before others;
+            // else a content twin (the same files under other names: same content hash).
+            var reusables = payload.PayloadHash == null ? new List<HashallPayload>()
+                : stored.Where(p => (p.PayloadHash == payload.PayloadHash || (payload.ContentHash != null && p.ContentHash == payload.ContentHash))
+                                    && p.DeviceId == target.DeviceId && p.Status == "complete"
+                                    && all.Any(t => t.PayloadId == p.PayloadId) && FileSystemApi.TryLstat(p.FullName, out _) == 0)
+                    .OrderBy(p => p.PayloadHash == payload.PayloadHash ? 0 : 1)
+                    .ThenBy(p => System.IO.Path.GetFileName(p.FullName) == System.IO.Path.GetFileName(payload.FullName) ? 0 : 1).ToList();
+            var reusable = reusables.FirstOrDefault();
+            plan.ContentHash = payload.ContentHash;
+            List<(string Within, long Size, string? Sha1)> copyFiles;
             if (reusable != null)
             {
                 plan.TargetPath = reusable.FullName;
                 plan.TargetSavePath = System.IO.Path.GetDirectoryName(reusable.FullName) ?? reusable.FullName;
+                copyFiles = CatalogFiles(reusable.FullName);
                 if (plan.Decision != RehomeDecision.Block)
                 {
                     plan.Decision = RehomeDecision.Reuse;
-                    plan.Reasons.Add($"a complete copy with the same payload hash is already on the target: '{reusable.FullName}'");
+                    plan.Reasons.Add(reusable.PayloadHash == payload.PayloadHash
+                        ? $"a complete copy with the same payload hash is already on the target: '{reusable.FullName}'"
+                        : $"a content twin (the same files under other names, same content hash) is already on the target: '{reusable.FullName}'");
                 }
             }
             else if (options.Direction == RehomeDirection.Promote)
             {
                 Block("promotion is reuse-only and the stash has no copy of this payload: nothing is copied blindly");
+                return (plan, rows.Select(r => r.PayloadId).ToList());
             }
             else
             {
@@ -151,6 +184,7 @@ namespace Hashall.Core.Rehome
                     throw new HashallException("RehomeTargetMissing", HashallErrorKind.InvalidArgument, "Demotion needs -TargetPath: the directory on the pool that receives payloads.", null);
                 plan.TargetSavePath = System.IO.Path.GetFullPath(PathText.Join(options.TargetRoot, ExpandLayout(options.Layout, torrent))).TrimEnd('/');
                 plan.TargetPath = PathText.Join(plan.TargetSavePath, System.IO.Path.GetFileName(payload.FullName));
+                copyFiles = CatalogFiles(payload.FullName);
                 if (plan.Decision == RehomeDecision.Move)
                 {
                     if (!PathText.IsUnder(plan.TargetSavePath, options.TargetRoot))
@@ -163,7 +197,99 @@ namespace Hashall.Core.Rehome
                         plan.Reasons.Add($"no copy on the target: copy to '{plan.TargetPath}', verify, relocate {plan.Torrents.Count(t => t.Role == "relocate")} torrent(s), remove the source");
                 }
             }
-            return plan;
+            if (plan.TargetSavePath.Length > 0)
+                PlanLayouts(plan, rows, reusables, copyFiles, reusable?.PayloadHash ?? payload.PayloadHash, Block);
+            return (plan, rows.Select(r => r.PayloadId).ToList());
+        }
+
+        /// <summary>
+        /// Each relocated torrent keeps its own root name on the target: the copy itself when the names
+        /// match (or another catalogued copy of that name), else its own tree of hard links to the
+        /// copy's files, matched by path inside the root (siblings), else by size and SHA-1.
+        /// </summary>
+        private void PlanLayouts(RehomePlan plan, List<HashallPayload> rows, List<HashallPayload> reusables,
+            List<(string Within, long Size, string? Sha1)> copyFiles, string? copyHash, Action<string> block)
+        {
+            var trees = new Dictionary<string, string?>(StringComparer.Ordinal); // linked tree -> payload hash of its layout
+            foreach (var row in rows)
+            {
+                string name = System.IO.Path.GetFileName(row.FullName);
+                string own = PathText.Join(plan.TargetSavePath, name);
+                var torrents = plan.Torrents.Where(t => t.Role == "relocate" && TorrentRelocator.SamePath(t.SourcePath, row.FullName)).ToList();
+                string layout = "copy";
+                // A root whose layout is the copy's (same payload hash, same name) uses the copy itself; one
+                // under the name of another catalogued copy with its payload hash uses that one as it is.
+                if (TorrentRelocator.SamePath(own, plan.TargetPath) ? row.PayloadHash == copyHash
+                    : reusables.Any(r => TorrentRelocator.SamePath(r.FullName, own) && r.PayloadHash == row.PayloadHash))
+                {
+                }
+                else if (TorrentRelocator.SamePath(own, plan.TargetPath) || reusables.Any(r => TorrentRelocator.SamePath(r.FullName, own)))
+                    block($"the copy at '{own}' has the root name of '{row.FullName}' but names its files otherwise: its names are never changed, so that torrent's own layout cannot go there");
+                else if (trees.TryGetValue(own, out var treeHash))
+                {
+                    // Another root of the plan with this name: the same layout shares its tree, another cannot.
+                    if (treeHash == row.PayloadHash)
+                        layout = "linked";
+                    else
+                        block($"'{row.FullName}' and another root of this payload would both be laid out at '{own}' with different file names");
+                }
+                else if (FileSystemApi.TryLstat(own, out _) == 0)
+                    block($"'{own}' already exists on the target and is not a catalogued copy of this payload: '{name}' cannot be laid out there");
+                else if (!_targets.Add(own))
+                    block($"another payload of this run already goes to '{own}'");
+                else
+                {
+                    layout = "linked";
+                    trees[own] = row.PayloadHash;
+                    var links = LinksFor(row, own, copyFiles, plan.TargetPath, block);
+                    plan.Links.AddRange(links);
+                    plan.Reasons.Add($"'{name}' is laid out at '{own}' as {links.Count} hard link(s) to the copy at '{plan.TargetPath}' (no bytes copied; the copy's names are kept)");
+                }
+                foreach (var t in torrents)
+                {
+                    t.TargetPath = own;
+                    t.Layout = layout;
+                }
+            }
+        }
+
+        /// <summary>The links that give the payload at <paramref name="row"/> its own tree at <paramref name="own"/>, from the copy's files.</summary>
+        private List<RehomeLink> LinksFor(HashallPayload row, string own, List<(string Within, long Size, string? Sha1)> copyFiles, string copyRoot, Action<string> block)
+        {
+            var links = new List<RehomeLink>();
+            var files = CatalogFiles(row.FullName);
+            // Files under the root that are not the torrent's (the user's own): only those the copy has too count.
+            if (files.Count != row.FileCount)
+                files = files.Where(f => copyFiles.Any(c => c.Size == f.Size && c.Sha1 == f.Sha1)).ToList();
+            if (files.Count != row.FileCount || files.Sum(f => f.Size) != row.TotalBytes)
+            {
+                block($"the files under '{row.FullName}' cannot be told apart from other files there ({files.Count} match the copy, the torrent has {row.FileCount}): move the extra files out, scan, and plan again");
+                return links;
+            }
+            foreach (var f in files)
+            {
+                var match = copyFiles.FirstOrDefault(c => c.Within == f.Within && c.Size == f.Size && c.Sha1 == f.Sha1);
+                if (match.Sha1 == null)
+                    match = copyFiles.FirstOrDefault(c => c.Size == f.Size && c.Sha1 == f.Sha1);
+                if (match.Sha1 == null)
+                {
+                    block($"the copy at '{copyRoot}' has no file with the size and SHA-1 of '{PathText.Join(row.FullName, f.Within)}'");
+                    continue;
+                }
+                links.Add(new RehomeLink { Path = PathText.Join(own, f.Within), LinkTo = PathText.Join(copyRoot, match.Within), Size = f.Size });
+            }
+            return links;
+        }
+
+        /// <summary>The catalogued files at or under a payload root: path inside the root ("" for a single-file root), size, SHA-1.</summary>
+        private List<(string Within, long Size, string? Sha1)> CatalogFiles(string root)
+        {
+            var scope = _query.ScopeOf(root, _locator);
+            if (scope == null)
+                return new List<(string, long, string?)>();
+            return _query.Files(new[] { scope }, Array.Empty<string>(), includeDeleted: false)
+                .Select(f => (TorrentRelocator.SamePath(f.FullName, root) ? "" : PathText.RelativeTo(f.FullName, root), f.Size, f.Sha1))
+                .ToList();
         }
 
         private void FindExternalLinks(RehomePlan plan, HashallPayload payload, RehomeOptions options)
