@@ -133,7 +133,13 @@ Invoke-RestMethod -Method Post "$tourApi/torrents/createCategory" -Form @{ categ
 Add-TourTorrent (Join-Path $tourStash 'torrents/Show.S01') 18 tv
 Add-TourTorrent (Join-Path $tourStash 'torrents/Show.S01') 20 tv
 Add-TourTorrent (Join-Path $tourStash 'torrents/Show.S01E01.copy.mkv') 16 tv
-Wait-TourTorrents 3
+# The same season from another tracker under another root name, hard-linked as cross-seeding does.
+$other = Join-Path $tourStash 'torrents/Show S01 1080p WEB'
+New-Item -ItemType Directory -Path $other | Out-Null
+Get-ChildItem (Join-Path $tourStash 'torrents/Show.S01') -File | ForEach-Object { New-Item -ItemType HardLink -Path (Join-Path $other $_.Name) -Target $_.FullName | Out-Null }
+Invoke-HashallScan $tourStash | Out-Null
+Add-TourTorrent $other 19 tv
+Wait-TourTorrents 4
 '@
     $beforeRehome = @'
 & mount -t tmpfs -o size=64m hashall-tour-pool $tourPool; if ($LASTEXITCODE) { throw "mount $tourPool failed" }
@@ -144,7 +150,7 @@ New-Item -ItemType Directory -Path (Join-Path $tourStash 'library') | Out-Null
 New-Item -ItemType HardLink -Path (Join-Path $tourStash 'library/Film (2019).mkv') -Target (Join-Path $film 'Film.2019.mkv') | Out-Null
 Invoke-RestMethod -Method Post "$tourApi/torrents/createCategory" -Form @{ category = 'movies'; savePath = '' } | Out-Null
 Add-TourTorrent $film.FullName 18 tv
-Wait-TourTorrents 4
+Wait-TourTorrents 5
 Set-HashallDevice -Device $tourPool -Alias pool
 Invoke-HashallScan $tourStash | Out-Null
 Invoke-HashallScan $tourPool | Out-Null
