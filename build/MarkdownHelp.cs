@@ -246,7 +246,8 @@ public class ConvertMarkdownHelp : Task
                 Description(synopsis)),
             Description(description),
             new XElement(Command + "syntax", syntax),
-            new XElement(Command + "parameters", parameters.Select(p => p.Element(p.Sets.FirstOrDefault() ?? new ParameterSet()))),
+            // The parameter list has one "required" per parameter: required in any set, as PlatyPS exports it.
+            new XElement(Command + "parameters", parameters.Select(p => p.Element(Summary(p.Sets)))),
             new XElement(Command + "inputTypes", TypeEntries(sections, "INPUTS", "inputType")),
             new XElement(Command + "returnValues", TypeEntries(sections, "OUTPUTS", "returnValue")),
             new XElement(Maml + "alertSet", new XElement(Maml + "alert", Text("NOTES").Select(p => new XElement(Maml + "para", p)))),
@@ -302,6 +303,13 @@ public class ConvertMarkdownHelp : Task
                 sb.AppendLine(line.Length == 0 ? "" : "    " + line);
         }
         return sb.ToString();
+    }
+
+    /// <summary>A parameter's first set, marked required when any of its sets requires it.</summary>
+    private static ParameterSet Summary(List<ParameterSet> sets)
+    {
+        var first = sets.FirstOrDefault() ?? new ParameterSet();
+        return new ParameterSet { Name = first.Name, Position = first.Position, Required = sets.Any(s => s.Required), ByValue = first.ByValue, ByPropertyName = first.ByPropertyName };
     }
 
     private sealed class ParameterSet
