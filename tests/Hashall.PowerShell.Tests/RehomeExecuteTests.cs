@@ -738,6 +738,36 @@ VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents
     }
 
     [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void ACopyToReuseThatIsASymbolicLinkBackToTheSourceIsNoCopyAndTheSourceIsKept()
+    {
+        string pool = Pool();
+        string source = Payload("Linked.Back.S01", 150);
+        string poolDir = Path.Combine(pool, "torrents", "tv");
+        Directory.CreateDirectory(poolDir);
+        TempTree.Run("cp", "-a", source, poolDir);
+        string poolCopy = Path.Combine(poolDir, "Linked.Back.S01");
+        var before = Contents(source);
+        string stashTorrent = Add(source, _seeding), poolTorrent = Add(poolCopy, poolDir, "tv", 16);
+        ScanAndSync(_seeding, pool);
+        string plan = PlanFile("TorrentHash", stashTorrent, pool);
+        Assert.Contains("\"Reuse\"", File.ReadAllText(plan));
+        // Since the plan was made, the copy on the pool became a symbolic link to the source on the stash:
+        // read through it, it verifies and qBittorrent's recheck passes, but it is the source itself.
+        Directory.Delete(poolCopy, recursive: true);
+        File.CreateSymbolicLink(poolCopy, source);
+
+        var r = Invoke(plan);
+        var result = Assert.Single(r.Output);
+        Assert.True(Directory.Exists(source), $"the source is gone: {result.Properties["Status"].Value}, {result.Properties["FilesRemoved"].Value} file(s) removed");
+        Assert.Equal(before, Contents(source));
+        Assert.Equal("RehomeVerifyFailed", result.Properties["ErrorId"].Value);
+        Assert.Equal("RolledBack", result.Properties["Status"].Value.ToString());
+        Assert.Contains("on another filesystem", (string)result.Properties["Message"].Value);
+        AssertSeeding(stashTorrent, source, before);
+        Forget(stashTorrent, poolTorrent);
+    }
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void QBittorrentGoneMidRunLosesNothingAndTheRerunFinishesOnceItIsBack()
     {
         using var qbt = new QBittorrentFixture(); // its own, to be killed

@@ -116,11 +116,19 @@ namespace Hashall.Core.Rehome
         {
             var seen = new HashSet<(ulong, ulong, string?)>();
             var work = new List<(PayloadFile File, string Path, FileStatus Status)>();
+            // The copy is on the root's filesystem: a folder on the way that is a symbolic link to the
+            // source (another device) would verify the source itself, and the source is removed later.
+            // ("root/." is the folder itself, through a link if the root is one.)
+            if (FileSystemApi.TryLstat(Path.Combine(root, "."), out var rootStatus) != 0)
+                throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{root}', the folder of the copy, is missing.", root);
             foreach (var file in files)
             {
                 string path = PathText.Join(root, file.TorrentPath);
                 if (FileSystemApi.TryLstat(path, out var st) != 0 || st.Kind != FileKind.Regular)
                     throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{path}' is missing from the copy.", path);
+                if (st.DeviceNumber != rootStatus.DeviceNumber)
+                    throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData,
+                        $"'{path}' is on another filesystem than '{root}' (a symbolic link on the way?): it is no copy on the target.", path);
                 if (st.Size != file.Size)
                     throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{path}' has {st.Size} bytes; the catalog says {file.Size}.", path);
                 // Names of one inode are read once, unless the catalog expects different content for them.
