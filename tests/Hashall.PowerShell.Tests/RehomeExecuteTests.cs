@@ -444,6 +444,74 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
     }
 
     [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void AResumedJobRefusesAPlanEditedSinceItStartedAndRemovesNothing()
+    {
+        string pool = Pool();
+        string a = Payload("Edit.Resume.A", 200);
+        string b = Path.Combine(_seeding, "Edit Resume B");
+        TempTree.Run("cp", "-a", a, b);
+        var before = Contents(a);
+        string ha = Add(a, _seeding), hb = Add(b, _seeding, pieces: 16);
+        ScanAndSync(a, b);
+        string plan = PlanFile("TorrentHash", ha, pool);
+        string dir = Path.Combine(pool, "torrents", _category);
+        string ta = Path.Combine(dir, "Edit.Resume.A"), tb = Path.Combine(dir, "Edit Resume B");
+
+        // Killed after the first source file was removed: both torrents confirmed on the pool, B's source still whole.
+        var env = new Dictionary<string, string> { ["QBITTORRENT_URL"] = _qbt.Url, ["HASHALL_FAULT"] = "rehome-remove:1" };
+        var (exit, output) = ChildShell.Run($"Import-Module '{ModuleFolder.Manifest}'; Invoke-RehomePlan -Path '{plan}' -Database '{Db}' -Confirm:$false", env);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("HASHALL_FAULT", output);
+        AssertSeeding(ha, ta, before);
+        AssertSeeding(hb, tb, before);
+        Assert.Equal(before, Contents(b));
+
+        // A folder of B's name under another parent, never copied: an edited plan names it as B's source.
+        string decoy = Path.Combine(_seeding, "elsewhere", "Edit Resume B");
+        Directory.CreateDirectory(Path.GetDirectoryName(decoy)!);
+        TempTree.Run("cp", "-a", b, decoy);
+        string Edit(string name, Action<System.Text.Json.Nodes.JsonObject> change)
+        {
+            var plans = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(plan))!.AsArray();
+            change(plans[0]!.AsObject());
+            string file = Tree.Path(name + ".json");
+            File.WriteAllText(file, plans.ToJsonString());
+            return file;
+        }
+        System.Text.Json.Nodes.JsonNode TorrentB(System.Text.Json.Nodes.JsonObject j) =>
+            j["Torrents"]!.AsArray().Single(t => (string)t!["TorrentHash"]! == hb)!;
+        var edits = new (string Name, Action<System.Text.Json.Nodes.JsonObject> Change, string Says)[]
+        {
+            ("sibling-source", j => TorrentB(j)["SourcePath"] = decoy, $"SourcePath of torrent {hb} is '{b}' in the job's plan, '{decoy}' in this one"),
+            ("link-to", j => j["Links"]![0]!["LinkTo"] = Path.Combine(ta, "e2.mkv"), "LinkTo of link '"),
+        };
+        foreach (var (name, change, says) in edits)
+        {
+            var r = Invoke(Edit(name, change));
+            var refused = Assert.Single(r.Output);
+            Assert.True(("Invalid", "RehomePlanChanged") == (refused.Properties["Status"].Value.ToString(), (string)refused.Properties["ErrorId"].Value), name + ": " + (string)refused.Properties["Message"].Value);
+            Assert.True(((string)refused.Properties["Message"].Value).Contains(says), (string)refused.Properties["Message"].Value);
+            Assert.Equal("RehomePlanChanged,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+            // Nothing touched: the decoy (never copied) and B's source whole, both torrents on the pool.
+            Assert.Equal(before, Contents(b));
+            Assert.Equal(before, Contents(decoy));
+            AssertSeeding(ha, ta, before);
+            AssertSeeding(hb, tb, before);
+        }
+        Assert.Equal(0, Jobs("done"));
+
+        // The job's own plan finishes it: B's own source removed, the decoy kept.
+        var done = Assert.Single(Invoke(plan).Succeeded().Output);
+        Assert.Equal("Done", done.Properties["Status"].Value.ToString());
+        Assert.True((bool)done.Properties["Resumed"].Value);
+        AssertSeeding(ha, ta, before);
+        AssertSeeding(hb, tb, before);
+        Assert.False(Directory.Exists(a) || Directory.Exists(b));
+        Assert.Equal(before, Contents(decoy));
+        Forget(ha, hb);
+    }
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void FailuresAreRolledBackAndNothingIsLost()
     {
         string pool = Pool();
@@ -680,7 +748,7 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
         string cPlan = PlanFile("TorrentHash", cHash, pool);
         string payloadHash = (string)Ps.Run("(Get-HashallTorrent -TorrentHash $args[0]).PayloadHash", cHash).Succeeded().Output.Single().BaseObject;
         Sql($@"INSERT INTO rehome_jobs (payload_hash, direction, decision, source_path, target_path, target_save_path, plan, step, status, started_at, updated_at, lock_owner, lock_expires_at)
-VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents", _category, "Locked.S01")}', '{Path.Combine(pool, "torrents", _category)}', '[]', 'Started', 'running',
+VALUES ('{payloadHash}', 'Demote', 'Move', '{c}', '{Path.Combine(pool, "torrents", _category, "Locked.S01")}', '{Path.Combine(pool, "torrents", _category)}', '{File.ReadAllText(cPlan).Replace("'", "''")}', 'Started', 'running',
     '2026-01-01T00:00:00.0000000Z', '2026-01-01T00:00:00.0000000Z', 'otherhost:1:x:y', '2999-01-01T00:00:00.0000000Z');");
         var busy = Invoke(cPlan);
         Assert.Equal("RehomeBusy,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand", Assert.Single(busy.Errors).FullyQualifiedErrorId);

@@ -98,6 +98,8 @@ namespace Hashall.Core.Rehome
                 if (openJob != null && (openJob.Value.Source != plan.SourcePath || openJob.Value.Target != plan.TargetPath))
                     throw new HashallException("RehomePlanInvalid", HashallErrorKind.InvalidData,
                         $"An interrupted job of this payload moves '{openJob.Value.Source}' to '{openJob.Value.Target}': run that plan again to finish it first.", plan.Name);
+                if (openJob != null)
+                    SamePlanAsJob(openJob.Value.JobId, openJob.Value.Plan, plan);
                 if (!open && _journal.LastStatus(plan.PayloadHash!, plan.SourcePath, plan.TargetPath) == "done")
                 {
                     result.Status = RehomeStatus.AlreadyDone;
@@ -173,6 +175,72 @@ namespace Hashall.Core.Rehome
                 result.Duration = clock.Elapsed;
             }
             return result;
+        }
+
+        /// <summary>
+        /// A resumed job runs only the plan it was started from: everything that decides what is copied, linked,
+        /// relocated or removed must equal the plan saved in its journal, else RehomePlanChanged names the field.
+        /// </summary>
+        private static void SamePlanAsJob(long jobId, string savedJson, RehomePlan plan)
+        {
+            RehomePlan saved;
+            try
+            {
+                saved = RehomePlanFile.Deserialize(savedJson).Single();
+            }
+            catch (Exception e) when (e is HashallException || e is InvalidOperationException)
+            {
+                throw new HashallException("RehomePlanChanged", HashallErrorKind.InvalidData,
+                    $"The plan saved in the journal of interrupted rehome job {jobId} of '{plan.Name}' cannot be read back ({e.Message}); the rerun was refused and nothing was changed.", plan.Name, e);
+            }
+            string? field = PlanDifference(saved, plan);
+            if (field != null)
+                throw new HashallException("RehomePlanChanged", HashallErrorKind.InvalidData,
+                    $"The plan of '{plan.Name}' differs from the plan interrupted rehome job {jobId} was started from: {field}. "
+                    + "Run the job's own plan again to finish it (or roll it back); nothing was changed.", plan.Name);
+        }
+
+        /// <summary>The first field that decides what is copied, linked, relocated or removed in which the plans differ ("X is 'a' in the job's plan, 'b' in this one"); null when none.</summary>
+        internal static string? PlanDifference(RehomePlan saved, RehomePlan plan)
+        {
+            static string Diff(string field, object? was, object? now) => $"{field} is '{was}' in the job's plan, '{now}' in this one";
+            if (saved.PayloadHash != plan.PayloadHash) return Diff("PayloadHash", saved.PayloadHash, plan.PayloadHash);
+            if (saved.Direction != plan.Direction) return Diff("Direction", saved.Direction, plan.Direction);
+            if (saved.Decision != plan.Decision) return Diff("Decision", saved.Decision, plan.Decision);
+            if (saved.SourceDeviceId != plan.SourceDeviceId) return Diff("SourceDeviceId", saved.SourceDeviceId, plan.SourceDeviceId);
+            if (saved.TargetDeviceId != plan.TargetDeviceId) return Diff("TargetDeviceId", saved.TargetDeviceId, plan.TargetDeviceId);
+            if (saved.SourcePath != plan.SourcePath) return Diff("SourcePath", saved.SourcePath, plan.SourcePath);
+            if (saved.TargetPath != plan.TargetPath) return Diff("TargetPath", saved.TargetPath, plan.TargetPath);
+            if (saved.TargetSavePath != plan.TargetSavePath) return Diff("TargetSavePath", saved.TargetSavePath, plan.TargetSavePath);
+            var before = saved.Torrents.GroupBy(t => t.TorrentHash.ToLowerInvariant()).ToDictionary(g => g.Key, g => g.First());
+            var now = plan.Torrents.GroupBy(t => t.TorrentHash.ToLowerInvariant()).ToDictionary(g => g.Key, g => g.First());
+            foreach (var hash in before.Keys.Except(now.Keys))
+                return $"torrent {hash} is in the job's plan, not in this one";
+            foreach (var hash in now.Keys.Except(before.Keys))
+                return $"torrent {hash} is in this plan, not in the job's";
+            if (plan.Torrents.Count != now.Count)
+                return "this plan lists a torrent twice";
+            foreach (var pair in before)
+            {
+                string hash = pair.Key;
+                var was = pair.Value;
+                var t = now[hash];
+                if (was.Role != t.Role) return Diff($"Role of torrent {hash}", was.Role, t.Role);
+                if (was.SourcePath != t.SourcePath) return Diff($"SourcePath of torrent {hash}", was.SourcePath, t.SourcePath);
+                if (was.TargetPath != t.TargetPath) return Diff($"TargetPath of torrent {hash}", was.TargetPath, t.TargetPath);
+                if (was.Layout != t.Layout) return Diff($"Layout of torrent {hash}", was.Layout, t.Layout);
+            }
+            if (saved.Links.Count != plan.Links.Count)
+                return Diff("the number of Links", saved.Links.Count, plan.Links.Count);
+            var links = plan.Links.OrderBy(l => l.Path, StringComparer.Ordinal).ToList();
+            var savedLinks = saved.Links.OrderBy(l => l.Path, StringComparer.Ordinal).ToList();
+            for (int i = 0; i < links.Count; i++)
+            {
+                if (savedLinks[i].Path != links[i].Path) return Diff("a link's Path", savedLinks[i].Path, links[i].Path);
+                if (savedLinks[i].LinkTo != links[i].LinkTo) return Diff($"LinkTo of link '{links[i].Path}'", savedLinks[i].LinkTo, links[i].LinkTo);
+                if (savedLinks[i].Size != links[i].Size) return Diff($"Size of link '{links[i].Path}'", savedLinks[i].Size, links[i].Size);
+            }
+            return null;
         }
 
         private void Run(RehomePlan plan, RehomeJob job, List<HashallPayload> sources, TorrentRelocator relocator, List<string> hashes, RehomeResult result)

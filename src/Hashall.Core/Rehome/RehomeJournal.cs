@@ -51,13 +51,16 @@ VALUES ($hash, $dir, $dec, $src, $dst, $save, $plan, $step, 'running', $now, $no
             return (job, false);
         });
 
-        /// <summary>The source and target of the payload's job that a rerun resumes (running, or failed without a rollback); null when none.</summary>
-        public (string Source, string Target)? OpenPaths(string payloadHash)
+        /// <summary>
+        /// The payload's job that a rerun resumes (running, or failed without a rollback): its id, source, target
+        /// and the plan it was started from (JSON, as <see cref="RehomePlanFile.Serialize"/> wrote it); null when none.
+        /// </summary>
+        public (long JobId, string Source, string Target, string Plan)? OpenPaths(string payloadHash)
         {
-            using var c = _db.Command("SELECT source_path, target_path FROM rehome_jobs WHERE payload_hash = $h AND status IN ('running', 'failed') ORDER BY job_id DESC LIMIT 1;");
+            using var c = _db.Command("SELECT job_id, source_path, target_path, plan FROM rehome_jobs WHERE payload_hash = $h AND status IN ('running', 'failed') ORDER BY job_id DESC LIMIT 1;");
             c.Parameters.AddWithValue("$h", payloadHash);
             using var r = c.ExecuteReader();
-            return r.Read() ? (r.GetString(0), r.GetString(1)) : ((string, string)?)null;
+            return r.Read() ? (r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3)) : ((long, string, string, string)?)null;
         }
 
         /// <summary>The latest finished job of this payload between these paths (to tell a plan already carried out).</summary>
