@@ -1,5 +1,4 @@
 using System.IO;
-using System.Runtime.InteropServices;
 
 namespace Hashall.Core.Platform
 {
@@ -9,22 +8,8 @@ namespace Hashall.Core.Platform
     /// </summary>
     public static class TargetKind
     {
-        private const int AtFdCwd = -100;
-        private const uint StatxType = 0x1;
-        private const int StatxSize = 256;
-        private const int MacStatSize = 144;
-
-        [DllImport("libc", EntryPoint = "statx", SetLastError = true)]
-        private static extern unsafe int statx(int dirfd, byte* path, int flags, uint mask, byte* buffer);
-
-        [DllImport("libc", EntryPoint = "stat", SetLastError = true)]
-        private static extern unsafe int stat_arm64(byte* path, byte* buffer);
-
-        [DllImport("libc", EntryPoint = "stat$INODE64", SetLastError = true)]
-        private static extern unsafe int stat_x64(byte* path, byte* buffer);
-
-        /// <summary>0 and the kind of the file <paramref name="path"/> leads to, or the platform's error code (ENOENT: nothing there).</summary>
-        public static unsafe int TryGet(string path, out FileKind kind)
+        /// <summary>0 and the kind of the file <paramref name="path"/> leads to, or the platform's error code (ENOENT: nothing there, or a dangling link).</summary>
+        public static int TryGet(string path, out FileKind kind)
         {
             kind = FileKind.Other;
             if (FileSystemApi.IsWindows)
@@ -35,26 +20,26 @@ namespace Hashall.Core.Platform
                 else return 2;
                 return 0;
             }
-            int rc;
-            ushort mode;
-            fixed (byte* p = FileSystemApi.ToNativePath(path))
+            // The platform's lstat, then, for a link, lstat of what realpath(3) resolves it to.
+            int error = FileSystemApi.TryLstat(path, out var status);
+            if (error != 0)
+                return error;
+            if (status.Kind == FileKind.SymbolicLink)
             {
-                if (FileSystemApi.IsMacOS)
+                string target;
+                try
                 {
-                    byte* buf = stackalloc byte[MacStatSize];
-                    rc = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? stat_x64(p, buf) : stat_arm64(p, buf);
-                    mode = *(ushort*)(buf + 4);
+                    target = UnixPaths.RealPath(path);
                 }
-                else
+                catch (HashallException)
                 {
-                    byte* buf = stackalloc byte[StatxSize];
-                    rc = statx(AtFdCwd, p, 0, StatxType, buf);
-                    mode = *(ushort*)(buf + 28);
+                    return HardLinks.ENOENT; // a link to nothing that can be reached
                 }
+                error = FileSystemApi.TryLstat(target, out status);
+                if (error != 0)
+                    return error;
             }
-            if (rc != 0)
-                return Marshal.GetLastWin32Error();
-            kind = UnixMode.Kind(mode);
+            kind = status.Kind;
             return 0;
         }
     }
