@@ -31,32 +31,7 @@ hashall_scan() {
 echo "# Hashall scan benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "# work dir: $work ($(findmnt -no FSTYPE -T "$work"))"
 
-python3 - "$work" <<'PY'
-import os, random, sys
-work = sys.argv[1]
-big = os.path.join(work, "large")
-if not os.path.isdir(big):
-    os.makedirs(big)
-    for i in range(4):
-        with open(os.path.join(big, f"f{i}.bin"), "wb") as f:
-            for _ in range(512):
-                f.write(os.urandom(1 << 20))
-small = os.path.join(work, "small")
-if not os.path.isdir(small):
-    rnd = random.Random(1)
-    for n in range(50_000):
-        d = os.path.join(small, f"d{n % 50}", f"s{(n // 50) % 10}")
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, f"f{n}.dat"), "wb") as f:
-            f.write(os.urandom(rnd.randint(1024, 64 * 1024)))
-many = os.path.join(work, "many")
-if not os.path.isdir(many):
-    for n in range(200_000):
-        d = os.path.join(many, f"d{n % 200}")
-        os.makedirs(d, exist_ok=True)
-        with open(os.path.join(d, f"f{n}"), "wb") as f:
-            f.write(n.to_bytes(8, "little") * 128)
-PY
+python3 "$root/benchmarks/lib/make-scan-trees.py" "$work"
 # warm the page cache
 find "$work/large" "$work/small" "$work/many" -type f -print0 | xargs -0 cat >/dev/null
 
