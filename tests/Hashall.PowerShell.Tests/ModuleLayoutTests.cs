@@ -50,6 +50,39 @@ Set-HashallDevice $args[1] here -Database $args[0] | Out-Null
         Assert.True(File.Exists(tree.Path("catalog.db")));
     }
 
+    [Fact]
+    public void ImportLoadsNoSqliteUntilACatalogIsUsed()
+    {
+        // Scheduled scripts and tab completion start fresh processes: importing the module, completing
+        // its parameter names and reading its help must not load SQLite (managed or native); the first
+        // command that opens a catalog does. A fresh process, because this one has SQLite loaded already.
+        using var tree = new TempTree();
+        var (exit, output) = ChildShell.Run($@"
+$ErrorActionPreference = 'Stop'
+function Sqlite {{
+    $managed = @([AppDomain]::CurrentDomain.GetAssemblies() | ForEach-Object {{ $_.GetName().Name }} | Where-Object {{ $_ -like 'Microsoft.Data.Sqlite' -or $_ -like 'SQLitePCLRaw*' }})
+    $native = @([Diagnostics.Process]::GetCurrentProcess().Modules | ForEach-Object {{ $_.ModuleName }} | Where-Object {{ $_ -like '*e_sqlite3*' }})
+    $all = [string[]]($managed + $native); [Array]::Sort($all); $all -join ','
+}}
+Import-Module '{ModuleFolder.Manifest}'
+'import: ' + (Sqlite)
+$line = 'Get-HashallDuplicate -Min'
+$names = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | ForEach-Object CompletionText
+$synopsis = (Get-Help Get-HashallDuplicate).Synopsis
+'completion and help: ' + (Sqlite) + ' | ' + ($names -join ',') + ' | ' + [bool]$synopsis
+Set-HashallDevice '{tree.Root}' here -Database '{tree.Path("catalog.db")}' | Out-Null
+'catalog: ' + (Sqlite)
+");
+        Assert.True(exit == 0, output);
+        var lines = output.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("import:", lines);
+        Assert.Contains("completion and help:  | -MinimumSize | True", lines);
+        var loaded = lines.Single(l => l.StartsWith("catalog: ", StringComparison.Ordinal));
+        Assert.Contains("Microsoft.Data.Sqlite", loaded);
+        Assert.Contains("SQLitePCLRaw.provider.e_sqlite3", loaded);
+        Assert.Contains("e_sqlite3", loaded.Replace("SQLitePCLRaw.provider.e_sqlite3", ""));
+    }
+
     [Theory]
     [InlineData("linux-x64/e_sqlite3.so")]
     [InlineData("linux-arm64/e_sqlite3.so")]
