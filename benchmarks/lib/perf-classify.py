@@ -24,7 +24,15 @@ def classify(comm, frames):
                       (r'page_fault|exc_page_fault|do_anonymous_page', 'page faults'),
                       (r'WKS::|SVR::|gc_heap|GCHeap|Alloc|JIT_New|memset', 'GC and allocation (coreclr)')):
         if re.search(pat, text): return name
-    if any('perf-' in d or 'doublemapper' in d or '.dll' in d for d in dsos[:1]) or (syms and syms[0] == '[unknown]'): return 'managed code (JIT-compiled, other)'
+    if any('perf-' in d or 'doublemapper' in d or '.dll' in d for d in dsos[:1]) or (syms and syms[0] == '[unknown]'):
+        for sym in syms:  # the innermost frame that says whose work it is
+            if re.search(r'Microsoft\.Data\.Sqlite|SQLitePCL', sym): return 'SQLite: managed binding (Microsoft.Data.Sqlite)'
+            if re.search(r'BlockingCollection|SemaphoreSlim|SpinWait|Monitor::|::Yield|Channel', sym): return 'thread hand-off (futex, sched_yield, waits)'
+            if re.search(r'IncrementalHash|SHA1|HashProvider', sym): return 'SHA-1 (managed wrapper)'
+            m = re.search(r'\] (Hashall\.[A-Za-z.]+)::', sym)
+            if m: return 'managed: ' + m.group(1).rsplit('.', 1)[-1] if False else 'managed: ' + m.group(1)
+            if 'System.Management.Automation' in sym: return 'managed: PowerShell engine'
+        return 'managed code (JIT-compiled, other)'
     if syms and re.match(r'__mem(set|cmp|move|cpy)', syms[0]): return 'libc memset/memcmp/memmove (caller not unwound)'
     if any('libclrjit' in d for d in dsos): return 'JIT compiler'
     if any('coreclr' in d for d in dsos[:1]): return 'runtime (coreclr, other)'
