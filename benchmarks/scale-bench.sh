@@ -53,6 +53,8 @@ step() {
 }
 dropdb() { rm -f "$1" "$1-wal" "$1-shm" "$1-journal"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
+# f3 N: N with 3 decimals ("-" stays "-")
+f3() { awk -v n="$1" 'BEGIN { if (n == "-" || n == "") print "-"; else printf "%.3f", n }'; }
 
 # results: one Markdown row per measure, printed at the end
 table=()
@@ -91,7 +93,7 @@ if want scan1m; then
         hs+=("$t") hr+=("$rss") ts+=("$x")
     done
     h=$(median "${hs[@]}") x=$(median "${ts[@]}")
-    row "full scan, $files1m files of 0–2 KiB (1,000 folders)" "$h s, peak RSS $(mb "$(median "${hr[@]}")") MB" "\`find … -print0 \| xargs -0 -P$(nproc) sha1sum\` $x s" "$(ratio_words "$h" "$x")" "54.0 s, peak RSS 199 MB; 11.1 s; 4.9× slower" "≤ 1.0× (first step ≤ 2×)"
+    row "full scan, $(printf "%'d" "$files1m") files of 0–2 KiB (1,000 folders)" "$h s, peak RSS $(mb "$(median "${hr[@]}")") MB" "\`find … -print0 \| xargs -0 -P$(nproc) sha1sum\` $x s" "$(ratio_words "$h" "$x")" "54.0 s, peak RSS 199 MB; 11.1 s; 4.9× slower" "≤ 1.0× (first step ≤ 2×)"
 fi
 
 if want rescan1m || want dup1m || want plan1m; then
@@ -169,8 +171,8 @@ if want link; then
         if [ -n "$h" ]; then hs+=("$h"); fi; if [ -n "$l" ]; then lk+=("$l"); fi; if [ -n "$j" ]; then js+=("$j"); fi
     done
     rm -rf "$work/link"
-    h=$(median "${hs[@]}") j=$(median "${js[@]}")
-    row "scan + plan + link, 20,000 files, 30% copies, synced" "$h s (link phase $(median "${lk[@]}") s; hosted shell, one session)" "\`jdupes -r -L\` $j s" "$(ratio_words "$h" "$j")" "6.68 s fresh (link 4.25 s), 4.15 s in session; 3.31 s; 2.0× / 1.25× slower" "≤ 1.0× with byte verification kept"
+    h=$(f3 "$(median "${hs[@]}")") j=$(f3 "$(median "${js[@]}")")
+    row "scan + plan + link, 20,000 files, 30% copies, synced" "$h s (link phase $(f3 "$(median "${lk[@]}")") s; hosted shell, one session)" "\`jdupes -r -L\` $j s" "$(ratio_words "$h" "$j")" "6.68 s fresh (link 4.25 s), 4.15 s in session; 3.31 s; 2.0× / 1.25× slower" "≤ 1.0× with byte verification kept"
 fi
 
 if want rehome; then
@@ -187,8 +189,8 @@ if want rehome; then
     done
     mountpoint -q "$work/rehome/pool" 2>/dev/null && umount "$work/rehome/pool"
     rm -rf "$work/rehome"
-    c=$(median "${cs[@]}") b=$(median "${bs[@]}")
-    row "rehome MOVE of 4 × 512 MiB, ext4 stash → tmpfs pool: copy + fsync + verify" "$c s (whole MOVE $(median "${ws[@]}") s, of which qBittorrent $(median "${qs[@]}") s)" "\`cp -a\` + \`sha1sum\` $b s" "$(ratio_words "$c" "$b")" "7.58 s (whole MOVE 20.5 s, qBittorrent 10.4 s); 8.89 s; 1.17× faster" "≥ 2× faster"
+    c=$(f3 "$(median "${cs[@]}")") b=$(f3 "$(median "${bs[@]}")")
+    row "rehome MOVE of 4 × 512 MiB, ext4 stash → tmpfs pool: copy + fsync + verify" "$c s (whole MOVE $(f3 "$(median "${ws[@]}")") s, of which qBittorrent $(f3 "$(median "${qs[@]}")") s)" "\`cp -a\` + \`sha1sum\` $b s" "$(ratio_words "$c" "$b")" "7.58 s (whole MOVE 20.5 s, qBittorrent 10.4 s); 8.89 s; 1.17× faster" "≥ 2× faster"
 fi
 
 if want import; then
@@ -204,10 +206,10 @@ if want import; then
     done
     e=$(median "${ew[@]}") m=$(median "${mw[@]}") h=$(median "${hw[@]}")
     echo "- $reps runs each: pwsh -Command exit $e s (cpu $(median "${ec[@]}") s); Import-Module of an empty manifest $m s (cpu $(median "${mc[@]}") s); Import-Module Hashall $h s (cpu $(median "${hc[@]}") s)"
-    over=$(awk -v h="$h" -v e="$e" 'BEGIN { printf "%.3f", h - e }')
-    overc=$(awk -v h="$(median "${hc[@]}")" -v e="$(median "${ec[@]}")" 'BEGIN { printf "%.3f", h - e }')
-    overm=$(awk -v h="$h" -v e="$m" 'BEGIN { printf "%.3f", h - e }')
-    row "pwsh start + \`Import-Module Hashall\`" "$h s: +$over s over pwsh's start (cpu +$overc s); +$overm s over importing an empty manifest" "pwsh start alone $e s" "—" "0.55 s" "import ≤ 0.1 s over pwsh's own start"
+    over=$(awk -v h="$h" -v e="$e" 'BEGIN { printf "%+.3f", h - e }')
+    overc=$(awk -v h="$(median "${hc[@]}")" -v e="$(median "${ec[@]}")" 'BEGIN { printf "%+.3f", h - e }')
+    overm=$(awk -v h="$h" -v e="$m" 'BEGIN { printf "%+.3f", h - e }')
+    row "pwsh start + \`Import-Module Hashall\`" "$h s: $over s over pwsh's start (cpu $overc s); $overm s over importing an empty manifest" "pwsh start alone $e s" "—" "0.55 s" "import ≤ 0.1 s over pwsh's own start"
 fi
 
 if want large; then
