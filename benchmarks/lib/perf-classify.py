@@ -60,4 +60,4 @@ print()
 threads = collections.Counter()
 for (t, c), n in bythread.items(): threads[t] += n
 for t, n in threads.most_common(4):
-    print(f'{t}: {100*n/total:.1f}%  ->  ' + ', '.join(f'{c} {100*m/total:.1f}%' for (tt, c), m in sorted(bythread.items(), key=lambda x: -x[1]) if tt == t and m / total > 0.01))
+    print(f'{t}: {100*n/total:.1f}%  ->  ' + ', '.join(f'{c} {100*m/total:.1f}%' for (tt, c), m in sorted(bythread.items(), key=lambda x: -x[1]) if tt == t and m / total > float(__import__("os").environ.get("MINSHARE", "0.01"))))
