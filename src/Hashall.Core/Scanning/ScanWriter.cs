@@ -84,6 +84,9 @@ VALUES ($d, $prefix, $started, $finished, $mode, $seen);"))
             }
         }
 
+        /// <summary>The open write transaction, if any: reads on the catalog's connection run in it.</summary>
+        public SqliteTransaction? Current => _batch.Current;
+
         /// <summary>Commits when the batch is big or old enough.</summary>
         public void MaybeCommit() => _batch.MaybeCommit();
 
