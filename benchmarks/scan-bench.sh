@@ -71,14 +71,35 @@ echo "| Invoke-HashallScan, unchanged rescan ($hashed read, $unchanged unchanged
 echo "| find -printf '%i %s %T@' (the stat floor) | $fs | |"
 
 echo
-echo "## 3. Peak memory scanning 200,000 files"
+echo "## 3. Peak memory scanning 200,000 files (a check: fails past the ceilings)"
+# Ceilings of peak RSS (VmHWM) of the whole process (pwsh host and .NET runtime, about 110 MB, included):
+# a rescan streams the catalog's rows (memory must not grow with the catalog: 315 MB before it did);
+# a full scan holds SQLite's 64 MiB page cache while it writes.
+rescan_ceiling=${HASHALL_RESCAN_RSS_CEILING_MB:-150}
+scan_ceiling=${HASHALL_SCAN_RSS_CEILING_MB:-256}
 rm -f "$work/many.db"*
 warm "$work/many"
 read -r ms _ _ hwm < <(hashall_scan "$work/many.db" "$work/many")
-echo "| files | seconds | peak RSS of the whole pwsh-host process |"
-echo "|---|---|---|"
-echo "| 200,000 x 1 KiB | $ms | $((hwm / 1024)) MB |"
+read -r rs _ runchanged rhwm < <(hashall_scan "$work/many.db" "$work/many")
+echo "| files | seconds | peak RSS of the whole pwsh-host process | ceiling |"
+echo "|---|---|---|---|"
+echo "| 200,000 x 1 KiB, full scan | $ms | $((hwm / 1024)) MB | $scan_ceiling MB |"
+echo "| 200,000 x 1 KiB, unchanged rescan ($runchanged unchanged) | $rs | $((rhwm / 1024)) MB | $rescan_ceiling MB |"
+memory_failed=0
+if [ "$runchanged" != 200000 ]; then
+    echo "FAIL: the rescan found $runchanged of 200000 files unchanged" >&2
+    memory_failed=1
+fi
+if [ $((rhwm / 1024)) -gt "$rescan_ceiling" ]; then
+    echo "FAIL: the rescan of 200,000 files peaked at $((rhwm / 1024)) MB, over the ceiling of $rescan_ceiling MB" >&2
+    memory_failed=1
+fi
+if [ $((hwm / 1024)) -gt "$scan_ceiling" ]; then
+    echo "FAIL: the full scan of 200,000 files peaked at $((hwm / 1024)) MB, over the ceiling of $scan_ceiling MB" >&2
+    memory_failed=1
+fi
 
 echo
 startup=$(timeit "${shell[@]}" -Command "Import-Module '$root/out/Hashall/Hashall.psd1'")
 echo "Process start + Import-Module (not in the figures above): ${startup} s"
+exit $memory_failed

@@ -18,6 +18,8 @@ namespace Hashall.Core.Catalog
         /// <summary>PRAGMA application_id of Hashall catalogs ("HsAl").</summary>
         public const int ApplicationId = 0x4873416C;
         public const int BusyTimeoutMs = 30_000;
+        /// <summary>SQLite's page cache per connection, in KiB (PRAGMA cache_size = -this).</summary>
+        public const int CacheKiB = 64 * 1024;
 
         private CatalogDatabase(string path, SqliteConnection connection)
         {
@@ -201,7 +203,7 @@ namespace Hashall.Core.Catalog
             Execute(connection, "PRAGMA foreign_keys = ON;");
             // A scan writes rows in random index order; a small page cache spills dirty pages to the
             // WAL row by row (measured: one pwrite per row with the 2 MB default).
-            Execute(connection, "PRAGMA cache_size = -65536;");
+            Execute(connection, $"PRAGMA cache_size = -{CacheKiB};");
             Execute(connection, "PRAGMA temp_store = MEMORY;");
         }
 
@@ -229,7 +231,7 @@ namespace Hashall.Core.Catalog
             {
                 connection.Open();
                 Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutMs};");
-                Execute(connection, "PRAGMA cache_size = -65536;");
+                Execute(connection, $"PRAGMA cache_size = -{CacheKiB};");
                 return new CatalogDatabase(path, connection);
             }
             catch (SqliteException e)

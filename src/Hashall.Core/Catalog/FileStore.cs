@@ -18,22 +18,80 @@ namespace Hashall.Core.Catalog
 
         public FileStore(CatalogDatabase db) => _db = db;
 
-        /// <summary>Every row (deleted ones too) at <paramref name="prefix"/> or under it; "" is the whole device.</summary>
-        public List<FileRow> UnderPrefix(long deviceId, string prefix)
+        /// <summary>
+        /// Reads on a connection that may be inside a write batch's transaction (the scan's own
+        /// connection): <paramref name="transaction"/> gives the open one, if any, for each command.
+        /// </summary>
+        public FileStore(CatalogDatabase db, Func<SqliteTransaction?> transaction) : this(db) => _transaction = transaction;
+
+        private readonly Func<SqliteTransaction?>? _transaction;
+
+        /// <summary>
+        /// Up to <paramref name="limit"/> rows (deleted ones too) of a device in the catalog's key
+        /// order (path, by UTF-8 bytes: the UNIQUE (device_id, path) index), at <paramref name="prefix"/>
+        /// or under it ("" is the whole device), after <paramref name="after"/> (null: from the start),
+        /// among the rows whose id is at most <paramref name="maxId"/>. A keyset chunk: no statement
+        /// stays open between chunks, so writes in between are never blocked. The row of the prefix
+        /// itself is not included (see <see cref="AtPath"/>): each query is one index range.
+        /// </summary>
+        [MethodImpl(HotPath.Optimize)]
+        public List<FileRow> Chunk(long deviceId, string prefix, string? after, long maxId, int limit)
         {
-            string sql = $"SELECT {Columns} FROM files WHERE device_id = $d" + PrefixClause(prefix) + ";";
+            string range = prefix.Length == 0 ? "" : " AND path < $high";
+            string from = after != null ? " AND path > $after" : prefix.Length == 0 ? "" : " AND path >= $low";
+            string sql = $"SELECT {Columns} FROM files WHERE device_id = $d{from}{range} AND file_id <= $max ORDER BY path LIMIT $limit;";
             return Query(sql, c =>
             {
                 c.Parameters.AddWithValue("$d", deviceId);
-                AddPrefixParameters(c, prefix);
+                c.Parameters.AddWithValue("$max", maxId);
+                c.Parameters.AddWithValue("$limit", limit);
+                if (after != null)
+                    c.Parameters.AddWithValue("$after", after);
+                if (prefix.Length > 0)
+                {
+                    c.Parameters.AddWithValue("$high", prefix + "0"); // '0' follows '/'
+                    if (after == null)
+                        c.Parameters.AddWithValue("$low", prefix + "/");
+                }
             });
         }
 
-        public long CountActive(long deviceId)
+        /// <summary>The row (deleted or not) of exactly <paramref name="path"/>, if its id is at most <paramref name="maxId"/>.</summary>
+        public FileRow? AtPath(long deviceId, string path, long maxId) =>
+            Query($"SELECT {Columns} FROM files WHERE device_id = $d AND path = $p AND file_id <= $max;", c =>
+            {
+                c.Parameters.AddWithValue("$d", deviceId);
+                c.Parameters.AddWithValue("$p", path);
+                c.Parameters.AddWithValue("$max", maxId);
+            }).FirstOrDefault();
+
+        /// <summary>The highest row id now (rows inserted later have higher ids).</summary>
+        public long MaxFileId()
         {
-            using var command = _db.Command("SELECT count(*) FROM files WHERE device_id = $d AND status = 'active';");
-            command.Parameters.AddWithValue("$d", deviceId);
-            return (long)command.ExecuteScalar()!;
+            try
+            {
+                using var command = _db.Command("SELECT coalesce(max(file_id), 0) FROM files;", _transaction?.Invoke());
+                return (long)command.ExecuteScalar()!;
+            }
+            catch (SqliteException e)
+            {
+                throw CatalogDatabase.Translate(e, _db.Path);
+            }
+        }
+
+        /// <summary>Whether the device has any active row.</summary>
+        public bool HasActive(long deviceId)
+        {
+            try
+            {
+                using var command = _db.Command("SELECT EXISTS (SELECT 1 FROM files WHERE device_id = $d AND status = 'active');", _transaction?.Invoke());
+                command.Parameters.AddWithValue("$d", deviceId);
+                return (long)command.ExecuteScalar()! != 0;
+            }
+            catch (SqliteException e)
+            {
+                throw CatalogDatabase.Translate(e, _db.Path);
+            }
         }
 
         /// <summary>The active row of one path, if catalogued.</summary>
@@ -99,7 +157,7 @@ ORDER BY f.inode;", c => c.Parameters.AddWithValue("$d", deviceId));
             var rows = new List<FileRow>();
             try
             {
-                using var command = _db.Command(sql);
+                using var command = _db.Command(sql, _transaction?.Invoke());
                 bind(command);
                 using var reader = command.ExecuteReader();
                 while (reader.Read())

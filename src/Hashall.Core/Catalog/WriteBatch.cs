@@ -29,6 +29,9 @@ namespace Hashall.Core.Catalog
         /// <summary>How long the open transaction has been open (zero when none is).</summary>
         public TimeSpan Age => _transaction == null ? TimeSpan.Zero : _age.Elapsed;
 
+        /// <summary>The open transaction, or null when none is (reads on the same connection must join it).</summary>
+        public SqliteTransaction? Current => _transaction;
+
         /// <summary>The open transaction (begun on first use).</summary>
         public SqliteTransaction Transaction
         {

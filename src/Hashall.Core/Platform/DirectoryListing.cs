@@ -55,7 +55,8 @@ namespace Hashall.Core.Platform
             if (fd < 0)
                 throw ListError(Marshal.GetLastWin32Error(), directory);
             var entries = new List<DirectoryEntry>();
-            byte[] buffer = new byte[64 * 1024];
+            // Pooled: a walk lists every folder, and a fresh 64 KiB each time is garbage the GC must chase.
+            byte[] buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(64 * 1024);
             try
             {
                 fixed (byte* buf = buffer)
@@ -87,6 +88,7 @@ namespace Hashall.Core.Platform
             finally
             {
                 close(fd);
+                System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
             }
             return entries;
         }

@@ -59,6 +59,8 @@ namespace Hashall.Core.Scanning
         public List<HashTarget> Targets { get; } = new List<HashTarget>();
         public HashResult? Result { get; set; }
         public HashallException? Error { get; set; }
+        /// <summary>Paths of the inode the walk has met so far (its entry in the scanner's inode map goes when all are met).</summary>
+        public int LinksSeen { get; set; }
         /// <summary>Set once the scanning thread has written the job's rows; later links are written at once.</summary>
         public bool Written { get; set; }
     }

@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Collections.Generic;
-using System.Threading.Tasks;
 using Hashall.Core.Catalog;
 using Hashall.Core.Devices;
 using Hashall.Core.Platform;
@@ -8,50 +7,23 @@ using Hashall.Core.Platform;
 namespace Hashall.Core.Scanning
 {
     /// <summary>
-    /// One walked root on one device, with the catalog's rows at and under it: what the walk saw,
-    /// what failed (protected from deletion), and new paths that may be renames.
+    /// One walked root on one device, merged with the catalog's rows at and under it as the walk goes
+    /// (both in the catalog's key order): what failed (protected from deletion), new paths that may be
+    /// renames, and the rows the walk went past without finding their file (deletion candidates, once
+    /// the walk is complete). Memory holds one chunk of rows, not the catalog.
     /// </summary>
     internal sealed class ScanScope
     {
-        private readonly Task<(List<FileRow> Rows, bool RowsOutside)> _loading;
+        private readonly CatalogCursor _cursor;
 
-        public ScanScope(long deviceId, DeviceDescriptor device, string rootFullPath, string relativePrefix, Task<(List<FileRow> Rows, bool RowsOutside)> loading)
+        public ScanScope(long deviceId, DeviceDescriptor device, string rootFullPath, string relativePrefix, CatalogCursor cursor, bool deviceHadRows)
         {
             DeviceId = deviceId;
             Device = device;
             RootFullPath = rootFullPath;
             RelativePrefix = relativePrefix;
-            _loading = loading;
-        }
-
-        public bool RowsReady => _loading.IsCompleted;
-        public bool RowsLoaded { get; private set; }
-        /// <summary>Files the walk found before the rows had loaded.</summary>
-        public List<PendingFile> Deferred { get; } = new List<PendingFile>();
-
-        /// <summary>Takes the loaded rows (waiting for them if need be); loading errors surface here.</summary>
-        [MethodImpl(HotPath.Optimize)]
-        public void LoadRows()
-        {
-            List<FileRow> rows;
-            try
-            {
-                (rows, HasRowsOutside) = _loading.GetAwaiter().GetResult();
-            }
-            finally
-            {
-                RowsLoaded = true;
-            }
-            foreach (var row in rows)
-            {
-                Rows[row.Path] = row;
-                if (!row.Deleted)
-                {
-                    if (!ByInode.TryGetValue(row.Inode, out var list))
-                        ByInode[row.Inode] = list = new List<FileRow>(1);
-                    list.Add(row);
-                }
-            }
+            _cursor = cursor;
+            DeviceHadRows = deviceHadRows;
         }
 
         public long DeviceId { get; }
@@ -60,9 +32,10 @@ namespace Hashall.Core.Scanning
         public string RootFullPath { get; }
         /// <summary>The root's path relative to its filesystem's root ("" for the whole filesystem).</summary>
         public string RelativePrefix { get; }
-        public Dictionary<string, FileRow> Rows { get; } = new Dictionary<string, FileRow>(System.StringComparer.Ordinal);
-        public Dictionary<long, List<FileRow>> ByInode { get; } = new Dictionary<long, List<FileRow>>();
-        public HashSet<long> SeenIds { get; } = new HashSet<long>();
+        /// <summary>The device had active rows when the scope opened: a new path's inode may be catalogued (a rename or a link).</summary>
+        public bool DeviceHadRows { get; }
+        /// <summary>Active rows the walk went past without finding their file, by id: their paths.</summary>
+        public Dictionary<long, string> Unseen { get; } = new Dictionary<long, string>();
         /// <summary>Rows whose file could not be read or listed this time: kept as they are.</summary>
         public HashSet<long> ProtectedIds { get; } = new HashSet<long>();
         /// <summary>Directories (relative) whose listing failed: nothing under them is marked deleted.</summary>
@@ -73,8 +46,47 @@ namespace Hashall.Core.Scanning
         /// <summary>Mount points below the root, bind mounts of this filesystem included: reported, walked only as scopes of their own.</summary>
         public HashSet<string> MountPointsBelow { get; set; } = new HashSet<string>();
         public long FilesSeen { get; set; }
-        /// <summary>The device has active rows outside this scope (so a new path's inode may be known elsewhere).</summary>
-        public bool HasRowsOutside { get; private set; }
+
+        /// <summary>
+        /// The row of <paramref name="relativePath"/>, the walk's next path in key order, if catalogued;
+        /// rows before it that the walk did not visit are recorded as unseen.
+        /// </summary>
+        [MethodImpl(HotPath.Optimize)]
+        public FileRow? Match(string relativePath)
+        {
+            while (_cursor.Current is FileRow row)
+            {
+                int order = CatalogOrder.Compare(row.Path, relativePath);
+                if (order > 0)
+                    return null;
+                _cursor.Advance();
+                if (order == 0)
+                    return row;
+                Pass(row);
+            }
+            return null;
+        }
+
+        /// <summary>After a complete walk: every row not visited yet is unseen.</summary>
+        public void PassRest()
+        {
+            while (_cursor.Current is FileRow row)
+            {
+                _cursor.Advance();
+                Pass(row);
+            }
+        }
+
+        private void Pass(FileRow row)
+        {
+            if (!row.Deleted)
+                Unseen[row.FileId] = row.Path;
+        }
+
+        /// <summary>Whether a catalog path lies at or under this scope's root.</summary>
+        public bool Holds(string relative) =>
+            RelativePrefix.Length == 0 || relative == RelativePrefix
+            || (relative.Length > RelativePrefix.Length && relative[RelativePrefix.Length] == '/' && relative.StartsWith(RelativePrefix, System.StringComparison.Ordinal));
 
         public string? FullPath(string relative) => PathText.UnderMount(Device.Mount.MountPoint, Device.Mount.Root, relative);
 

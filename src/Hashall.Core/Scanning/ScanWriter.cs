@@ -17,6 +17,16 @@ namespace Hashall.Core.Scanning
         private readonly string _now;
         private static readonly DateTime Epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         private SqliteCommand? _upsert, _touchRow, _move, _dropStale, _delete;
+        /// <summary>
+        /// SQLite's page cache (KiB) while the scan mostly reads (a rescan streams its rows once: a big
+        /// cache would only hold pages never read again, and count in the process's memory), and once
+        /// it writes many rows (inserts land all over the size and hash indexes; a small cache would
+        /// spill and re-read their pages row by row).
+        /// </summary>
+        internal const int ReadingCacheKiB = 8 * 1024, WritingCacheKiB = CatalogDatabase.CacheKiB;
+        /// <summary>Rows written before the cache grows to <see cref="WritingCacheKiB"/>.</summary>
+        internal const int WritingRows = 20_000;
+        private int _written;
 
         public ScanWriter(CatalogDatabase db, DateTime now)
         {
@@ -24,6 +34,13 @@ namespace Hashall.Core.Scanning
             _batch = new WriteBatch(db);
             _now = CatalogTime.Format(now);
             StartedNs = (now.ToUniversalTime() - Epoch).Ticks * 100;
+            SetCache(ReadingCacheKiB);
+        }
+
+        private void SetCache(int kib)
+        {
+            using var c = _db.Command($"PRAGMA cache_size = -{kib};", _batch.Current);
+            c.ExecuteNonQuery();
         }
 
         /// <summary>When this scan started, in ns since the epoch: the moment a row's hashes are as good as.</summary>
@@ -44,6 +61,8 @@ ON CONFLICT (device_id, path) DO UPDATE SET
                 "$d", "$p", "$size", "$mtime", "$inode", "$links", "$sha1", "$sha256", "$quick", "$now", "$ctime", "$hashedAt");
             Run(c, deviceId, path, st.Size, st.MtimeNs, unchecked((long)st.Inode), st.LinkCount, Db(sha1), Db(sha256), Db(quick), _now,
                 st.CtimeNs, hashedScanStartNs ?? (object)DBNull.Value);
+            if (++_written == WritingRows)
+                SetCache(WritingCacheKiB);
         }
 
         /// <summary>An unchanged file whose row was marked deleted, or whose link count or ctime moved (metadata only).</summary>
@@ -84,6 +103,9 @@ VALUES ($d, $prefix, $started, $finished, $mode, $seen);"))
             }
         }
 
+        /// <summary>The open write transaction, if any: reads on the catalog's connection run in it.</summary>
+        public SqliteTransaction? Current => _batch.Current;
+
         /// <summary>Commits when the batch is big or old enough.</summary>
         public void MaybeCommit() => _batch.MaybeCommit();
 
@@ -92,6 +114,14 @@ VALUES ($d, $prefix, $started, $finished, $mode, $seen);"))
         public void Dispose()
         {
             _batch.Dispose(); // uncommitted work rolls back
+            try
+            {
+                SetCache(WritingCacheKiB); // the connection's own setting again (CatalogDatabase opens with it)
+            }
+            catch (SqliteException)
+            {
+                // a connection that failed meanwhile: its next user sees the error
+            }
             foreach (var c in new[] { _upsert, _touchRow, _move, _dropStale, _delete })
                 c?.Dispose();
         }

@@ -59,7 +59,7 @@ namespace Hashall.Core.Scanning
             _options = options;
             _observer = observer;
             _devices = new DeviceStore(db);
-            _files = new FileStore(db);
+            _files = new FileStore(db, () => _writer?.Current);
         }
 
         private HashAlgorithms Algorithms => _options.Algorithms | HashAlgorithms.Sha1;
@@ -149,16 +149,12 @@ namespace Hashall.Core.Scanning
                 if (_scopes.Any(s => s.DeviceId == deviceId && (s.RelativePrefix.Length == 0 || PathText.IsUnder(located.RelativePath, s.RelativePrefix))))
                     return null; // a bind mount of a folder this scan already walks (crossed with -CrossMount)
                 _result.Roots.Add(located.FullPath);
-                // The catalog's rows for the root load on another connection while the walk starts.
-                string dbPath = _db.Path;
-                var rows = System.Threading.Tasks.Task.Run(() =>
-                {
-                    using var reader = CatalogDatabase.OpenReader(dbPath);
-                    var store = new FileStore(reader);
-                    var list = store.UnderPrefix(deviceId, located.RelativePath);
-                    return (list, store.CountActive(deviceId) > list.Count(r => !r.Deleted));
-                });
-                return new ScanScope(deviceId, located.Device, located.FullPath, located.RelativePath, rows)
+                // The root's rows stream from the catalog as the walk reaches them, on this connection
+                // (in the write batch's transaction: no second connection holds a snapshot open).
+                long maxId = _files.MaxFileId();
+                var cursor = new CatalogCursor(_files, deviceId, located.RelativePath, maxId);
+                bool deviceHadRows = maxId > 0 && _files.HasActive(deviceId);
+                return new ScanScope(deviceId, located.Device, located.FullPath, located.RelativePath, cursor, deviceHadRows)
                 {
                     MountPointsBelow = _locator.MountPointsBelow(located.FullPath),
                 };
@@ -170,7 +166,28 @@ namespace Hashall.Core.Scanning
             }
         }
 
-        /// <summary>Depth-first walk of one scope; returns nested mount points to walk as scopes of their own (with CrossMounts).</summary>
+        /// <summary>One directory of the walk: its entries in catalog order and the next one to visit.</summary>
+        private sealed class Folder
+        {
+            public Folder(string full, string relative, List<DirectoryEntry> entries)
+            {
+                Full = full;
+                Relative = relative;
+                Entries = entries;
+            }
+
+            public string Full { get; }
+            public string Relative { get; }
+            public List<DirectoryEntry> Entries { get; }
+            public int Next { get; set; }
+        }
+
+        /// <summary>
+        /// Depth-first walk of one scope in the catalog's key order (each folder's entries sorted as
+        /// UTF-8 bytes, a directory as its name and '/', and walked where it sorts), merged with the
+        /// scope's rows streamed in the same order; returns nested mount points to walk as scopes of
+        /// their own (with CrossMounts). Memory holds the listings of the folders on the current path.
+        /// </summary>
         [MethodImpl(HotPath.Optimize)]
         private List<string> Walk(ScanScope scope)
         {
@@ -191,89 +208,88 @@ namespace Hashall.Core.Scanning
             if (root.Kind == FileKind.Regular)
             {
                 Visit(scope, new PendingFile(Path.GetDirectoryName(scope.RootFullPath) ?? "", Path.GetFileName(scope.RootFullPath), scope.RelativePrefix, root));
-                ProcessDeferred(scope, wait: true);
+                if (!_cancel.IsCancellationRequested)
+                    scope.PassRest();
                 return nested;
             }
-            var stack = new Stack<(string Full, string Relative)>();
-            stack.Push((scope.RootFullPath, scope.RelativePrefix));
-            while (stack.Count > 0 && !_cancel.IsCancellationRequested)
+            var folders = new Stack<Folder>();
+            if (List(scope, scope.RootFullPath, scope.RelativePrefix) is Folder top)
+                folders.Push(top);
+            else
+                scope.WalkFailed = true;
+            while (folders.Count > 0 && !_cancel.IsCancellationRequested)
             {
-                var (dir, dirRel) = stack.Pop();
-                _progress.CurrentPath = dir;
-                List<DirectoryEntry> entries;
-                try
+                var folder = folders.Peek();
+                if (folder.Next == folder.Entries.Count)
                 {
-                    entries = DirectoryListing.Read(dir);
-                }
-                catch (HashallException e)
-                {
-                    Fail(e);
-                    scope.FailedDirectories.Add(dirRel);
-                    if (dir == scope.RootFullPath)
-                        scope.WalkFailed = true;
+                    folders.Pop();
+                    Pump();
                     continue;
                 }
-                foreach (var entry in entries)
+                var entry = folder.Entries[folder.Next++];
+                string dir = folder.Full, dirRel = folder.Relative;
+                if (!entry.ValidName)
                 {
-                    if (_cancel.IsCancellationRequested)
-                        break;
-                    string rel = dirRel.Length == 0 ? entry.Name : dirRel + "/" + entry.Name;
-                    if (!entry.ValidName)
-                    {
-                        string shown = PathText.Join(dir, entry.Name);
-                        Fail(new HashallException("InvalidUtf8Name", HashallErrorKind.InvalidData,
-                            $"'{shown}' has a name that is not valid UTF-8 (shown with U+FFFD); it cannot be catalogued by name. Rename it to catalog it.", shown));
-                        continue;
-                    }
-                    if (entry.StatError != 0)
-                    {
-                        if (entry.StatError != ENOENT) // ENOENT: gone since the listing, simply not there any more
-                        {
-                            Fail(FileSystemApi.ErrorFor(entry.StatError, PathText.Join(dir, entry.Name)));
-                            scope.FailedDirectories.Add(rel);
-                        }
-                        continue;
-                    }
-                    switch (entry.Kind)
-                    {
-                        case FileKind.Directory when entry.Status.DeviceNumber != scope.DeviceNumber
-                            || (scope.MountPointsBelow.Count > 0 && scope.MountPointsBelow.Contains(PathText.Join(dir, entry.Name))):
-                        // a bind mount of a single file (by the mount table only: overlayfs shows files of
-                        // its layers with their own device numbers)
-                        case FileKind.Regular when scope.MountPointsBelow.Count > 0 && scope.MountPointsBelow.Contains(PathText.Join(dir, entry.Name)):
-                            string mount = PathText.Join(dir, entry.Name);
-                            _result.NestedMounts.Add(mount);
-                            _observer.NestedMount(mount, _options.CrossMounts);
-                            scope.FailedDirectories.Add(rel); // hidden under the mount, not gone
-                            if (_options.CrossMounts)
-                                nested.Add(mount);
-                            break;
-                        case FileKind.Directory:
-                            stack.Push((PathText.Join(dir, entry.Name), rel));
-                            break;
-                        case FileKind.Regular:
-                            Visit(scope, new PendingFile(dir, entry.Name, rel, entry.Status));
-                            break;
-                    }
+                    string shown = PathText.Join(dir, entry.Name);
+                    Fail(new HashallException("InvalidUtf8Name", HashallErrorKind.InvalidData,
+                        $"'{shown}' has a name that is not valid UTF-8 (shown with U+FFFD); it cannot be catalogued by name. Rename it to catalog it.", shown));
+                    continue;
                 }
-                ProcessDeferred(scope, wait: false);
-                Pump();
+                if (entry.StatError != 0)
+                {
+                    if (entry.StatError != ENOENT) // ENOENT: gone since the listing, simply not there any more
+                    {
+                        Fail(FileSystemApi.ErrorFor(entry.StatError, PathText.Join(dir, entry.Name)));
+                        scope.FailedDirectories.Add(dirRel.Length == 0 ? entry.Name : dirRel + "/" + entry.Name);
+                    }
+                    continue;
+                }
+                switch (entry.Kind)
+                {
+                    case FileKind.Directory when entry.Status.DeviceNumber != scope.DeviceNumber
+                        || (scope.MountPointsBelow.Count > 0 && scope.MountPointsBelow.Contains(PathText.Join(dir, entry.Name))):
+                    // a bind mount of a single file (by the mount table only: overlayfs shows files of
+                    // its layers with their own device numbers)
+                    case FileKind.Regular when scope.MountPointsBelow.Count > 0 && scope.MountPointsBelow.Contains(PathText.Join(dir, entry.Name)):
+                        string mount = PathText.Join(dir, entry.Name);
+                        _result.NestedMounts.Add(mount);
+                        _observer.NestedMount(mount, _options.CrossMounts);
+                        scope.FailedDirectories.Add(dirRel.Length == 0 ? entry.Name : dirRel + "/" + entry.Name); // hidden under the mount, not gone
+                        if (_options.CrossMounts)
+                            nested.Add(mount);
+                        break;
+                    case FileKind.Directory:
+                        if (List(scope, PathText.Join(dir, entry.Name), dirRel.Length == 0 ? entry.Name : dirRel + "/" + entry.Name) is Folder sub)
+                            folders.Push(sub);
+                        Pump();
+                        break;
+                    case FileKind.Regular:
+                        Visit(scope, new PendingFile(dir, entry.Name, dirRel.Length == 0 ? entry.Name : dirRel + "/" + entry.Name, entry.Status));
+                        break;
+                }
             }
-            ProcessDeferred(scope, wait: true);
+            if (!_cancel.IsCancellationRequested && !scope.WalkFailed)
+                scope.PassRest();
             return nested;
         }
 
-        /// <summary>Files seen before the scope's catalog rows had loaded wait here; decided once the rows are in.</summary>
-        [MethodImpl(HotPath.Optimize)]
-        private void ProcessDeferred(ScanScope scope, bool wait)
+        /// <summary>A directory's entries in catalog order, or null (an error reported, the directory protected) when it cannot be listed.</summary>
+        private Folder? List(ScanScope scope, string dir, string dirRel)
         {
-            if (!scope.RowsLoaded && (wait || scope.RowsReady))
-                scope.LoadRows();
-            if (!scope.RowsLoaded)
-                return;
-            foreach (var file in scope.Deferred)
-                Decide(scope, file);
-            scope.Deferred.Clear();
+            _progress.CurrentPath = dir;
+            List<DirectoryEntry> entries;
+            try
+            {
+                entries = DirectoryListing.Read(dir);
+            }
+            catch (HashallException e)
+            {
+                Fail(e);
+                scope.FailedDirectories.Add(dirRel);
+                return null;
+            }
+            entries.Sort(CatalogOrder.EntryComparer.Instance);
+            return new Folder(dir, dirRel, entries);
         }
 
         [MethodImpl(HotPath.Optimize)]
@@ -282,22 +298,25 @@ namespace Hashall.Core.Scanning
             _result.Seen++;
             _progress.FilesSeen++;
             scope.FilesSeen++;
-            if (scope.RowsLoaded)
-                Decide(scope, file);
-            else
-                scope.Deferred.Add(file);
+            Decide(scope, file, scope.Match(file.RelativePath));
         }
 
         /// <summary>Decides, for one regular file, whether to keep its row, reuse a known inode's hashes, or read it.</summary>
         [MethodImpl(HotPath.Optimize)]
-        private void Decide(ScanScope scope, PendingFile file)
+        private void Decide(ScanScope scope, PendingFile file, FileRow? row)
         {
             string rel = file.RelativePath;
             var st = file.Status;
             long inode = unchecked((long)st.Inode);
-            scope.Rows.TryGetValue(rel, out var row);
-            if (row != null)
-                scope.SeenIds.Add(row.FileId);
+            // Another path of an inode being read this run: counted, so the entry goes once all its links are seen.
+            HashJob? linked = null;
+            if (st.LinkCount > 1 && _inodeJobs.TryGetValue((scope.DeviceId, inode), out var job))
+            {
+                if (++job.LinksSeen >= st.LinkCount)
+                    _inodeJobs.Remove((scope.DeviceId, inode));
+                if (SameContent(job.Status, st))
+                    linked = job;
+            }
             if (row != null && row.SameFileAs(st.Size, st.MtimeNs, inode))
             {
                 bool recheck = NeedsRecheck(row, st);
@@ -315,9 +334,9 @@ namespace Hashall.Core.Scanning
                 return;
             }
             var target = new HashTarget(scope, rel, st, row == null ? TargetKind.Added : TargetKind.Changed, row);
-            if (_inodeJobs.TryGetValue((scope.DeviceId, inode), out var job) && SameContent(job.Status, st))
+            if (linked != null)
             {
-                Attach(job, target);
+                Attach(linked, target);
                 return;
             }
             if (row == null && KnownInode(scope, rel, inode, st) is FileRow source)
@@ -347,13 +366,19 @@ namespace Hashall.Core.Scanning
 
         private static bool SameContent(FileStatus a, FileStatus b) => a.Size == b.Size && a.MtimeNs == b.MtimeNs && a.Inode == b.Inode;
 
-        /// <summary>A catalogued path of the same inode, size and mtime with the hashes this run needs: a rename or another hard link.</summary>
+        /// <summary>
+        /// A catalogued path of the same inode, size and mtime with the hashes this run needs: a rename or
+        /// another hard link. One lookup by the inode index per new path; none on a device that had no
+        /// rows (a first scan).
+        /// </summary>
         private FileRow? KnownInode(ScanScope scope, string rel, long inode, FileStatus st)
         {
-            IEnumerable<FileRow> candidates = scope.ByInode.TryGetValue(inode, out var local) ? local : Enumerable.Empty<FileRow>();
-            if (scope.HasRowsOutside)
-                candidates = candidates.Concat(_files.ActiveByInode(scope.DeviceId, inode));
-            return candidates.FirstOrDefault(r => r.Path != rel && r.SameFileAs(st.Size, st.MtimeNs, inode) && HasNeededHashes(r));
+            if (!scope.DeviceHadRows)
+                return null;
+            foreach (var r in _files.ActiveByInode(scope.DeviceId, inode))
+                if (r.Path != rel && r.SameFileAs(st.Size, st.MtimeNs, inode) && HasNeededHashes(r))
+                    return r;
+            return null;
         }
 
         [MethodImpl(HotPath.Optimize)]
@@ -365,7 +390,10 @@ namespace Hashall.Core.Scanning
             var job = new HashJob(full, target.Status, quick);
             job.Targets.Add(target);
             if (target.Status.LinkCount > 1)
+            {
+                job.LinksSeen = 1;
                 _inodeJobs[(target.Scope.DeviceId, unchecked((long)target.Status.Inode))] = job;
+            }
             Submit(job, job.Quick && target.Status.Size > 2L * FileHasher.SampleBytes ? 2L * FileHasher.SampleBytes : target.Status.Size);
         }
 
@@ -517,7 +545,6 @@ namespace Hashall.Core.Scanning
                 {
                     _writer!.Move(source.FileId, scope.DeviceId, path, st);
                     _moved.Add(source.FileId);
-                    scope.SeenIds.Add(source.FileId);
                     _result.Moved++;
                 }
                 else
@@ -526,12 +553,13 @@ namespace Hashall.Core.Scanning
                     _result.Added++;
                 }
             }
-            foreach (var row in scope.Rows.Values)
+            foreach (var unseen in scope.Unseen)
             {
-                if (!row.Deleted && !scope.SeenIds.Contains(row.FileId) && !scope.ProtectedIds.Contains(row.FileId) && !_moved.Contains(row.FileId)
-                    && !scope.UnderFailedDirectory(row.Path))
+                long id = unseen.Key;
+                string path = unseen.Value;
+                if (!scope.ProtectedIds.Contains(id) && !_moved.Contains(id) && !scope.UnderFailedDirectory(path))
                 {
-                    _writer!.MarkDeleted(row.FileId);
+                    _writer!.MarkDeleted(id);
                     _result.Deleted++;
                 }
             }
@@ -540,8 +568,9 @@ namespace Hashall.Core.Scanning
 
         private bool SourceGone(ScanScope scope, FileRow source)
         {
-            if (scope.Rows.ContainsKey(source.Path))
-                return !scope.SeenIds.Contains(source.FileId) && !scope.UnderFailedDirectory(source.Path);
+            // A row under the walked root: gone if the walk went past it (every row there was either found or passed).
+            if (source.DeviceId == scope.DeviceId && scope.Holds(source.Path))
+                return scope.Unseen.ContainsKey(source.FileId) && !scope.UnderFailedDirectory(source.Path);
             string? full = scope.FullPath(source.Path);
             return full != null && (FileSystemApi.TryLstat(full, out var st) != 0 || unchecked((long)st.Inode) != source.Inode);
         }
