@@ -4,6 +4,7 @@ using System.Linq;
 using Hashall.Core.Catalog;
 using Hashall.Core.Devices;
 using Hashall.Core.Platform;
+using Microsoft.Data.Sqlite;
 
 namespace Hashall.Core.Linking
 {
@@ -12,6 +13,9 @@ namespace Hashall.Core.Linking
     /// one device). Per group the canonical inode is the one with the most links, then the oldest
     /// mtime, then the shortest path, then the first path in ordinal order; every other inode becomes
     /// one action that replaces each of its paths by a link of the canonical file.
+    /// Groups are streamed from the catalog and actions decided one group at a time: a plan is either
+    /// counted (<see cref="Preview"/>) or written to the catalog as it is decided (<see cref="Store"/>),
+    /// never held whole in memory.
     /// </summary>
     public sealed class LinkPlanner
     {
@@ -19,20 +23,49 @@ namespace Hashall.Core.Linking
 
         public LinkPlanner(CatalogDatabase db) => _db = db;
 
-        public LinkPlan Build(HashallDevice device, string scope, long minimumSize, string? name)
+        /// <summary>The plan as <see cref="Store"/> would write it (counts, status preview, no actions); the catalog is only read.</summary>
+        public LinkPlan Preview(HashallDevice device, string scope, long minimumSize, string? name)
         {
-            var plan = new LinkPlan
+            var plan = NewPlan(device, scope, minimumSize, name, "preview");
+            foreach (var action in Actions(new FileQuery(_db), device.DeviceId, scope, minimumSize))
+                Count(plan, action);
+            plan.LeftOut = CountWithoutFullHash(null, device.DeviceId, scope, minimumSize);
+            return plan;
+        }
+
+        /// <summary>
+        /// Plans and stores the plan in one transaction, each action written as its group is read (a
+        /// plan is stored whole or not at all). Returns the stored plan without its actions, or, when
+        /// there is nothing to link, the empty preview (PlanId 0): nothing is stored then.
+        /// </summary>
+        public LinkPlan Store(HashallDevice device, string scope, long minimumSize, string? name)
+        {
+            var query = new FileQuery(_db);
+            var plan = NewPlan(device, scope, minimumSize, name, "preview");
+            var store = new LinkPlanStore(_db);
+            long planId = _db.Write(tx =>
             {
-                Name = name,
-                DeviceId = device.DeviceId,
-                Device = device.Alias ?? device.MountPoint,
-                Scope = scope,
-                MinimumSize = minimumSize,
-                Status = "preview",
-                CreatedAt = DateTime.UtcNow,
-                Database = _db.Path,
-            };
-            foreach (var group in new FileQuery(_db).Duplicates(new[] { device.DeviceId }, minimumSize))
+                query.Transaction = tx;
+                try
+                {
+                    plan.LeftOut = CountWithoutFullHash(tx, device.DeviceId, scope, minimumSize);
+                    return store.Insert(tx, plan, Actions(query, device.DeviceId, scope, minimumSize).Select(a => Count(plan, a)));
+                }
+                finally
+                {
+                    query.Transaction = null;
+                }
+            });
+            return planId == 0 ? plan : store.Find(planId, withActions: false)!;
+        }
+
+        /// <summary>The actions of a plan in execution order (largest files first), decided group by group as the catalog streams them.</summary>
+        public IEnumerable<LinkAction> Actions(HashallDevice device, string scope, long minimumSize) =>
+            Actions(new FileQuery(_db), device.DeviceId, scope, minimumSize);
+
+        private IEnumerable<LinkAction> Actions(FileQuery query, long deviceId, string scope, long minimumSize)
+        {
+            foreach (var group in query.Duplicates(new[] { deviceId }, minimumSize))
             {
                 var files = group.Files.Where(f => InScope(f.RelativePath, scope)).ToList();
                 var inodes = files.GroupBy(f => f.Inode)
@@ -66,24 +99,39 @@ namespace Hashall.Core.Linking
                     };
                     foreach (var f in duplicate)
                         action.Paths.Add(new LinkActionPath { FileId = f.FileId, Path = f.RelativePath, FullName = f.FullName });
-                    plan.Actions.Add(action);
+                    yield return action;
                 }
             }
-            plan.ActionCount = plan.Actions.Count;
-            plan.PathCount = plan.Actions.Sum(a => a.Paths.Count);
-            plan.Pending = plan.PathCount;
-            plan.BytesPlanned = plan.Actions.Sum(a => a.BytesSaved);
-            plan.LeftOut = CountWithoutFullHash(device.DeviceId, scope, minimumSize);
-            return plan;
+        }
+
+        private LinkPlan NewPlan(HashallDevice device, string scope, long minimumSize, string? name, string status) => new LinkPlan
+        {
+            Name = name,
+            DeviceId = device.DeviceId,
+            Device = device.Alias ?? device.MountPoint,
+            Scope = scope,
+            MinimumSize = minimumSize,
+            Status = status,
+            CreatedAt = DateTime.UtcNow,
+            Database = _db.Path,
+        };
+
+        private static LinkAction Count(LinkPlan plan, LinkAction action)
+        {
+            plan.ActionCount++;
+            plan.PathCount += action.Paths.Count;
+            plan.Pending += action.Paths.Count;
+            plan.BytesPlanned += action.BytesSaved;
+            return action;
         }
 
         private static bool InScope(string path, string scope) =>
             scope.Length == 0 || path == scope || path.StartsWith(scope + "/", StringComparison.Ordinal);
 
-        private long CountWithoutFullHash(long deviceId, string scope, long minimumSize)
+        private long CountWithoutFullHash(SqliteTransaction? tx, long deviceId, string scope, long minimumSize)
         {
             using var command = _db.Command("SELECT count(*) FROM files WHERE device_id = $d AND status = 'active' AND sha1 IS NULL AND size >= $min"
-                + FileStore.PrefixClause(scope) + ";");
+                + FileStore.PrefixClause(scope) + ";", tx);
             command.Parameters.AddWithValue("$d", deviceId);
             command.Parameters.AddWithValue("$min", minimumSize);
             FileStore.AddPrefixParameters(command, scope);
