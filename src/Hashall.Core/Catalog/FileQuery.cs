@@ -88,7 +88,9 @@ namespace Hashall.Core.Catalog
                     string clause = $"device_id = $d{i}";
                     if (scopes[i].Prefix.Length > 0)
                     {
-                        clause += $" AND (path = {p} OR (path >= {p}lo AND path < {p}hi))";
+                        // One index range [prefix, prefix + "0") of (device_id, path), then the path itself or
+                        // what is under it ("a.b" and "a-b" sort inside the range too); an OR alone is no range.
+                        clause += $" AND path >= {p} AND path < {p}hi AND (path = {p} OR path >= {p}lo)";
                         parameters.Add((p, scopes[i].Prefix));
                         parameters.Add((p + "lo", scopes[i].Prefix + "/"));
                         parameters.Add((p + "hi", scopes[i].Prefix + "0"));
@@ -162,14 +164,18 @@ namespace Hashall.Core.Catalog
             : a.DeviceId != b.DeviceId ? a.DeviceId < b.DeviceId
             : string.CompareOrdinal(a.Sha1, b.Sha1) < 0; // lowercase hex: ordinal is SQLite's byte order
 
-        /// <summary>SQL of one device's duplicate groups: the keys from the index in order, then each group's rows by the same index.</summary>
+        /// <summary>
+        /// SQL of one device's duplicate groups: the keys from the index in order, then each group's rows
+        /// by the same index. CROSS JOIN keeps the groups outside (SQLite would otherwise read every file
+        /// of the device and look each up in an automatic index of the groups, then sort).
+        /// </summary>
         internal static string DuplicatesSql => $@"
 SELECT {string.Join(", ", FileStore.Columns.Split(',').Select(c => "f." + c.Trim()))}, f.first_seen, f.last_seen
 FROM (SELECT size, sha1 FROM files INDEXED BY ix_files_content
       WHERE device_id = $d AND status = 'active' AND sha1 IS NOT NULL AND size >= $min
       GROUP BY size, sha1 HAVING min(inode) <> max(inode)
       ORDER BY size DESC, sha1) g
-JOIN files f INDEXED BY ix_files_content ON f.device_id = $d AND f.status = 'active' AND f.size = g.size AND f.sha1 = g.sha1
+CROSS JOIN files f INDEXED BY ix_files_content ON f.device_id = $d AND f.status = 'active' AND f.size = g.size AND f.sha1 = g.sha1
 ORDER BY g.size DESC, g.sha1;";
 
         private IEnumerable<DuplicateGroup> DuplicatesOn(long deviceId, long minimumSize)
