@@ -117,6 +117,30 @@ public sealed class QueryPlanTests : IDisposable
         Assert.Equal("ix_files_inode,ix_files_content", (string)indexes.ExecuteScalar()!);
     }
 
+    [Fact]
+    public void ACatalogOfTheReleasesBeforeIsUpgradedToTheContentIndexWithItsGroupsUnchanged()
+    {
+        // tests/Fixtures/catalog-v6.db: written by an older release (five duplicate groups among its files).
+        string db6 = _f.Tree.Path("v6.db");
+        File.Copy(Path.Combine(ModuleFolder.RepoRoot, "tests", "Fixtures", "catalog-v6.db"), db6);
+        List<(long, long, string, List<long>)> before;
+        using (var old = CatalogDatabase.Open(db6, false, Migrations.All.Take(6).ToList()))
+        {
+            Assert.Equal(6, old.SchemaVersion);
+            before = ReferenceGroups(old, 1);
+        }
+        Assert.Equal(5, before.Count);
+        using var db = CatalogDatabase.Open(db6);
+        Assert.Equal(8, db.SchemaVersion);
+        Assert.Equal(Migrations.Latest, db.SchemaVersion);
+        Assert.Equal("content index", db.Scalar("SELECT name FROM schema_migrations WHERE version = 8;"));
+        Assert.Equal("ix_files_inode,ix_files_content", db.Scalar("SELECT group_concat(name, ',') FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files' AND name NOT LIKE 'sqlite_%';"));
+        Assert.Equal("ok", db.Scalar("PRAGMA integrity_check;"));
+        Assert.Equal(before.Select(g => (g.Item1, g.Item2, g.Item3, string.Join(",", g.Item4))),
+            new FileQuery(db).Duplicates(Array.Empty<long>(), 1).Select(g => (g.DeviceId, g.Size, g.Sha1, string.Join(",", g.Files.Select(f => f.FileId)))));
+        Assert.Contains(Plan(db, FileQuery.DuplicatesSql), l => l.Contains("COVERING INDEX ix_files_content"));
+    }
+
     /// <summary>The groups the plain query of before gives (join on size and SHA-1, sorted in SQL).</summary>
     private static List<(long Device, long Size, string Sha1, List<long> Files)> ReferenceGroups(CatalogDatabase db, long minimumSize)
     {
