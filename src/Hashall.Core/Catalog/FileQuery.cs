@@ -199,6 +199,15 @@ ORDER BY g.size DESC, g.sha1;";
         /// <summary>A group's files by inode, then path in code point order (SQLite's order of UTF-8 text).</summary>
         private static DuplicateGroup Sorted(DuplicateGroup group)
         {
+            // Rows come by inode (the index's order); only hard links of one inode may need their paths ordered.
+            bool ordered = true;
+            for (int i = 1; i < group.Files.Count && ordered; i++)
+            {
+                var (a, b) = (group.Files[i - 1], group.Files[i]);
+                ordered = a.Inode < b.Inode || (a.Inode == b.Inode && Payloads.CodePointComparer.Instance.Compare(a.RelativePath, b.RelativePath) <= 0);
+            }
+            if (ordered)
+                return group;
             var files = group.Files.OrderBy(f => f.Inode).ThenBy(f => f.RelativePath, Payloads.CodePointComparer.Instance).ToList();
             group.Files.Clear();
             foreach (var f in files)
