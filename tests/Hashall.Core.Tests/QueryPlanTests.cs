@@ -104,7 +104,7 @@ public sealed class QueryPlanTests : IDisposable
     {
         // Get-HashallFile -Hash without a device matches SHA-1, SHA-256 or quick hash alike: only an
         // index on each of the three would make it a search, and each would cost every scanned row an
-        // insert at a random place (see docs/benchmarks.md). This test keeps that choice deliberate.
+        // insert at a random place (migration 8 says so). This test keeps that choice deliberate.
         _f.Write("a.bin", ScanFixture.RandomBytes(100, 1));
         _f.Scan();
         using var db = CatalogDatabase.Open(_f.Db);
