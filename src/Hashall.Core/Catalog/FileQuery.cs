@@ -178,6 +178,39 @@ FROM (SELECT size, sha1 FROM files INDEXED BY ix_files_content
 CROSS JOIN files f INDEXED BY ix_files_content ON f.device_id = $d AND f.status = 'active' AND f.size = g.size AND f.sha1 = g.sha1
 ORDER BY g.size DESC, g.sha1;";
 
+        /// <summary>
+        /// One device's duplicate groups as bare catalog rows (no names or times built): what link
+        /// planning reads. Same groups and order as <see cref="Duplicates"/> for that device.
+        /// </summary>
+        public IEnumerable<List<FileRow>> DuplicateRows(long deviceId, long minimumSize)
+        {
+            List<FileRow>? group = null;
+            var parameters = new List<(string, object)> { ("$d", deviceId), ("$min", minimumSize) };
+            foreach (var row in Stream(DuplicatesSql, parameters, FileStore.Read))
+            {
+                if (group != null && (group[0].Sha1 != row.Sha1 || group[0].Size != row.Size))
+                {
+                    yield return SortedRows(group);
+                    group = null;
+                }
+                group ??= new List<FileRow>();
+                group.Add(row);
+            }
+            if (group != null)
+                yield return SortedRows(group);
+        }
+
+        private static List<FileRow> SortedRows(List<FileRow> group)
+        {
+            for (int i = 1; i < group.Count; i++)
+            {
+                var (a, b) = (group[i - 1], group[i]);
+                if (a.Inode > b.Inode || (a.Inode == b.Inode && Payloads.CodePointComparer.Instance.Compare(a.Path, b.Path) > 0))
+                    return group.OrderBy(f => f.Inode).ThenBy(f => f.Path, Payloads.CodePointComparer.Instance).ToList();
+            }
+            return group;
+        }
+
         private IEnumerable<DuplicateGroup> DuplicatesOn(long deviceId, long minimumSize)
         {
             DuplicateGroup? group = null;

@@ -65,40 +65,43 @@ namespace Hashall.Core.Linking
 
         private IEnumerable<LinkAction> Actions(FileQuery query, long deviceId, string scope, long minimumSize)
         {
-            foreach (var group in query.Duplicates(new[] { deviceId }, minimumSize))
+            var device = query.Devices.FirstOrDefault(d => d.DeviceId == deviceId);
+            string Full(string relative) => device == null ? relative : PathText.UnderMount(device.MountPoint, device.MountRoot, relative) ?? relative;
+            foreach (var group in query.DuplicateRows(deviceId, minimumSize))
             {
-                var files = group.Files.Where(f => InScope(f.RelativePath, scope)).ToList();
+                var files = scope.Length == 0 ? group : group.Where(f => InScope(f.Path, scope)).ToList();
                 var inodes = files.GroupBy(f => f.Inode)
-                    .Select(g => g.OrderBy(f => f.RelativePath, StringComparer.Ordinal).ToList())
+                    .Select(g => g.OrderBy(f => f.Path, StringComparer.Ordinal).ToList())
                     .OrderByDescending(paths => paths.Max(f => f.LinkCount))
                     .ThenBy(paths => paths[0].MtimeNs)
-                    .ThenBy(paths => paths.Min(f => f.RelativePath.Length))
-                    .ThenBy(paths => paths[0].RelativePath, StringComparer.Ordinal)
+                    .ThenBy(paths => paths.Min(f => f.Path.Length))
+                    .ThenBy(paths => paths[0].Path, StringComparer.Ordinal)
                     .ToList();
                 if (inodes.Count < 2)
                     continue;
                 var canonical = inodes[0][0];
+                string canonicalFull = Full(canonical.Path);
                 foreach (var duplicate in inodes.Skip(1))
                 {
                     // The inode's data is freed only when its last link goes: links outside the catalog keep it.
                     long links = duplicate.Max(f => f.LinkCount);
                     var action = new LinkAction
                     {
-                        Sha1 = group.Sha1,
-                        Size = group.Size,
+                        Sha1 = canonical.Sha1!,
+                        Size = canonical.Size,
                         CanonicalFileId = canonical.FileId,
-                        CanonicalPath = canonical.RelativePath,
-                        Canonical = canonical.FullName,
+                        CanonicalPath = canonical.Path,
+                        Canonical = canonicalFull,
                         CanonicalInode = canonical.Inode,
                         CanonicalMtimeNs = canonical.MtimeNs,
                         DuplicateInode = duplicate[0].Inode,
                         DuplicateMtimeNs = duplicate[0].MtimeNs,
-                        BytesSaved = links <= duplicate.Count ? group.Size : 0,
+                        BytesSaved = links <= duplicate.Count ? canonical.Size : 0,
                         Reason = links <= duplicate.Count ? null : $"{links - duplicate.Count} link(s) of this inode are not in the catalog: linking frees nothing until they go too",
                         Database = _db.Path,
                     };
                     foreach (var f in duplicate)
-                        action.Paths.Add(new LinkActionPath { FileId = f.FileId, Path = f.RelativePath, FullName = f.FullName });
+                        action.Paths.Add(new LinkActionPath { FileId = f.FileId, Path = f.Path, FullName = Full(f.Path) });
                     yield return action;
                 }
             }
