@@ -60,7 +60,7 @@ public sealed class BindMountScanTests : IDisposable
         // The planner sees the one real duplicate, not the bind mount's view of each file as a link.
         using var db = CatalogDatabase.Open(_f.Db);
         var device = new DeviceStore(db).Resolve(_f.Data, new DeviceLocator(), register: false);
-        var plan = new LinkPlanner(db).Build(device, "", 1, "bind");
+        var plan = new LinkPlanner(db).Preview(device, "", 1, "bind");
         Assert.Equal(1, plan.ActionCount);
         Assert.Equal(200_000, plan.BytesPlanned);
     }

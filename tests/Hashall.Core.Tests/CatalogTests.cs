@@ -15,6 +15,23 @@ public sealed class CatalogTests : IDisposable
     private string Db => _tree.Path("catalog.db");
 
     [Fact]
+    public void CatalogTimesReadBackExactlyAsWritten()
+    {
+        var rng = new Random(7);
+        for (int i = 0; i < 2000; i++)
+        {
+            var t = new DateTime(1 + rng.Next(9998), 1, 1, 0, 0, 0, DateTimeKind.Utc).AddTicks((long)(rng.NextDouble() * TimeSpan.TicksPerDay * 365));
+            string text = CatalogTime.Format(t);
+            Assert.Equal(t, CatalogTime.Parse(text));
+            Assert.Equal(DateTimeKind.Utc, CatalogTime.Parse(text).Kind);
+        }
+        Assert.Equal(new DateTime(2024, 2, 29, 23, 59, 59, DateTimeKind.Utc).AddTicks(9_999_999), CatalogTime.Parse("2024-02-29T23:59:59.9999999Z"));
+        Assert.Throws<FormatException>(() => CatalogTime.Parse("2023-02-29T00:00:00.0000000Z"));
+        Assert.Throws<FormatException>(() => CatalogTime.Parse("2023-01-01T-1:00:00.0000000Z"));
+        Assert.Throws<FormatException>(() => CatalogTime.Parse("2023-01-01T00:00:00Z"));
+    }
+
+    [Fact]
     public void NewCatalogIsAtTheLatestVersionInWalModeWithABusyTimeout()
     {
         using var db = CatalogDatabase.Open(Db);

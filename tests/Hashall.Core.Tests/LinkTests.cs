@@ -56,8 +56,9 @@ public sealed class LinkTests : IDisposable
         var db = CatalogDatabase.Open(_f.Db);
         var device = new DeviceStore(db).Resolve(_f.Data, new DeviceLocator(), register: false);
         var prefix = new FileQuery(db).ScopeOf(Path.Combine(_f.Data, scope), new DeviceLocator())!.Prefix;
-        var plan = new LinkPlanner(db).Build(device, prefix, minimumSize, "test");
-        return (plan.ActionCount > 0 ? new LinkPlanStore(db).Save(plan) : plan, db);
+        var plan = new LinkPlanner(db).Store(device, prefix, minimumSize, "test");
+        // Tests look at a small plan's actions: loaded explicitly (a stored plan comes without them).
+        return (plan.PlanId > 0 ? new LinkPlanStore(db).Find(plan.PlanId, withActions: true)! : plan, db);
     }
 
     private Dictionary<string, string> Contents() =>

@@ -43,6 +43,9 @@ namespace Hashall.Core.Catalog
 
         public IReadOnlyCollection<HashallDevice> Devices => _devices.Values;
 
+        /// <summary>The connection's open transaction, when queries run inside one (a plan stored as its groups are read).</summary>
+        public SqliteTransaction? Transaction { get; set; }
+
         /// <summary>
         /// The device and relative prefix of an absolute path, which need not exist any more (deleted
         /// files are still catalogued): the existing path's device by identity, else the catalogued
@@ -85,7 +88,9 @@ namespace Hashall.Core.Catalog
                     string clause = $"device_id = $d{i}";
                     if (scopes[i].Prefix.Length > 0)
                     {
-                        clause += $" AND (path = {p} OR (path >= {p}lo AND path < {p}hi))";
+                        // One index range [prefix, prefix + "0") of (device_id, path), then the path itself or
+                        // what is under it ("a.b" and "a-b" sort inside the range too); an OR alone is no range.
+                        clause += $" AND path >= {p} AND path < {p}hi AND (path = {p} OR path >= {p}lo)";
                         parameters.Add((p, scopes[i].Prefix));
                         parameters.Add((p + "lo", scopes[i].Prefix + "/"));
                         parameters.Add((p + "hi", scopes[i].Prefix + "0"));
@@ -109,32 +114,138 @@ namespace Hashall.Core.Catalog
             return Stream(sql, parameters, ToFile);
         }
 
-        /// <summary>Duplicate groups (same size and SHA-1, more than one inode, active, one device), largest files first.</summary>
+        /// <summary>
+        /// Duplicate groups (same size and SHA-1, more than one inode, active, one device), largest files
+        /// first, then by device and SHA-1; within a group by inode, then path. Streamed: each device's
+        /// groups come from one ordered range of ix_files_content (only the keys of groups with two
+        /// inodes are looked up again, for their rows), and devices are merged in that order, so memory
+        /// holds one group per device, never a device's files.
+        /// </summary>
         public IEnumerable<DuplicateGroup> Duplicates(IReadOnlyList<long> deviceIds, long minimumSize)
         {
-            string devices = deviceIds.Count == 0 ? "" : $" AND device_id IN ({string.Join(",", deviceIds.Select(d => d.ToString(CultureInfo.InvariantCulture)))})";
-            string sql = $@"
-WITH g AS (
-    SELECT device_id, size, sha1 FROM files
-    WHERE status = 'active' AND sha1 IS NOT NULL AND size >= $min{devices}
-    GROUP BY device_id, size, sha1 HAVING count(DISTINCT inode) > 1)
-SELECT {string.Join(", ", FileStore.Columns.Split(',').Select(c => "f." + c.Trim()))}, f.first_seen, f.last_seen
-FROM files f JOIN g ON f.device_id = g.device_id AND f.size = g.size AND f.sha1 = g.sha1
-WHERE f.status = 'active'
-ORDER BY f.size DESC, f.device_id, f.sha1, f.inode, f.path;";
-            DuplicateGroup? group = null;
-            foreach (var file in Stream(sql, new List<(string, object)> { ("$min", minimumSize) }, ToFile))
+            var ids = (deviceIds.Count > 0 ? deviceIds : (IEnumerable<long>)_devices.Keys).Distinct().OrderBy(d => d).ToList();
+            var streams = new List<IEnumerator<DuplicateGroup>>();
+            try
             {
-                if (group != null && (group.DeviceId != file.DeviceId || group.Sha1 != file.Sha1 || group.Size != file.Size))
+                foreach (var id in ids)
                 {
-                    yield return group;
+                    var stream = DuplicatesOn(id, minimumSize).GetEnumerator();
+                    streams.Add(stream);
+                    if (!stream.MoveNext())
+                    {
+                        stream.Dispose();
+                        streams.Remove(stream);
+                    }
+                }
+                while (streams.Count > 0)
+                {
+                    int first = 0;
+                    for (int i = 1; i < streams.Count; i++)
+                        if (Before(streams[i].Current, streams[first].Current))
+                            first = i;
+                    yield return streams[first].Current;
+                    if (!streams[first].MoveNext())
+                    {
+                        streams[first].Dispose();
+                        streams.RemoveAt(first);
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var stream in streams)
+                    stream.Dispose();
+            }
+        }
+
+        /// <summary>The order of groups across devices: largest first, then device id, then SHA-1 (as SQLite compares text).</summary>
+        private static bool Before(DuplicateGroup a, DuplicateGroup b) =>
+            a.Size != b.Size ? a.Size > b.Size
+            : a.DeviceId != b.DeviceId ? a.DeviceId < b.DeviceId
+            : string.CompareOrdinal(a.Sha1, b.Sha1) < 0; // lowercase hex: ordinal is SQLite's byte order
+
+        /// <summary>
+        /// SQL of one device's duplicate groups: the keys from the index in order, then each group's rows
+        /// by the same index. CROSS JOIN keeps the groups outside (SQLite would otherwise read every file
+        /// of the device and look each up in an automatic index of the groups, then sort).
+        /// </summary>
+        internal static string DuplicatesSql => $@"
+SELECT {string.Join(", ", FileStore.Columns.Split(',').Select(c => "f." + c.Trim()))}, f.first_seen, f.last_seen
+FROM (SELECT size, sha1 FROM files INDEXED BY ix_files_content
+      WHERE device_id = $d AND status = 'active' AND sha1 IS NOT NULL AND size >= $min
+      GROUP BY size, sha1 HAVING min(inode) <> max(inode)
+      ORDER BY size DESC, sha1) g
+CROSS JOIN files f INDEXED BY ix_files_content ON f.device_id = $d AND f.status = 'active' AND f.size = g.size AND f.sha1 = g.sha1
+ORDER BY g.size DESC, g.sha1;";
+
+        /// <summary>
+        /// One device's duplicate groups as bare catalog rows (no names or times built): what link
+        /// planning reads. Same groups and order as <see cref="Duplicates"/> for that device.
+        /// </summary>
+        public IEnumerable<List<FileRow>> DuplicateRows(long deviceId, long minimumSize)
+        {
+            List<FileRow>? group = null;
+            var parameters = new List<(string, object)> { ("$d", deviceId), ("$min", minimumSize) };
+            foreach (var row in Stream(DuplicatesSql, parameters, FileStore.Read))
+            {
+                if (group != null && (group[0].Sha1 != row.Sha1 || group[0].Size != row.Size))
+                {
+                    yield return SortedRows(group);
+                    group = null;
+                }
+                group ??= new List<FileRow>();
+                group.Add(row);
+            }
+            if (group != null)
+                yield return SortedRows(group);
+        }
+
+        private static List<FileRow> SortedRows(List<FileRow> group)
+        {
+            for (int i = 1; i < group.Count; i++)
+            {
+                var (a, b) = (group[i - 1], group[i]);
+                if (a.Inode > b.Inode || (a.Inode == b.Inode && Payloads.CodePointComparer.Instance.Compare(a.Path, b.Path) > 0))
+                    return group.OrderBy(f => f.Inode).ThenBy(f => f.Path, Payloads.CodePointComparer.Instance).ToList();
+            }
+            return group;
+        }
+
+        private IEnumerable<DuplicateGroup> DuplicatesOn(long deviceId, long minimumSize)
+        {
+            DuplicateGroup? group = null;
+            var parameters = new List<(string, object)> { ("$d", deviceId), ("$min", minimumSize) };
+            foreach (var file in Stream(DuplicatesSql, parameters, ToFile))
+            {
+                if (group != null && (group.Sha1 != file.Sha1 || group.Size != file.Size))
+                {
+                    yield return Sorted(group);
                     group = null;
                 }
                 group ??= new DuplicateGroup { DeviceId = file.DeviceId, Device = file.Device, Size = file.Size, Sha1 = file.Sha1!, Database = _db.Path };
                 group.Files.Add(file);
             }
             if (group != null)
-                yield return group;
+                yield return Sorted(group);
+        }
+
+        /// <summary>A group's files by inode, then path in code point order (SQLite's order of UTF-8 text).</summary>
+        private static DuplicateGroup Sorted(DuplicateGroup group)
+        {
+            // Rows come by inode (the index's order); only hard links of one inode may need their paths ordered.
+            bool ordered = true;
+            for (int i = 1; i < group.Files.Count && ordered; i++)
+            {
+                var (a, b) = (group.Files[i - 1], group.Files[i]);
+                ordered = a.Inode < b.Inode || (a.Inode == b.Inode && Payloads.CodePointComparer.Instance.Compare(a.RelativePath, b.RelativePath) <= 0);
+            }
+            if (ordered)
+                return group;
+            var files = group.Files.OrderBy(f => f.Inode).ThenBy(f => f.RelativePath, Payloads.CodePointComparer.Instance).ToList();
+            group.Files.Clear();
+            foreach (var f in files)
+                group.Files.Add(f);
+            return group;
         }
 
         private HashallFile ToFile(SqliteDataReader r)
@@ -178,7 +289,7 @@ ORDER BY f.size DESC, f.device_id, f.sha1, f.inode, f.path;";
 
         private IEnumerable<T> Stream<T>(string sql, List<(string Name, object Value)> parameters, Func<SqliteDataReader, T> read)
         {
-            using var command = _db.Command(sql);
+            using var command = _db.Command(sql, Transaction);
             foreach (var (name, value) in parameters)
                 command.Parameters.AddWithValue(name, value);
             SqliteDataReader reader;

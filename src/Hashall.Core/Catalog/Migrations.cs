@@ -208,6 +208,16 @@ ALTER TABLE files ADD COLUMN hashed_scan_start_ns INTEGER;
 ALTER TABLE payloads ADD COLUMN content_hash TEXT;
 CREATE INDEX ix_payloads_content ON payloads (content_hash);
 ", Payloads.RootRelativeMigration.Run),
+            new Migration(8, "content index", @"
+-- Duplicate groups, link planning and the candidate scan read active files by device and size (then
+-- SHA-1 and inode): one covering index in that order (largest first, as duplicates are listed) lets
+-- them stream groups from one ordered range instead of joining every file of a size to every other.
+-- It replaces ix_files_size (a prefix of it) and ix_files_sha1 (no query could use it: a hash lookup
+-- matches SHA-1, SHA-256 or quick hash alike), which cost every scanned row an insert at a random place.
+CREATE INDEX ix_files_content ON files (device_id, size DESC, sha1, inode) WHERE status = 'active';
+DROP INDEX ix_files_size;
+DROP INDEX ix_files_sha1;
+"),
         };
 
         public static int Latest => All[All.Count - 1].Version;

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using Hashall.Core.Catalog;
 using Hashall.Core.Platform;
 using Microsoft.Data.Sqlite;
@@ -27,52 +28,68 @@ FROM link_plans p JOIN devices d ON d.device_id = p.device_id";
 
         public LinkPlanStore(CatalogDatabase db) => _db = db;
 
-        /// <summary>Stores a plan with its actions in one transaction; returns it as stored (with ids).</summary>
-        public LinkPlan Save(LinkPlan plan)
+        /// <summary>
+        /// Writes a plan and its actions, in the caller's transaction, as <paramref name="actions"/>
+        /// yields them (nothing of the plan is held). The plan's row is written with its first action:
+        /// no actions, nothing written, and 0 is returned; else the new plan's id.
+        /// </summary>
+        public long Insert(SqliteTransaction tx, LinkPlan plan, IEnumerable<LinkAction> actions)
         {
-            long id = _db.Write(tx =>
-            {
-                using var insertPlan = _db.Command(@"INSERT INTO link_plans (name, device_id, scope, minimum_size, left_out, created_at)
+            long planId = 0;
+            using var insertPlan = _db.Command(@"INSERT INTO link_plans (name, device_id, scope, minimum_size, left_out, created_at)
 VALUES ($name, $device, $scope, $min, $left, $created); SELECT last_insert_rowid();", tx);
-                insertPlan.Parameters.AddWithValue("$name", (object?)plan.Name ?? DBNull.Value);
-                insertPlan.Parameters.AddWithValue("$device", plan.DeviceId);
-                insertPlan.Parameters.AddWithValue("$scope", plan.Scope);
-                insertPlan.Parameters.AddWithValue("$min", plan.MinimumSize);
-                insertPlan.Parameters.AddWithValue("$left", plan.LeftOut);
-                insertPlan.Parameters.AddWithValue("$created", CatalogTime.Format(plan.CreatedAt));
-                long planId = (long)insertPlan.ExecuteScalar()!;
-                using var insertAction = _db.Command(@"INSERT INTO link_actions (plan_id, sha1, size, canonical_file_id, canonical_path, canonical_inode,
+            using var insertAction = _db.Command(@"INSERT INTO link_actions (plan_id, sha1, size, canonical_file_id, canonical_path, canonical_inode,
     canonical_mtime_ns, duplicate_inode, duplicate_mtime_ns, bytes_saved, reason)
 VALUES ($plan, $sha1, $size, $cfile, $cpath, $cinode, $cmtime, $dinode, $dmtime, $saved, $reason); SELECT last_insert_rowid();", tx);
-                using var insertPath = _db.Command("INSERT INTO link_action_paths (action_id, file_id, path) VALUES ($action, $file, $path);", tx);
-                foreach (var a in plan.Actions)
+            var ap = new[] { "$plan", "$sha1", "$size", "$cfile", "$cpath", "$cinode", "$cmtime", "$dinode", "$dmtime", "$saved", "$reason" }
+                .Select(n => insertAction.Parameters.Add(n, n == "$sha1" || n == "$cpath" || n == "$reason" ? SqliteType.Text : SqliteType.Integer)).ToArray();
+            using var insertPath = _db.Command("INSERT INTO link_action_paths (action_id, file_id, path) VALUES ($action, $file, $path);", tx);
+            var pathAction = insertPath.Parameters.Add("$action", SqliteType.Integer);
+            var pathFile = insertPath.Parameters.Add("$file", SqliteType.Integer);
+            var pathPath = insertPath.Parameters.Add("$path", SqliteType.Text);
+            foreach (var a in actions)
+            {
+                if (planId == 0)
                 {
-                    insertAction.Parameters.Clear();
-                    insertAction.Parameters.AddWithValue("$plan", planId);
-                    insertAction.Parameters.AddWithValue("$sha1", a.Sha1);
-                    insertAction.Parameters.AddWithValue("$size", a.Size);
-                    insertAction.Parameters.AddWithValue("$cfile", a.CanonicalFileId);
-                    insertAction.Parameters.AddWithValue("$cpath", a.CanonicalPath);
-                    insertAction.Parameters.AddWithValue("$cinode", a.CanonicalInode);
-                    insertAction.Parameters.AddWithValue("$cmtime", a.CanonicalMtimeNs);
-                    insertAction.Parameters.AddWithValue("$dinode", a.DuplicateInode);
-                    insertAction.Parameters.AddWithValue("$dmtime", a.DuplicateMtimeNs);
-                    insertAction.Parameters.AddWithValue("$saved", a.BytesSaved);
-                    insertAction.Parameters.AddWithValue("$reason", (object?)a.Reason ?? DBNull.Value);
-                    long actionId = (long)insertAction.ExecuteScalar()!;
-                    foreach (var p in a.Paths)
-                    {
-                        insertPath.Parameters.Clear();
-                        insertPath.Parameters.AddWithValue("$action", actionId);
-                        insertPath.Parameters.AddWithValue("$file", p.FileId);
-                        insertPath.Parameters.AddWithValue("$path", p.Path);
-                        insertPath.ExecuteNonQuery();
-                    }
+                    insertPlan.Parameters.AddWithValue("$name", (object?)plan.Name ?? DBNull.Value);
+                    insertPlan.Parameters.AddWithValue("$device", plan.DeviceId);
+                    insertPlan.Parameters.AddWithValue("$scope", plan.Scope);
+                    insertPlan.Parameters.AddWithValue("$min", plan.MinimumSize);
+                    insertPlan.Parameters.AddWithValue("$left", plan.LeftOut);
+                    insertPlan.Parameters.AddWithValue("$created", CatalogTime.Format(plan.CreatedAt));
+                    planId = (long)insertPlan.ExecuteScalar()!;
+                    ap[0].Value = planId;
                 }
-                return planId;
-            });
-            return Find(id, withActions: true)!;
+                ap[1].Value = a.Sha1;
+                ap[2].Value = a.Size;
+                ap[3].Value = a.CanonicalFileId;
+                ap[4].Value = a.CanonicalPath;
+                ap[5].Value = a.CanonicalInode;
+                ap[6].Value = a.CanonicalMtimeNs;
+                ap[7].Value = a.DuplicateInode;
+                ap[8].Value = a.DuplicateMtimeNs;
+                ap[9].Value = a.BytesSaved;
+                ap[10].Value = (object?)a.Reason ?? DBNull.Value;
+                long actionId = (long)insertAction.ExecuteScalar()!;
+                pathAction.Value = actionId;
+                foreach (var p in a.Paths)
+                {
+                    pathFile.Value = p.FileId;
+                    pathPath.Value = p.Path;
+                    insertPath.ExecuteNonQuery();
+                }
+            }
+            return planId;
         }
+
+        /// <summary>Removes a plan with its actions and paths (in one transaction).</summary>
+        public void Delete(long planId) =>
+            _db.Write(tx =>
+            {
+                using var c = _db.Command("DELETE FROM link_plans WHERE plan_id = $id;", tx);
+                c.Parameters.AddWithValue("$id", planId);
+                return c.ExecuteNonQuery();
+            });
 
         public IReadOnlyList<LinkPlan> List() => QueryPlans(SelectPlans + " ORDER BY p.plan_id;", null);
 
@@ -87,45 +104,62 @@ VALUES ($plan, $sha1, $size, $cfile, $cpath, $cinode, $cmtime, $dinode, $dmtime,
         }
 
         /// <summary>The plan's actions with their paths, in execution order.</summary>
-        public List<LinkAction> Actions(LinkPlan plan)
+        public List<LinkAction> Actions(LinkPlan plan) => StreamActions(plan).ToList();
+
+        /// <summary>
+        /// The plan's actions with their paths, in execution order, streamed: one ordered read of the
+        /// actions joined to their paths (by ix_link_actions_plan and the paths' key), one action in memory.
+        /// </summary>
+        public IEnumerable<LinkAction> StreamActions(LinkPlan plan)
         {
             var device = new Devices.DeviceStore(_db).FindById(plan.DeviceId);
             string Full(string relative) => device == null ? relative : PathText.UnderMount(device.MountPoint, device.MountRoot, relative) ?? relative;
-            var actions = new List<LinkAction>();
-            var byId = new Dictionary<long, LinkAction>();
-            using (var c = _db.Command(@"SELECT action_id, sha1, size, canonical_file_id, canonical_path, canonical_inode, canonical_mtime_ns, duplicate_inode,
-    duplicate_mtime_ns, bytes_saved, status, reason, bytes_reclaimed FROM link_actions WHERE plan_id = $id ORDER BY action_id;"))
+            using var c = _db.Command(ActionsSql);
+            c.Parameters.AddWithValue("$id", plan.PlanId);
+            SqliteDataReader r;
+            try { r = c.ExecuteReader(); }
+            catch (SqliteException e) { throw CatalogDatabase.Translate(e, _db.Path); }
+            using (r)
             {
-                c.Parameters.AddWithValue("$id", plan.PlanId);
-                using var r = c.ExecuteReader();
-                while (r.Read())
+                LinkAction? a = null;
+                while (true)
                 {
-                    var a = new LinkAction
+                    bool more;
+                    try { more = r.Read(); }
+                    catch (SqliteException e) { throw CatalogDatabase.Translate(e, _db.Path); }
+                    if (!more)
+                        break;
+                    long actionId = r.GetInt64(0);
+                    if (a != null && a.ActionId != actionId)
                     {
-                        ActionId = r.GetInt64(0), LinkPlanId = plan.PlanId, Sha1 = r.GetString(1), Size = r.GetInt64(2),
+                        yield return a;
+                        a = null;
+                    }
+                    a ??= new LinkAction
+                    {
+                        ActionId = actionId, LinkPlanId = plan.PlanId, Sha1 = r.GetString(1), Size = r.GetInt64(2),
                         CanonicalFileId = r.GetInt64(3), CanonicalPath = r.GetString(4), Canonical = Full(r.GetString(4)),
                         CanonicalInode = r.GetInt64(5), CanonicalMtimeNs = r.GetInt64(6), DuplicateInode = r.GetInt64(7),
                         DuplicateMtimeNs = r.GetInt64(8), BytesSaved = r.GetInt64(9), Status = r.GetString(10),
                         Reason = r.IsDBNull(11) ? null : r.GetString(11), BytesReclaimed = r.GetInt64(12), Database = _db.Path,
                     };
-                    actions.Add(a);
-                    byId[a.ActionId] = a;
+                    if (!r.IsDBNull(13))
+                        a.Paths.Add(new LinkActionPath
+                        {
+                            FileId = r.GetInt64(13), Path = r.GetString(14), FullName = Full(r.GetString(14)),
+                            Status = r.GetString(15), Reason = r.IsDBNull(16) ? null : r.GetString(16),
+                        });
                 }
+                if (a != null)
+                    yield return a;
             }
-            using (var c = _db.Command(@"SELECT x.action_id, x.file_id, x.path, x.status, x.reason FROM link_action_paths x
-JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = $id ORDER BY x.action_id, x.path;"))
-            {
-                c.Parameters.AddWithValue("$id", plan.PlanId);
-                using var r = c.ExecuteReader();
-                while (r.Read())
-                    byId[r.GetInt64(0)].Paths.Add(new LinkActionPath
-                    {
-                        FileId = r.GetInt64(1), Path = r.GetString(2), FullName = Full(r.GetString(2)),
-                        Status = r.GetString(3), Reason = r.IsDBNull(4) ? null : r.GetString(4),
-                    });
-            }
-            return actions;
         }
+
+        /// <summary>A plan's actions and their paths in execution order (action id, then path), by index: no sort.</summary>
+        internal const string ActionsSql = @"SELECT a.action_id, a.sha1, a.size, a.canonical_file_id, a.canonical_path, a.canonical_inode, a.canonical_mtime_ns,
+    a.duplicate_inode, a.duplicate_mtime_ns, a.bytes_saved, a.status, a.reason, a.bytes_reclaimed, x.file_id, x.path, x.status, x.reason
+FROM link_actions a LEFT JOIN link_action_paths x ON x.action_id = a.action_id
+WHERE a.plan_id = $id ORDER BY a.action_id, x.path;";
 
         /// <summary>This process's lease owner name.</summary>
         public static string NewOwner() => Lease.NewOwner();

@@ -4,6 +4,7 @@ using System.Linq;
 using Hashall.Core.Catalog;
 using Hashall.Core.Devices;
 using Hashall.Core.Platform;
+using Microsoft.Data.Sqlite;
 
 namespace Hashall.Core.Linking
 {
@@ -12,6 +13,9 @@ namespace Hashall.Core.Linking
     /// one device). Per group the canonical inode is the one with the most links, then the oldest
     /// mtime, then the shortest path, then the first path in ordinal order; every other inode becomes
     /// one action that replaces each of its paths by a link of the canonical file.
+    /// Groups are streamed from the catalog and actions decided one group at a time: a plan is either
+    /// counted (<see cref="Preview"/>) or written to the catalog as it is decided (<see cref="Store"/>),
+    /// never held whole in memory.
     /// </summary>
     public sealed class LinkPlanner
     {
@@ -19,71 +23,118 @@ namespace Hashall.Core.Linking
 
         public LinkPlanner(CatalogDatabase db) => _db = db;
 
-        public LinkPlan Build(HashallDevice device, string scope, long minimumSize, string? name)
+        /// <summary>The plan as <see cref="Store"/> would write it (counts, status preview, no actions); the catalog is only read.</summary>
+        public LinkPlan Preview(HashallDevice device, string scope, long minimumSize, string? name)
         {
-            var plan = new LinkPlan
+            var plan = NewPlan(device, scope, minimumSize, name, "preview");
+            foreach (var action in Actions(new FileQuery(_db), device.DeviceId, scope, minimumSize))
+                Count(plan, action);
+            plan.LeftOut = CountWithoutFullHash(null, device.DeviceId, scope, minimumSize);
+            return plan;
+        }
+
+        /// <summary>
+        /// Plans and stores the plan in one transaction, each action written as its group is read (a
+        /// plan is stored whole or not at all). Returns the stored plan without its actions, or, when
+        /// there is nothing to link, the empty preview (PlanId 0): nothing is stored then.
+        /// </summary>
+        public LinkPlan Store(HashallDevice device, string scope, long minimumSize, string? name)
+        {
+            var query = new FileQuery(_db);
+            var plan = NewPlan(device, scope, minimumSize, name, "preview");
+            var store = new LinkPlanStore(_db);
+            long planId = _db.Write(tx =>
             {
-                Name = name,
-                DeviceId = device.DeviceId,
-                Device = device.Alias ?? device.MountPoint,
-                Scope = scope,
-                MinimumSize = minimumSize,
-                Status = "preview",
-                CreatedAt = DateTime.UtcNow,
-                Database = _db.Path,
-            };
-            foreach (var group in new FileQuery(_db).Duplicates(new[] { device.DeviceId }, minimumSize))
+                query.Transaction = tx;
+                try
+                {
+                    plan.LeftOut = CountWithoutFullHash(tx, device.DeviceId, scope, minimumSize);
+                    return store.Insert(tx, plan, Actions(query, device.DeviceId, scope, minimumSize).Select(a => Count(plan, a)));
+                }
+                finally
+                {
+                    query.Transaction = null;
+                }
+            });
+            return planId == 0 ? plan : store.Find(planId, withActions: false)!;
+        }
+
+        /// <summary>The actions of a plan in execution order (largest files first), decided group by group as the catalog streams them.</summary>
+        public IEnumerable<LinkAction> Actions(HashallDevice device, string scope, long minimumSize) =>
+            Actions(new FileQuery(_db), device.DeviceId, scope, minimumSize);
+
+        private IEnumerable<LinkAction> Actions(FileQuery query, long deviceId, string scope, long minimumSize)
+        {
+            var device = query.Devices.FirstOrDefault(d => d.DeviceId == deviceId);
+            string Full(string relative) => device == null ? relative : PathText.UnderMount(device.MountPoint, device.MountRoot, relative) ?? relative;
+            foreach (var group in query.DuplicateRows(deviceId, minimumSize))
             {
-                var files = group.Files.Where(f => InScope(f.RelativePath, scope)).ToList();
+                var files = scope.Length == 0 ? group : group.Where(f => InScope(f.Path, scope)).ToList();
                 var inodes = files.GroupBy(f => f.Inode)
-                    .Select(g => g.OrderBy(f => f.RelativePath, StringComparer.Ordinal).ToList())
+                    .Select(g => g.OrderBy(f => f.Path, StringComparer.Ordinal).ToList())
                     .OrderByDescending(paths => paths.Max(f => f.LinkCount))
                     .ThenBy(paths => paths[0].MtimeNs)
-                    .ThenBy(paths => paths.Min(f => f.RelativePath.Length))
-                    .ThenBy(paths => paths[0].RelativePath, StringComparer.Ordinal)
+                    .ThenBy(paths => paths.Min(f => f.Path.Length))
+                    .ThenBy(paths => paths[0].Path, StringComparer.Ordinal)
                     .ToList();
                 if (inodes.Count < 2)
                     continue;
                 var canonical = inodes[0][0];
+                string canonicalFull = Full(canonical.Path);
                 foreach (var duplicate in inodes.Skip(1))
                 {
                     // The inode's data is freed only when its last link goes: links outside the catalog keep it.
                     long links = duplicate.Max(f => f.LinkCount);
                     var action = new LinkAction
                     {
-                        Sha1 = group.Sha1,
-                        Size = group.Size,
+                        Sha1 = canonical.Sha1!,
+                        Size = canonical.Size,
                         CanonicalFileId = canonical.FileId,
-                        CanonicalPath = canonical.RelativePath,
-                        Canonical = canonical.FullName,
+                        CanonicalPath = canonical.Path,
+                        Canonical = canonicalFull,
                         CanonicalInode = canonical.Inode,
                         CanonicalMtimeNs = canonical.MtimeNs,
                         DuplicateInode = duplicate[0].Inode,
                         DuplicateMtimeNs = duplicate[0].MtimeNs,
-                        BytesSaved = links <= duplicate.Count ? group.Size : 0,
+                        BytesSaved = links <= duplicate.Count ? canonical.Size : 0,
                         Reason = links <= duplicate.Count ? null : $"{links - duplicate.Count} link(s) of this inode are not in the catalog: linking frees nothing until they go too",
                         Database = _db.Path,
                     };
                     foreach (var f in duplicate)
-                        action.Paths.Add(new LinkActionPath { FileId = f.FileId, Path = f.RelativePath, FullName = f.FullName });
-                    plan.Actions.Add(action);
+                        action.Paths.Add(new LinkActionPath { FileId = f.FileId, Path = f.Path, FullName = Full(f.Path) });
+                    yield return action;
                 }
             }
-            plan.ActionCount = plan.Actions.Count;
-            plan.PathCount = plan.Actions.Sum(a => a.Paths.Count);
-            plan.Pending = plan.PathCount;
-            plan.BytesPlanned = plan.Actions.Sum(a => a.BytesSaved);
-            plan.LeftOut = CountWithoutFullHash(device.DeviceId, scope, minimumSize);
-            return plan;
+        }
+
+        private LinkPlan NewPlan(HashallDevice device, string scope, long minimumSize, string? name, string status) => new LinkPlan
+        {
+            Name = name,
+            DeviceId = device.DeviceId,
+            Device = device.Alias ?? device.MountPoint,
+            Scope = scope,
+            MinimumSize = minimumSize,
+            Status = status,
+            CreatedAt = DateTime.UtcNow,
+            Database = _db.Path,
+        };
+
+        private static LinkAction Count(LinkPlan plan, LinkAction action)
+        {
+            plan.ActionCount++;
+            plan.PathCount += action.Paths.Count;
+            plan.Pending += action.Paths.Count;
+            plan.BytesPlanned += action.BytesSaved;
+            return action;
         }
 
         private static bool InScope(string path, string scope) =>
             scope.Length == 0 || path == scope || path.StartsWith(scope + "/", StringComparison.Ordinal);
 
-        private long CountWithoutFullHash(long deviceId, string scope, long minimumSize)
+        private long CountWithoutFullHash(SqliteTransaction? tx, long deviceId, string scope, long minimumSize)
         {
             using var command = _db.Command("SELECT count(*) FROM files WHERE device_id = $d AND status = 'active' AND sha1 IS NULL AND size >= $min"
-                + FileStore.PrefixClause(scope) + ";");
+                + FileStore.PrefixClause(scope) + ";", tx);
             command.Parameters.AddWithValue("$d", deviceId);
             command.Parameters.AddWithValue("$min", minimumSize);
             FileStore.AddPrefixParameters(command, scope);

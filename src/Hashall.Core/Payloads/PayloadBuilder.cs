@@ -76,7 +76,7 @@ namespace Hashall.Core.Payloads
                 string relative = files.Count == 1 ? name.Substring(name.LastIndexOf('/') + 1)
                     : rootPrefix.Length > 0 && name.StartsWith(rootPrefix, StringComparison.Ordinal) ? name.Substring(rootPrefix.Length)
                     : name;
-                return (PathText.Join(dataDir, name), relative, name, f.Size);
+                return (PathText.Join(dataDir, name), relative, name, f.Size, (HashallFile?)null);
             }).ToList();
             return Build(top, entries);
         }
@@ -86,30 +86,43 @@ namespace Hashall.Core.Payloads
         {
             var scope = _query.ScopeOf(fullPath, _locator)
                 ?? throw new HashallException("PathNotCatalogued", HashallErrorKind.NotFound, $"No catalogued device holds '{fullPath}'; scan it first.", fullPath);
-            var files = _query.Files(new[] { scope }, Array.Empty<string>(), includeDeleted: false).ToList();
-            if (files.Count == 0)
-                throw new HashallException("PathNotCatalogued", HashallErrorKind.NotFound, $"The catalog has no files at or under '{fullPath}'; scan it first.", fullPath);
             // Paths relative to the directory (its own name left out, as for a torrent's root folder); a file's is its name.
             // A torrent of it would name them from the parent: the directory's name included.
+            // The files stream from one index range and each is its own catalog row: nothing is looked up again.
             string prefix = scope.Prefix;
             int parent = prefix.LastIndexOf('/') + 1;
-            var entries = files.Select(f => (f.FullName,
+            var entries = _query.Files(new[] { scope }, Array.Empty<string>(), includeDeleted: false).Select(f => (f.FullName,
                 f.RelativePath == prefix ? f.RelativePath.Substring(f.RelativePath.LastIndexOf('/') + 1)
                     : prefix.Length == 0 ? f.RelativePath : f.RelativePath.Substring(prefix.Length + 1),
-                f.RelativePath.Substring(parent), f.Size)).ToList();
-            return Build(fullPath, entries);
+                f.RelativePath.Substring(parent), f.Size, (HashallFile?)f));
+            var payload = Build(fullPath, entries);
+            if (payload.FileCount == 0)
+                throw new HashallException("PathNotCatalogued", HashallErrorKind.NotFound, $"The catalog has no files at or under '{fullPath}'; scan it first.", fullPath);
+            return payload;
         }
 
-        private HashallPayload Build(string root, List<(string Full, string Relative, string TorrentPath, long Size)> entries)
+        /// <summary>The payload of the entries; an entry that is a catalog row already (<c>Known</c>) is taken as it is, the others looked up.</summary>
+        private HashallPayload Build(string root, IEnumerable<(string Full, string Relative, string TorrentPath, long Size, HashallFile? Known)> entries)
         {
             var payload = new HashallPayload { FullName = root, Database = _db.Path, BuiltAt = DateTime.UtcNow };
             var rootScope = _query.ScopeOf(root, _locator);
             payload.DeviceId = rootScope?.Device.DeviceId;
             payload.Device = rootScope == null ? "" : rootScope.Device.Alias ?? rootScope.Device.MountPoint;
             payload.RootPath = rootScope?.Prefix ?? root;
-            foreach (var (full, relative, torrentPath, size) in entries)
+            foreach (var (full, relative, torrentPath, size, known) in entries)
             {
                 var file = new PayloadFile { RelativePath = relative, TorrentPath = torrentPath, Size = size, FullName = full };
+                if (known != null)
+                {
+                    if (known.Sha1 == null)
+                        file.Missing = "only a quick hash in the catalog (scan with -Mode Full)";
+                    else
+                        file.Sha1 = known.Sha1;
+                    payload.Files.Add(file);
+                    if (file.Missing != null)
+                        payload.MissingFiles.Add($"{full}: {file.Missing}");
+                    continue;
+                }
                 // A file under the root is on the root's device: its catalog path follows from the root's,
                 // without locating each file again; only a miss (a mount inside the payload) looks it up.
                 var scope = rootScope != null && PathText.IsUnder(full, root)
@@ -149,6 +162,9 @@ namespace Hashall.Core.Payloads
         {
             if (_rows.TryGetValue((deviceId, path), out var cached))
                 return cached;
+            // Torrents of one sync share rows (cross-seeds): remembered, but not without bound.
+            if (_rows.Count >= 65536)
+                _rows.Clear();
             return _rows[(deviceId, path)] = new FileStore(_db).ActiveByPath(deviceId, path);
         }
     }

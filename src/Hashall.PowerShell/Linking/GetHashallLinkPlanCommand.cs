@@ -67,7 +67,14 @@ namespace Hashall.PowerShell.Linking
             foreach (var plan in plans)
             {
                 if (Action)
-                    WriteObject(store.Actions(plan), enumerateCollection: true);
+                {
+                    foreach (var action in store.StreamActions(plan))
+                    {
+                        if (StopToken.IsCancellationRequested)
+                            return;
+                        WriteObject(action);
+                    }
+                }
                 else
                     WriteObject(plan);
             }

@@ -69,18 +69,62 @@ namespace Hashall.PowerShell.Linking
 
         private void Plan(HashallDevice device, string scope)
         {
-            var plan = new LinkPlanner(Catalog).Build(device, scope, MinimumSize, Name);
+            var planner = new LinkPlanner(Catalog);
+            string where = $"device '{device.Alias ?? device.MountPoint}'" + (scope.Length > 0 ? $" under '{scope}'" : "");
+            // The plan is written to the catalog as its groups are read, never held whole. When the
+            // store may be declined (-WhatIf, -Confirm), it is counted first, to ask with its figures.
+            LinkPlan plan;
+            if (MayDecline())
+            {
+                plan = planner.Preview(device, scope, MinimumSize, Name);
+                if (!Announce(plan, scope) || !ShouldProcess(where, What(plan)))
+                {
+                    if (plan.ActionCount > 0)
+                        WriteObject(plan);
+                    return;
+                }
+            }
+            plan = planner.Store(device, scope, MinimumSize, Name);
+            if (!Announce(plan, scope))
+                return;
+            if (!ShouldProcess(where, What(plan)))
+            {
+                // Not expected (confirmation is asked before storing whenever it may be): undo the store.
+                new LinkPlanStore(Catalog).Delete(plan.PlanId);
+                plan.PlanId = 0;
+                plan.Status = "preview";
+            }
+            WriteObject(plan);
+        }
+
+        /// <summary>Warns of files left out and of nothing to link; false when there is nothing to link (no plan stored).</summary>
+        private bool Announce(LinkPlan plan, string scope)
+        {
             if (plan.LeftOut > 0)
                 WriteWarning($"{plan.LeftOut} file(s) in scope have only a quick (sample) hash and were left out: a plan never rests on a sample. Run Invoke-HashallScan -Mode Candidates (or Full) on them first.");
-            if (plan.ActionCount == 0)
-            {
-                WriteWarning($"No duplicates to link on device '{plan.Device}'" + (scope.Length > 0 ? $" under '{scope}'" : "") + ": no plan stored.");
-                return;
-            }
-            string what = $"Store a link plan: {plan.ActionCount} duplicate inode(s), {plan.PathCount} path(s), {ByteSize.Format(plan.BytesPlanned)} to reclaim";
-            if (ShouldProcess($"device '{plan.Device}'" + (scope.Length > 0 ? $" under '{scope}'" : ""), what))
-                plan = new LinkPlanStore(Catalog).Save(plan);
-            WriteObject(plan);
+            if (plan.ActionCount > 0)
+                return true;
+            WriteWarning($"No duplicates to link on device '{plan.Device}'" + (scope.Length > 0 ? $" under '{scope}'" : "") + ": no plan stored.");
+            return false;
+        }
+
+        private static string What(LinkPlan plan) =>
+            $"Store a link plan: {plan.ActionCount} duplicate inode(s), {plan.PathCount} path(s), {ByteSize.Format(plan.BytesPlanned)} to reclaim";
+
+        /// <summary>Whether ShouldProcess may say no: -WhatIf, or a confirmation asked (-Confirm, or $ConfirmPreference at Low).</summary>
+        private bool MayDecline()
+        {
+            bool Switch(string name) => MyInvocation.BoundParameters.TryGetValue(name, out var v) && v is SwitchParameter s && s.IsPresent;
+            if (MyInvocation.BoundParameters.ContainsKey("WhatIf"))
+                return Switch("WhatIf");
+            if (SessionState.PSVariable.GetValue("WhatIfPreference") is object whatIf && LanguagePrimitives.IsTrue(whatIf))
+                return true;
+            if (MyInvocation.BoundParameters.ContainsKey("Confirm"))
+                return Switch("Confirm");
+            var preference = SessionState.PSVariable.GetValue("ConfirmPreference");
+            return preference == null
+                || !LanguagePrimitives.TryConvertTo(preference, out ConfirmImpact level)
+                || (level != ConfirmImpact.None && level <= ConfirmImpact.Low);
         }
     }
 }
