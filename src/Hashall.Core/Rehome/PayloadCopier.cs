@@ -245,9 +245,20 @@ namespace Hashall.Core.Rehome
 
             public void Add(PayloadFile file, string path)
             {
-                if (_failure is Exception e)
-                    throw e is HashallException ? e : new HashallException("RehomeVerifyFailed", HashallErrorKind.ReadError, $"Cannot read '{path}' back: {e.Message}", path, e);
-                _queue.Add((file, path));
+                try
+                {
+                    if (_failure == null)
+                    {
+                        _queue.Add((file, path));
+                        return;
+                    }
+                }
+                catch (InvalidOperationException) when (_failure != null)
+                {
+                    // the verifier failed (and stopped taking files) between the check and the add
+                }
+                var e = _failure!;
+                throw e is HashallException ? e : new HashallException("RehomeVerifyFailed", HashallErrorKind.ReadError, $"Cannot read the copy back: {e.Message}", path, e);
             }
 
             /// <summary>
