@@ -9,7 +9,7 @@ namespace Hashall.Core.Tests;
 /// <summary>
 /// The rehome copy on real filesystems: ext4 (the test disk) to tmpfs, where the kernel refuses
 /// copy_file_range (EXDEV) and read/write is used, and within the test disk, where copy_file_range
-/// copies; files larger than the 4 MiB buffer and the 64 MiB copy_file_range request, checked byte for byte.
+/// copies; files larger than the 1 MiB buffer and the 64 MiB copy_file_range request, checked byte for byte.
 /// </summary>
 public sealed class PayloadCopyTests : IDisposable
 {
@@ -23,8 +23,8 @@ public sealed class PayloadCopyTests : IDisposable
         var sizes = new (string Name, int Size)[]
         {
             ("big/part1.mkv", (64 << 20) + (5 << 20) + 12_345), // over one copy_file_range request and many buffers
-            ("big/part2.mkv", 4 << 20),                         // exactly one buffer
-            ("big/part3.mkv", (4 << 20) + 1),                   // one byte over
+            ("big/part2.mkv", 4 << 20),                         // a whole number of buffers
+            ("big/part3.mkv", (4 << 20) + 1),                   // one byte over a whole number
             ("small.nfo", 700),
             ("empty.txt", 0),
         };

@@ -325,7 +325,7 @@ namespace Hashall.Core.Rehome
             private const int ORdOnly = 0, OWrOnly = 1, OCreat = 0x40, OExcl = 0x80, OCloExec = 0x80000;
             private const int EINTR = 4, EXDEV = 18, EINVAL = 22, ENOSYS = 38, EOPNOTSUPP = 95, EBADF = 9;
             private const int FadvSequential = 2, FadvDontNeed = 4;
-            private const int ChunkBytes = 4 << 20, RangeBytes = 64 << 20;
+            private const int ChunkBytes = 1 << 20, RangeBytes = 64 << 20;
 
             [DllImport("libc", EntryPoint = "open", SetLastError = true)]
             private static extern unsafe int open(byte* path, int flags, int mode);
