@@ -125,6 +125,52 @@ public sealed class LinkCmdletTests : CatalogSessionTest
     }
 
     [Fact]
+    public void ACrashAfterARenameWhoseRecordWasNotCommittedIsFoundLinkedByTheRerun()
+    {
+        // 4,000 links in 400 directories: more than one batch of records is committed before the crash
+        // (about 1,600 links per commit), and the links since the last commit exist only on disk.
+        const int groups = 4000;
+        for (int g = 0; g < groups; g++)
+        {
+            var bytes = new byte[1024 + g % 2048];
+            new Random(g).NextBytes(bytes);
+            for (int c = 0; c < 2; c++)
+            {
+                string dir = Path.Combine(Data, $"copy{c}", $"d{g % 200}");
+                Directory.CreateDirectory(dir);
+                File.WriteAllBytes(Path.Combine(dir, $"file{g}.bin"), bytes);
+            }
+        }
+        Ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] | Out-Null", Data).Succeeded();
+        var before = Contents();
+        var (exit, output) = ChildShell.Run($"Import-Module '{ModuleFolder.Manifest}'; Invoke-HashallLinkPlan -Id 1 -Database '{Db}' -Confirm:$false",
+            new Dictionary<string, string> { ["HASHALL_FAULT"] = "link-after-rename:3500" });
+        Assert.NotEqual(0, exit);
+        Assert.Contains("HASHALL_FAULT", output);
+        // 3,500 paths are links on disk; the catalog holds the batches committed before the kill only.
+        Assert.Equal(groups + 500, Inodes().Values.Distinct().Count());
+        long recorded = Long(Ps.Run("Get-HashallLinkPlan -Id 1").Succeeded().Output.Single(), "Linked");
+        Assert.InRange(recorded, 1, 3499);
+
+        var rerun = Ps.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false").Succeeded().Output.Single();
+        Assert.Equal(groups - recorded, Long(rerun, "Linked"));
+        Assert.Equal(0, Long(rerun, "Skipped") + Long(rerun, "Failed"));
+        var plan = Ps.Run("Get-HashallLinkPlan -Id 1").Succeeded().Output.Single();
+        Assert.Equal("done", plan.Properties["Status"].Value);
+        Assert.Equal((long)groups, Long(plan, "Linked"));
+        // Every path verified: same bytes as before, both names of each content one inode, no temporary
+        // link left, and the catalog's inode of every path is the one on disk.
+        Assert.Equal(before, Contents());
+        var inodes = Inodes();
+        for (int g = 0; g < groups; g++)
+            Assert.Equal(inodes[Path.Combine(Data, "copy0", $"d{g % 200}", $"file{g}.bin")], inodes[Path.Combine(Data, "copy1", $"d{g % 200}", $"file{g}.bin")]);
+        Assert.Empty(Directory.GetFiles(Data, ".hashall-link-*", SearchOption.AllDirectories));
+        var catalog = Ps.Run("Get-HashallFile | ForEach-Object { '{0}|{1}' -f $_.FullName, $_.Inode }").Succeeded().Output
+            .Select(o => ((string)o.BaseObject).Split('|')).ToDictionary(p => p[0], p => ulong.Parse(p[1]));
+        Assert.Equal(inodes.OrderBy(kv => kv.Key), catalog.OrderBy(kv => kv.Key));
+    }
+
+    [Fact]
     public async Task ASecondConcurrentRunOfAPlanIsRefusedWithAClearError()
     {
         // Big enough that the first run is still linking when the second one starts.

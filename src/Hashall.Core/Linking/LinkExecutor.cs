@@ -20,6 +20,12 @@ namespace Hashall.Core.Linking
     public sealed class LinkExecutor
     {
         private static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(30);
+
+        /// <summary>Catalog statements per commit: a link writes four or five, so about two thousand links.</summary>
+        internal const int StatementsPerCommit = 8192;
+
+        /// <summary>Files above this size commit the batch first, so the write lock is not held while they are read.</summary>
+        private const long LongComparisonBytes = 4L << 20;
         private readonly CatalogDatabase _db;
         private readonly LinkPlanStore _store;
 
@@ -41,9 +47,11 @@ namespace Hashall.Core.Linking
             string? owner = null;
             var sinceRenew = Stopwatch.StartNew();
             var sinceProgress = Stopwatch.StartNew();
-            // Outcomes are committed in batches: a crash loses at most the last second of records,
-            // and the next run re-reads those paths from the disk (already linked, or still pending).
-            var batch = new WriteBatch(_db, maxRows: 4096, maxSeconds: 1);
+            // Outcomes are committed in batches (about two thousand links, or a second): a crash loses at
+            // most the last batch of records, and the next run re-reads those paths from the disk: a
+            // path whose inode is already the canonical one is recorded as linked, the rest are redone.
+            // Each commit rewrites the catalog pages it touched, so fewer commits mean fewer page writes.
+            var batch = new WriteBatch(_db, maxRows: StatementsPerCommit, maxSeconds: 3);
             var buffers = new CompareBuffers();
             Dictionary<long, LinkAction>? current = null;
             try
@@ -77,7 +85,7 @@ namespace Hashall.Core.Linking
                     if (fresh.Paths.All(p => p.Status != "pending"))
                         continue;
                     // Never hold the catalog's write lock through a long comparison.
-                    if (batch.Age > TimeSpan.FromMilliseconds(250) || fresh.Size > 4L << 20)
+                    if (fresh.Size > LongComparisonBytes)
                         batch.Commit();
                     string leaseOwner = owner;
                     void KeepLease()
@@ -168,8 +176,7 @@ namespace Hashall.Core.Linking
             private bool LinkPath(LinkActionPath path, string canonical, ref FileStatus cst)
             {
                 string full = path.FullName;
-                string temp = PathText.Join(Path.GetDirectoryName(full) ?? ".", $".hashall-link-{_plan.PlanId}-{_action.ActionId}.tmp");
-                RemoveStaleTemp(temp, cst);
+                string temp = TempName(full);
                 int error = FileSystemApi.TryLstat(full, out var dst);
                 if (error == HardLinks.ENOENT)
                     return Outcome(path, "skipped", "vanished since the plan was made");
@@ -207,6 +214,8 @@ namespace Hashall.Core.Linking
                     _verified = true;
                 }
 
+                // A temporary link left by a crashed run is met here (EEXIST): the name is this plan's
+                // and action's own, so it is removed and the link made again.
                 error = HardLinks.Link(canonical, temp);
                 if (error == HardLinks.EEXIST && HardLinks.Remove(temp) == 0)
                     error = HardLinks.Link(canonical, temp);
@@ -238,19 +247,28 @@ namespace Hashall.Core.Linking
                 }
                 if (FileSystemApi.TryLstat(full, out var now) == 0 && now.Inode == cst.Inode)
                     cst = now; // the canonical inode with its new link count
+                FaultInjection.At("link-after-rename");
                 Record(path, "linked", null, cst, again.LinkCount - 1, reclaimed: again.LinkCount == 1);
                 return true;
             }
 
-            /// <summary>A temporary link left by a crashed run is removed when it is a link of the canonical file.</summary>
-            private static void RemoveStaleTemp(string temp, FileStatus cst)
+            private string TempName(string full) =>
+                PathText.Join(Path.GetDirectoryName(full) ?? ".", $".hashall-link-{_plan.PlanId}-{_action.ActionId}.tmp");
+
+            /// <summary>
+            /// A temporary link left by a crashed run next to a path that is not linked now is removed
+            /// when it is a link of the canonical file (a path that is linked met it as EEXIST).
+            /// </summary>
+            private void RemoveStaleTemp(LinkActionPath path)
             {
-                if (FileSystemApi.TryLstat(temp, out var st) == 0 && st.Inode == cst.Inode)
+                string temp = TempName(path.FullName);
+                if (FileSystemApi.TryLstat(temp, out var st) == 0 && (long)st.Inode == _action.CanonicalInode)
                     HardLinks.Remove(temp);
             }
 
             private bool Outcome(LinkActionPath path, string status, string reason)
             {
+                RemoveStaleTemp(path);
                 path.Status = status;
                 path.Reason = reason;
                 _x._store.Record(_batch, _action, path);
@@ -299,28 +317,48 @@ namespace Hashall.Core.Linking
                 _x._store.RecordAction(_batch, _action);
             }
 
+            /// <summary>
+            /// Compares the two files' first <c>_action.Size</c> bytes (the size both had at the re-stat;
+            /// a file that grows meanwhile changes its size or mtime, which the re-stat before the rename
+            /// catches). A file up to the buffer's size takes one read; larger ones are read in large
+            /// chunks, the duplicate's on a pool thread while this one reads the canonical's.
+            /// </summary>
             private bool SameBytes(string a, string b)
             {
-                using var fa = FileReader.OpenRead(a, sequential: true);
-                using var fb = FileReader.OpenRead(b, sequential: true);
+                long size = _action.Size;
+                bool large = size > CompareBuffers.Bytes;
+                using var fa = FileReader.OpenRead(a, sequential: large);
+                using var fb = FileReader.OpenRead(b, sequential: large);
                 var ba = _buffers.A;
                 var bb = _buffers.B;
-                while (true)
+                for (long left = size; left > 0;)
                 {
                     _cancel.ThrowIfCancellationRequested();
                     _keepLease();
-                    int na = ReadFull(fa, ba), nb = ReadFull(fb, bb);
-                    if (na != nb || !ba.AsSpan(0, na).SequenceEqual(bb.AsSpan(0, nb)))
+                    int want = (int)Math.Min(left, ba.Length);
+                    int na, nb;
+                    if (large)
+                    {
+                        var other = System.Threading.Tasks.Task.Run(() => ReadFull(fb, bb, want));
+                        na = ReadFull(fa, ba, want);
+                        nb = other.GetAwaiter().GetResult();
+                    }
+                    else
+                    {
+                        na = ReadFull(fa, ba, want);
+                        nb = ReadFull(fb, bb, want);
+                    }
+                    if (na != want || nb != want || !ba.AsSpan(0, want).SequenceEqual(bb.AsSpan(0, want)))
                         return false;
-                    if (na == 0)
-                        return true;
+                    left -= want;
                 }
+                return true;
             }
 
-            private static int ReadFull(Stream s, byte[] buffer)
+            private static int ReadFull(Stream s, byte[] buffer, int count)
             {
                 int total = 0, n;
-                while (total < buffer.Length && (n = s.Read(buffer, total, buffer.Length - total)) > 0)
+                while (total < count && (n = s.Read(buffer, total, count - total)) > 0)
                     total += n;
                 return total;
             }
@@ -331,8 +369,10 @@ namespace Hashall.Core.Linking
         /// <summary>The two read buffers of the byte comparison, allocated once per run.</summary>
         private sealed class CompareBuffers
         {
-            public byte[] A { get; } = new byte[1 << 20];
-            public byte[] B { get; } = new byte[1 << 20];
+            /// <summary>Files up to this size are compared with one read of each.</summary>
+            public const int Bytes = 4 << 20;
+            public byte[] A { get; } = new byte[Bytes];
+            public byte[] B { get; } = new byte[Bytes];
         }
     }
 }

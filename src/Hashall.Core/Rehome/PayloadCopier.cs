@@ -1,8 +1,10 @@
 using System;
 using System.Buffers;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Hashall.Core.Payloads;
@@ -28,7 +30,25 @@ namespace Hashall.Core.Rehome
         }
 
         /// <summary>Copies every file to <c>Join(stagingRoot, TorrentPath)</c>. Throws RehomeCopyFailed or RehomeSourceChanged naming the file.</summary>
-        public static Outcome Copy(IReadOnlyList<PayloadFile> files, string stagingRoot, Action<long> bytesDone, CancellationToken cancel)
+        public static Outcome Copy(IReadOnlyList<PayloadFile> files, string stagingRoot, Action<long> bytesDone, CancellationToken cancel) =>
+            Copy(files, stagingRoot, bytesDone, null, cancel);
+
+        /// <summary>
+        /// Copies every file (as <see cref="Copy(IReadOnlyList{PayloadFile}, string, Action{long}, CancellationToken)"/>)
+        /// and verifies the copy (as <see cref="Verify"/>): each file is read back and hashed on a second
+        /// thread while the next one is copied, and the final check hashes again only what changed since.
+        /// Throws RehomeCopyFailed, RehomeSourceChanged or RehomeVerifyFailed naming the file.
+        /// </summary>
+        public static Outcome CopyAndVerify(IReadOnlyList<PayloadFile> files, string stagingRoot, Action<long> bytesCopied, Action<long> bytesVerified, CancellationToken cancel)
+        {
+            using var verifier = new PipelinedVerifier(bytesVerified, cancel);
+            var outcome = Copy(files, stagingRoot, bytesCopied, verifier, cancel);
+            verifier.Finish(bytesCopied);
+            Verify(files, stagingRoot, bytesVerified, cancel, verifier.Verified);
+            return outcome;
+        }
+
+        private static Outcome Copy(IReadOnlyList<PayloadFile> files, string stagingRoot, Action<long> bytesDone, PipelinedVerifier? verifier, CancellationToken cancel)
         {
             var outcome = new Outcome();
             // What the copy takes: each inode once (hard links inside the payload stay links).
@@ -39,7 +59,7 @@ namespace Hashall.Core.Rehome
             string? currentTarget = null;
             var firstCopyOfInode = new Dictionary<(ulong, ulong), string>();
             var directories = new SortedSet<string>(StringComparer.Ordinal);
-            byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
+            byte[] buffer = FileSystemApi.IsWindows || FileSystemApi.IsMacOS ? ArrayPool<byte>.Shared.Rent(BufferBytes) : Array.Empty<byte>();
             try
             {
                 foreach (var file in files)
@@ -69,8 +89,12 @@ namespace Hashall.Core.Rehome
                             throw CopyFailed(file.FullName, target, HardLinks.Describe(error), null);
                         continue;
                     }
-                    CopyFile(file.FullName, target, source, buffer, bytesDone, cancel);
+                    if (FileSystemApi.IsWindows || FileSystemApi.IsMacOS)
+                        CopyFile(file.FullName, target, source, buffer, bytesDone, cancel);
+                    else
+                        NativeCopy.Copy(file.FullName, target, source, bytesDone, cancel);
                     FileMetadata.CopyFrom(target, source);
+                    verifier?.Add(file, target);
                     firstCopyOfInode[(source.DeviceNumber, source.Inode)] = target;
                     outcome.Files++;
                     outcome.Bytes += source.Size;
@@ -103,7 +127,8 @@ namespace Hashall.Core.Rehome
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                if (buffer.Length > 0)
+                    ArrayPool<byte>.Shared.Return(buffer);
             }
             return outcome;
         }
@@ -112,7 +137,15 @@ namespace Hashall.Core.Rehome
         /// Reads every file under <paramref name="root"/> back (in parallel) and compares size and SHA-1
         /// with the catalog's; throws RehomeVerifyFailed naming the first file that differs.
         /// </summary>
-        public static void Verify(IReadOnlyList<PayloadFile> files, string root, Action<long> bytesDone, CancellationToken cancel)
+        public static void Verify(IReadOnlyList<PayloadFile> files, string root, Action<long> bytesDone, CancellationToken cancel) =>
+            Verify(files, root, bytesDone, cancel, null);
+
+        /// <summary>
+        /// <paramref name="verified"/>: inodes of the copy already read back and hashed by this process,
+        /// with their SHA-1 and their status then; one still the same (size, mtime, ctime) is not read again.
+        /// </summary>
+        private static void Verify(IReadOnlyList<PayloadFile> files, string root, Action<long> bytesDone, CancellationToken cancel,
+            IReadOnlyDictionary<(ulong, ulong), (string Sha1, FileStatus Status)>? verified)
         {
             var seen = new HashSet<(ulong, ulong, string?)>();
             var work = new List<(PayloadFile File, string Path, FileStatus Status)>();
@@ -132,8 +165,17 @@ namespace Hashall.Core.Rehome
                 if (st.Size != file.Size)
                     throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{path}' has {st.Size} bytes; the catalog says {file.Size}.", path);
                 // Names of one inode are read once, unless the catalog expects different content for them.
-                if (seen.Add((st.DeviceNumber, st.Inode, file.Sha1)))
-                    work.Add((file, path, st));
+                if (!seen.Add((st.DeviceNumber, st.Inode, file.Sha1)))
+                    continue;
+                if (verified != null && verified.TryGetValue((st.DeviceNumber, st.Inode), out var done) && done.Status.Size == st.Size
+                    && done.Status.MtimeNs == st.MtimeNs && done.Status.CtimeNs == st.CtimeNs)
+                {
+                    if (!string.Equals(done.Sha1, file.Sha1, StringComparison.OrdinalIgnoreCase))
+                        throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData,
+                            $"'{path}' has SHA-1 {done.Sha1}; the catalog says {file.Sha1} for '{file.FullName}'.", path);
+                    continue;
+                }
+                work.Add((file, path, st));
             }
             HashallException? failure = null;
             // Biggest first, so one large file does not start last and keep one thread busy alone.
@@ -176,6 +218,274 @@ namespace Hashall.Core.Rehome
                 throw new HashallException("RehomeSourceChanged", HashallErrorKind.InvalidData,
                     $"'{source}' changed while it was copied ({total} bytes read, {expected.Size} expected); nothing was removed.", source);
             output.Flush(flushToDisk: true);
+        }
+
+        /// <summary>
+        /// Reads back and hashes each copied file on its own thread while the next file is copied. A file
+        /// whose SHA-1 differs from the catalog's fails the copy at the next file (RehomeVerifyFailed).
+        /// </summary>
+        private sealed class PipelinedVerifier : IDisposable
+        {
+            private readonly BlockingCollection<(PayloadFile File, string Path)> _queue = new BlockingCollection<(PayloadFile, string)>();
+            private readonly ConcurrentDictionary<(ulong, ulong), (string Sha1, FileStatus Status)> _verified = new ConcurrentDictionary<(ulong, ulong), (string, FileStatus)>();
+            private readonly Action<long> _bytesDone;
+            private readonly CancellationTokenSource _stop;
+            private readonly Thread _thread;
+            private volatile Exception? _failure;
+
+            public PipelinedVerifier(Action<long> bytesDone, CancellationToken cancel)
+            {
+                _bytesDone = bytesDone;
+                _stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+                _thread = new Thread(Run) { IsBackground = true, Name = "Hashall copy verifier" };
+                _thread.Start();
+            }
+
+            public IReadOnlyDictionary<(ulong, ulong), (string Sha1, FileStatus Status)> Verified => _verified;
+
+            public void Add(PayloadFile file, string path)
+            {
+                try
+                {
+                    if (_failure == null)
+                    {
+                        _queue.Add((file, path));
+                        return;
+                    }
+                }
+                catch (InvalidOperationException) when (_failure != null)
+                {
+                    // the verifier failed (and stopped taking files) between the check and the add
+                }
+                var e = _failure!;
+                throw e is HashallException ? e : new HashallException("RehomeVerifyFailed", HashallErrorKind.ReadError, $"Cannot read the copy back: {e.Message}", path, e);
+            }
+
+            /// <summary>
+            /// Waits until every file added is verified; throws the first failure. <paramref name="tick"/>
+            /// is called with 0 every half second meanwhile (the executor keeps its lease in it).
+            /// </summary>
+            public void Finish(Action<long> tick)
+            {
+                _queue.CompleteAdding();
+                while (!_thread.Join(500))
+                    tick(0);
+                _stop.Token.ThrowIfCancellationRequested();
+                if (_failure is HashallException h)
+                    throw h;
+                if (_failure is Exception e)
+                    throw new HashallException("RehomeVerifyFailed", HashallErrorKind.ReadError, $"Cannot read the copy back: {e.Message}", null, e);
+            }
+
+            private void Run()
+            {
+                try
+                {
+                    foreach (var (file, path) in _queue.GetConsumingEnumerable(_stop.Token))
+                    {
+                        if (FileSystemApi.TryLstat(path, out var st) != 0 || st.Kind != FileKind.Regular)
+                            throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData, $"'{path}' is missing from the copy.", path);
+                        var result = FileHasher.Hash(path, st, HashAlgorithms.Sha1, quick: false, _stop.Token);
+                        if (!string.Equals(result.Sha1, file.Sha1, StringComparison.OrdinalIgnoreCase))
+                            throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData,
+                                $"'{path}' has SHA-1 {result.Sha1}; the catalog says {file.Sha1} for '{file.FullName}'.", path);
+                        _verified[(st.DeviceNumber, st.Inode)] = (result.Sha1!, st);
+                        _bytesDone(st.Size);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                catch (Exception e)
+                {
+                    _failure = e;
+                    _queue.CompleteAdding();
+                }
+            }
+
+            /// <summary>Stops a verifier left running by a failed or stopped copy.</summary>
+            public void Dispose()
+            {
+                if (!_queue.IsAddingCompleted)
+                    _queue.CompleteAdding();
+                _stop.Cancel();
+                _thread.Join();
+                _stop.Dispose();
+                _queue.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Linux: copy_file_range(2) where the kernel offers it between the two filesystems, else read(2)
+        /// and write(2) through one large page-aligned buffer; then fsync, and the copy's pages dropped
+        /// from the page cache (POSIX_FADV_DONTNEED), so reading it back reads what the disk holds.
+        /// </summary>
+        internal static class NativeCopy
+        {
+            private const int ORdOnly = 0, OWrOnly = 1, OCreat = 0x40, OExcl = 0x80, OCloExec = 0x80000;
+            private const int EINTR = 4, EXDEV = 18, EINVAL = 22, ENOSYS = 38, EOPNOTSUPP = 95, EBADF = 9;
+            private const int FadvSequential = 2, FadvDontNeed = 4;
+            private const int ChunkBytes = 1 << 20, RangeBytes = 64 << 20;
+
+            [DllImport("libc", EntryPoint = "open", SetLastError = true)]
+            private static extern unsafe int open(byte* path, int flags, int mode);
+
+            [DllImport("libc", EntryPoint = "read", SetLastError = true)]
+            private static extern unsafe IntPtr read(int fd, byte* buffer, IntPtr count);
+
+            [DllImport("libc", EntryPoint = "write", SetLastError = true)]
+            private static extern unsafe IntPtr write(int fd, byte* buffer, IntPtr count);
+
+            [DllImport("libc", EntryPoint = "copy_file_range", SetLastError = true)]
+            private static extern IntPtr copy_file_range(int fdIn, IntPtr offIn, int fdOut, IntPtr offOut, IntPtr length, uint flags);
+
+            [DllImport("libc", EntryPoint = "fsync", SetLastError = true)]
+            private static extern int fsync(int fd);
+
+            [DllImport("libc", EntryPoint = "posix_fadvise")]
+            private static extern int posix_fadvise(int fd, long offset, long length, int advice);
+
+            [DllImport("libc", EntryPoint = "close")]
+            private static extern int close(int fd);
+
+            /// <summary>False once copy_file_range is missing from libc or the kernel (ENOSYS): not tried again.</summary>
+            private static volatile bool _rangeAvailable = true;
+
+            /// <summary>Set by the last copy: whether copy_file_range moved its bytes (tests and benchmarks read it).</summary>
+            internal static bool LastUsedCopyFileRange { get; private set; }
+
+            private static int ONoFollow => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 || RuntimeInformation.ProcessArchitecture == Architecture.Arm ? 0x8000 : 0x20000;
+
+            public static unsafe void Copy(string source, string target, FileStatus expected, Action<long> bytesDone, CancellationToken cancel)
+            {
+                int input, output;
+                fixed (byte* p = FileSystemApi.ToNativePath(source))
+                    do
+                        input = open(p, ORdOnly | OCloExec | ONoFollow, 0);
+                    while (input < 0 && Marshal.GetLastWin32Error() == EINTR);
+                if (input < 0)
+                    throw Error("open", source, Marshal.GetLastWin32Error());
+                try
+                {
+                    fixed (byte* p = FileSystemApi.ToNativePath(target))
+                        do
+                            output = open(p, OWrOnly | OCreat | OExcl | OCloExec, 0x180 /* 0600 until CopyFrom sets the mode */);
+                        while (output < 0 && Marshal.GetLastWin32Error() == EINTR);
+                    if (output < 0)
+                        throw Error("create", target, Marshal.GetLastWin32Error());
+                    try
+                    {
+                        long total = CopyRange(input, output, expected.Size, bytesDone, cancel, out bool ranged);
+                        if (!ranged)
+                            total = CopyBuffered(input, output, source, target, total, bytesDone, cancel);
+                        LastUsedCopyFileRange = ranged;
+                        if (total != expected.Size)
+                            throw new HashallException("RehomeSourceChanged", HashallErrorKind.InvalidData,
+                                $"'{source}' changed while it was copied ({total} bytes read, {expected.Size} expected); nothing was removed.", source);
+                        if (fsync(output) != 0)
+                            throw Error("fsync", target, Marshal.GetLastWin32Error());
+                        // On disk now: drop its pages, so the read-back reads the disk, not what was just written.
+                        // (tmpfs keeps files only in memory: there this changes nothing.)
+                        posix_fadvise(output, 0, 0, FadvDontNeed);
+                    }
+                    finally
+                    {
+                        close(output);
+                    }
+                }
+                finally
+                {
+                    close(input);
+                }
+            }
+
+            /// <summary>Copies with copy_file_range until the end of the source; <paramref name="ranged"/> false when the kernel refuses it before any byte moved.</summary>
+            private static long CopyRange(int input, int output, long size, Action<long> bytesDone, CancellationToken cancel, out bool ranged)
+            {
+                ranged = false;
+                if (!_rangeAvailable)
+                    return 0;
+                long total = 0;
+                while (true)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    long n;
+                    try
+                    {
+                        // Until it returns 0: the end of the source, whatever its size now.
+                        n = (long)copy_file_range(input, IntPtr.Zero, output, IntPtr.Zero, (IntPtr)RangeBytes, 0);
+                    }
+                    catch (EntryPointNotFoundException)
+                    {
+                        _rangeAvailable = false;
+                        return total;
+                    }
+                    if (n < 0)
+                    {
+                        int errno = Marshal.GetLastWin32Error();
+                        if (errno == EINTR)
+                            continue;
+                        if (total == 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP || errno == EBADF))
+                        {
+                            if (errno == ENOSYS)
+                                _rangeAvailable = false;
+                            return 0; // read and write instead (e.g. across filesystems of different types)
+                        }
+                        throw new IOException($"copy_file_range: {HardLinks.Describe(errno)}", errno);
+                    }
+                    ranged = true;
+                    if (n == 0)
+                        return total;
+                    total += n;
+                    bytesDone(n);
+                }
+            }
+
+            private static unsafe long CopyBuffered(int input, int output, string source, string target, long total, Action<long> bytesDone, CancellationToken cancel)
+            {
+                posix_fadvise(input, 0, 0, FadvSequential);
+                IntPtr block = Marshal.AllocHGlobal(ChunkBytes + 4096);
+                try
+                {
+                    byte* buffer = (byte*)(((long)block + 4095) & ~4095L); // page-aligned
+                    while (true)
+                    {
+                        cancel.ThrowIfCancellationRequested();
+                        long n = (long)read(input, buffer, (IntPtr)ChunkBytes);
+                        if (n < 0)
+                        {
+                            int errno = Marshal.GetLastWin32Error();
+                            if (errno == EINTR)
+                                continue;
+                            throw Error("read", source, errno);
+                        }
+                        if (n == 0)
+                            return total;
+                        for (long written = 0; written < n;)
+                        {
+                            long w = (long)write(output, buffer + written, (IntPtr)(n - written));
+                            if (w < 0)
+                            {
+                                int errno = Marshal.GetLastWin32Error();
+                                if (errno == EINTR)
+                                    continue;
+                                throw Error("write", target, errno);
+                            }
+                            written += w;
+                        }
+                        total += n;
+                        bytesDone(n);
+                    }
+                }
+                finally
+                {
+                    Marshal.FreeHGlobal(block);
+                }
+            }
+
+            /// <summary>An IOException carrying the errno in HResult (as .NET's own), so disk-full is recognised.</summary>
+            private static IOException Error(string call, string path, int errno) =>
+                new IOException($"{call} '{path}': {HardLinks.Describe(errno)}", errno);
         }
 
         /// <summary>ENOSPC or EDQUOT (Unix errno in HResult, as .NET reports it), or Windows' disk-full errors.</summary>

@@ -511,10 +511,11 @@ namespace Hashall.Core.Rehome
                 Directory.CreateDirectory(staging);
                 if (newSavePath)
                     FileMetadata.SyncDirectory(Path.GetDirectoryName(plan.TargetSavePath)!);
-                var copy = PayloadCopier.Copy(files, staging, Progress(plan, job, "Copying to the target", total), _cancel);
+                // Each file is read back and hashed while the next one is copied.
+                var copy = PayloadCopier.CopyAndVerify(files, staging, Progress(plan, job, "Copying to the target", total),
+                    Progress(plan, job, "Verifying the copy", total), _cancel);
                 result.FilesCopied = copy.Files;
                 result.BytesCopied = copy.Bytes;
-                PayloadCopier.Verify(files, staging, Progress(plan, job, "Verifying the copy", total), _cancel);
                 _journal.Advance(job, RehomeStep.Placing, $"copy verified in staging; renaming it to '{plan.TargetPath}'");
             }
             int error = HardLinks.RenameNoReplace(staged, plan.TargetPath);

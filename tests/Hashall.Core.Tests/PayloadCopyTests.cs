@@ -1,0 +1,96 @@
+using Hashall.Core;
+using Hashall.Core.Payloads;
+using Hashall.Core.Platform;
+using Hashall.Core.Rehome;
+using Hashall.Tests.Shared;
+
+namespace Hashall.Core.Tests;
+
+/// <summary>
+/// The rehome copy on real filesystems: ext4 (the test disk) to tmpfs, where the kernel refuses
+/// copy_file_range (EXDEV) and read/write is used, and within the test disk, where copy_file_range
+/// copies; files larger than the 1 MiB buffer and the 64 MiB copy_file_range request, checked byte for byte.
+/// </summary>
+public sealed class PayloadCopyTests : IDisposable
+{
+    private readonly TempTree _tree = new();
+
+    public void Dispose() => _tree.Dispose();
+
+    /// <summary>A payload folder: sizes around the buffer's and range's edges, one hard link inside, one empty file.</summary>
+    private List<PayloadFile> Payload()
+    {
+        var sizes = new (string Name, int Size)[]
+        {
+            ("big/part1.mkv", (64 << 20) + (5 << 20) + 12_345), // over one copy_file_range request and many buffers
+            ("big/part2.mkv", 4 << 20),                         // a whole number of buffers
+            ("big/part3.mkv", (4 << 20) + 1),                   // one byte over a whole number
+            ("small.nfo", 700),
+            ("empty.txt", 0),
+        };
+        var files = new List<PayloadFile>();
+        string root = _tree.Path("stash", "Payload");
+        foreach (var (name, size) in sizes)
+        {
+            string full = Path.Combine(root, name);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            var bytes = new byte[size];
+            new Random(size).NextBytes(bytes);
+            File.WriteAllBytes(full, bytes);
+            files.Add(new PayloadFile { TorrentPath = "Payload/" + name, FullName = full, Size = size, Sha1 = TempTree.Sha1Sum(full) });
+        }
+        string link = Path.Combine(root, "big", "part1-link.mkv");
+        TempTree.Run("ln", files[0].FullName, link);
+        files.Insert(1, new PayloadFile { TorrentPath = "Payload/big/part1-link.mkv", FullName = link, Size = files[0].Size, Sha1 = files[0].Sha1 });
+        return files;
+    }
+
+    private static void AssertSameBytes(IEnumerable<PayloadFile> files, string stagingRoot)
+    {
+        foreach (var f in files)
+        {
+            string copy = Path.Combine(stagingRoot, f.TorrentPath);
+            Assert.True(File.ReadAllBytes(f.FullName).AsSpan().SequenceEqual(File.ReadAllBytes(copy)), $"'{copy}' differs from '{f.FullName}'");
+            Assert.Equal(FileSystemApi.Lstat(f.FullName).MtimeNs, FileSystemApi.Lstat(copy).MtimeNs);
+        }
+    }
+
+    [RequiresFact(Needs.Tmpfs)]
+    public void ACopyToTmpfsFallsBackToReadWriteAndIsByteForByteTheSource()
+    {
+        var files = Payload();
+        string pool = _tree.MountTmpfs("pool", "size=200m");
+        long copied = 0, verified = 0;
+        var outcome = PayloadCopier.CopyAndVerify(files, pool, n => Interlocked.Add(ref copied, n), n => Interlocked.Add(ref verified, n), default);
+        Assert.False(PayloadCopier.NativeCopy.LastUsedCopyFileRange); // ext4 -> tmpfs: EXDEV on this kernel
+        Assert.Equal(5, outcome.Files); // the hard link is made, not copied
+        long distinct = files.Where(f => !f.FullName.EndsWith("part1-link.mkv")).Sum(f => f.Size);
+        Assert.Equal(distinct, outcome.Bytes);
+        Assert.Equal(distinct, copied);
+        Assert.Equal(distinct, verified); // every inode read back once, by the pipelined verifier
+        AssertSameBytes(files, pool);
+        Assert.Equal(FileSystemApi.Lstat(Path.Combine(pool, "Payload/big/part1.mkv")).Inode, FileSystemApi.Lstat(Path.Combine(pool, "Payload/big/part1-link.mkv")).Inode);
+    }
+
+    [Fact]
+    public void ACopyOnTheSameFilesystemUsesCopyFileRangeAndIsByteForByteTheSource()
+    {
+        var files = Payload();
+        string target = _tree.Path("target");
+        Directory.CreateDirectory(target);
+        PayloadCopier.CopyAndVerify(files, target, _ => { }, _ => { }, default);
+        Assert.True(PayloadCopier.NativeCopy.LastUsedCopyFileRange);
+        AssertSameBytes(files, target);
+    }
+
+    [RequiresFact(Needs.Tmpfs)]
+    public void ACopyWhoseReadBackDiffersFromTheCatalogFailsNamingTheFile()
+    {
+        var files = Payload();
+        files[^2].Sha1 = new string('0', 40); // small.nfo: the catalog expects other content
+        string pool = _tree.MountTmpfs("pool", "size=200m");
+        var e = Assert.Throws<HashallException>(() => PayloadCopier.CopyAndVerify(files, pool, _ => { }, _ => { }, default));
+        Assert.Equal("RehomeVerifyFailed", e.ErrorId);
+        Assert.Contains("small.nfo", e.Message);
+    }
+}
