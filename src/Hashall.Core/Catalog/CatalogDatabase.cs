@@ -18,8 +18,11 @@ namespace Hashall.Core.Catalog
         /// <summary>PRAGMA application_id of Hashall catalogs ("HsAl").</summary>
         public const int ApplicationId = 0x4873416C;
         public const int BusyTimeoutMs = 30_000;
-        /// <summary>SQLite's page cache per connection, in KiB (PRAGMA cache_size = -this).</summary>
-        public const int CacheKiB = 64 * 1024;
+        /// <summary>
+        /// SQLite's page cache per connection, in KiB (PRAGMA cache_size = -this): enough for readers,
+        /// which stream through indexes once; a writer of many rows raises its own (see ScanWriter).
+        /// </summary>
+        public const int CacheKiB = 8 * 1024;
 
         private CatalogDatabase(string path, SqliteConnection connection)
         {

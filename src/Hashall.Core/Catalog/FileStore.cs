@@ -121,8 +121,13 @@ namespace Hashall.Core.Catalog
 ORDER BY f.inode;", c => c.Parameters.AddWithValue("$d", deviceId));
 
         /// <summary>SQL matching the path itself or anything under it, by index range (LIKE would ignore case and the index).</summary>
+        /// <remarks>
+        /// One index range [prefix, prefix + "0"), then the path itself or what is under it ("a.b" and
+        /// "a-b" sort inside the range too): an OR of the path and a range is no range to SQLite, which
+        /// then reads the whole device.
+        /// </remarks>
         internal static string PrefixClause(string prefix, string column = "path") =>
-            prefix.Length == 0 ? "" : $" AND ({column} = $prefix OR ({column} >= $prefixLow AND {column} < $prefixHigh))";
+            prefix.Length == 0 ? "" : $" AND {column} >= $prefix AND {column} < $prefixHigh AND ({column} = $prefix OR {column} >= $prefixLow)";
 
         internal static void AddPrefixParameters(SqliteCommand command, string prefix)
         {
