@@ -3,6 +3,7 @@ using Hashall.Core.Catalog;
 using Hashall.Core.Devices;
 using Hashall.Core.Linking;
 using Hashall.Core.Payloads;
+using Hashall.Core.Platform;
 using Hashall.Tests.Shared;
 using Microsoft.Data.Sqlite;
 
@@ -79,6 +80,11 @@ public sealed class QueryPlanTests : IDisposable
             Assert.NotNull(new FileStore(db).ActiveByPath(device.DeviceId, any.RelativePath));          // payload of a torrent
             Assert.Equal(20, new PayloadBuilder(db).ForPath(Path.Combine(_f.Data, "d1")).FileCount);  // payload of a path
             Assert.Empty(new FileStore(db).DuplicateCandidates(device.DeviceId));                       // candidate scan
+            using (var batch = new WriteBatch(db))                                                        // a link's catalog update
+            {
+                var linked = _f.Row("d1/g1.bin");
+                new LinkPlanStore(db).FileLinked(batch, device.DeviceId, linked.FileId, FileSystemApi.Lstat(Path.Combine(_f.Data, "d0/g1.bin")), linked.Inode, 0);
+            } // rolled back
         });
 
         var reads = traced.Distinct().Where(s => Regex.IsMatch(s, @"\bfiles\b") && Regex.IsMatch(s, @"^\s*(SELECT|WITH|UPDATE|DELETE)", RegexOptions.IgnoreCase)).ToList();
@@ -87,6 +93,12 @@ public sealed class QueryPlanTests : IDisposable
             .Where(x => x.plan.Any(l => ScanOfFiles.IsMatch(l)))
             .Select(x => x.sql + "\n    " + string.Join("\n    ", x.plan)).ToList();
         Assert.True(scans.Count == 0, "queries that scan the files table:\n" + string.Join("\n", scans));
+
+        // A lookup by inode (renames in a scan, a link's link counts) searches the inode index: SQLite
+        // 3.53 on its own takes the content index by device alone, a pass over the device per statement.
+        var byInode = reads.Where(s => Regex.IsMatch(s, @"WHERE device_id = \S+ AND inode = ")).ToList();
+        Assert.True(byInode.Count >= 2, "the trace caught too few lookups by inode: " + string.Join("\n", byInode));
+        Assert.All(byInode, s => Assert.Contains(Plan(db, s), l => l.Contains("ix_files_inode (device_id=? AND inode=?)")));
 
         // Duplicates come from the content index in its order (no sort); a prefix is an index range on the path.
         var duplicates = Plan(db, FileQuery.DuplicatesSql);

@@ -104,7 +104,7 @@ namespace Hashall.Core.Catalog
 
         /// <summary>Active rows of one inode on a device (its hard links as last seen).</summary>
         public List<FileRow> ActiveByInode(long deviceId, long inode) =>
-            Query($"SELECT {Columns} FROM files WHERE device_id = $d AND inode = $i AND status = 'active';", c =>
+            Query($"SELECT {Columns} FROM files INDEXED BY ix_files_inode WHERE device_id = $d AND inode = $i AND status = 'active';", c =>
             {
                 c.Parameters.AddWithValue("$d", deviceId);
                 c.Parameters.AddWithValue("$i", inode);

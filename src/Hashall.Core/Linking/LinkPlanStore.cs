@@ -241,10 +241,10 @@ WHERE action_id = $id;",
                 ("$ctime", canonicalNow.CtimeNs), ("$id", fileId));
             // New link counts come with new ctimes: record the canonical's (just read), forget the
             // duplicate's (unknown; the next scan records it), so a scan does not take the link for a rewrite.
-            batch.Run("UPDATE files SET link_count = $links, ctime_ns = $ctime WHERE device_id = $d AND inode = $inode AND status = 'active';",
+            batch.Run("UPDATE files INDEXED BY ix_files_inode SET link_count = $links, ctime_ns = $ctime WHERE device_id = $d AND inode = $inode AND status = 'active';",
                 ("$links", canonicalNow.LinkCount), ("$ctime", canonicalNow.CtimeNs), ("$d", deviceId), ("$inode", canonicalInode));
             if (duplicateLinksLeft != null)
-                batch.Run("UPDATE files SET link_count = $links, ctime_ns = NULL WHERE device_id = $d AND inode = $inode AND status = 'active';",
+                batch.Run("UPDATE files INDEXED BY ix_files_inode SET link_count = $links, ctime_ns = NULL WHERE device_id = $d AND inode = $inode AND status = 'active';",
                     ("$links", duplicateLinksLeft), ("$d", deviceId), ("$inode", duplicateInode));
         }
 
