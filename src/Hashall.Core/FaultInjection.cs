@@ -7,7 +7,8 @@ namespace Hashall.Core
     /// <summary>
     /// Test hook: HASHALL_FAULT=point:N kills the process (FailFast) the N-th time the code passes that
     /// point, so tests can prove a crash there loses nothing. Points: link-before-rename (a temporary
-    /// link exists, the rename over the duplicate has not happened), rehome-copy (a file copied),
+    /// link exists, the rename over the duplicate has not happened), link-after-rename (the duplicate
+    /// is a link now, its outcome not yet in the batch), rehome-copy (a file copied),
     /// rehome-link (a hard link of a torrent's own layout made), rehome-relocate (qBittorrent told the new location, not yet confirmed), rehome-remove (a source
     /// file removed). Unset in normal use.
     /// </summary>
