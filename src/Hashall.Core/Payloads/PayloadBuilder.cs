@@ -112,38 +112,36 @@ namespace Hashall.Core.Payloads
             foreach (var (full, relative, torrentPath, size, known) in entries)
             {
                 var file = new PayloadFile { RelativePath = relative, TorrentPath = torrentPath, Size = size, FullName = full };
-                if (known != null)
+                bool onDevice = known != null;
+                long? catalogSize = known?.Size;
+                string? sha1 = known?.Sha1;
+                if (known == null)
                 {
-                    if (known.Sha1 == null)
-                        file.Missing = "only a quick hash in the catalog (scan with -Mode Full)";
-                    else
-                        file.Sha1 = known.Sha1;
-                    payload.Files.Add(file);
-                    if (file.Missing != null)
-                        payload.MissingFiles.Add($"{full}: {file.Missing}");
-                    continue;
+                    // A file under the root is on the root's device: its catalog path follows from the root's,
+                    // without locating each file again; only a miss (a mount inside the payload) looks it up.
+                    var scope = rootScope != null && PathText.IsUnder(full, root)
+                        ? new CatalogScope(rootScope.Device, PathText.JoinRelative(rootScope.Prefix, PathText.RelativeTo(full, root)))
+                        : null;
+                    var row = scope == null ? null : Row(scope.Device.DeviceId, scope.Prefix);
+                    if (row == null)
+                    {
+                        scope = _query.ScopeOf(full, _locator);
+                        row = scope == null ? null : Row(scope.Device.DeviceId, scope.Prefix);
+                    }
+                    onDevice = scope != null;
+                    catalogSize = row?.Size;
+                    sha1 = row?.Sha1;
                 }
-                // A file under the root is on the root's device: its catalog path follows from the root's,
-                // without locating each file again; only a miss (a mount inside the payload) looks it up.
-                var scope = rootScope != null && PathText.IsUnder(full, root)
-                    ? new CatalogScope(rootScope.Device, PathText.JoinRelative(rootScope.Prefix, PathText.RelativeTo(full, root)))
-                    : null;
-                var row = scope == null ? null : Row(scope.Device.DeviceId, scope.Prefix);
-                if (row == null)
-                {
-                    scope = _query.ScopeOf(full, _locator);
-                    row = scope == null ? null : Row(scope.Device.DeviceId, scope.Prefix);
-                }
-                if (scope == null)
+                if (!onDevice)
                     file.Missing = "not on a catalogued device";
-                else if (row == null)
+                else if (catalogSize == null)
                     file.Missing = "not in the catalog (scan it)";
-                else if (row.Size != size)
-                    file.Missing = $"the catalogued file has {row.Size} bytes, the torrent {size} (incomplete or not this torrent's)";
-                else if (row.Sha1 == null)
+                else if (catalogSize != size)
+                    file.Missing = $"the catalogued file has {catalogSize} bytes, the torrent {size} (incomplete or not this torrent's)";
+                else if (sha1 == null)
                     file.Missing = "only a quick hash in the catalog (scan with -Mode Full)";
                 else
-                    file.Sha1 = row.Sha1;
+                    file.Sha1 = sha1;
                 payload.Files.Add(file);
                 if (file.Missing != null)
                     payload.MissingFiles.Add($"{full}: {file.Missing}");
