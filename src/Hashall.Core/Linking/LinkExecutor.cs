@@ -340,8 +340,16 @@ namespace Hashall.Core.Linking
                     if (large)
                     {
                         var other = System.Threading.Tasks.Task.Run(() => ReadFull(fb, bb, want));
-                        na = ReadFull(fa, ba, want);
-                        nb = other.GetAwaiter().GetResult();
+                        try
+                        {
+                            na = ReadFull(fa, ba, want);
+                        }
+                        finally
+                        {
+                            // Never leave with the other read running: it reads a file about to be closed into
+                            // the buffer the next comparison uses.
+                            nb = other.GetAwaiter().GetResult();
+                        }
                     }
                     else
                     {

@@ -433,6 +433,10 @@ namespace Hashall.Core.Rehome
                         }
                         throw new IOException($"copy_file_range: {HardLinks.Describe(errno)}", errno);
                     }
+                    // Some filesystems answer 0 at once for a file that is not empty (nothing copied, no
+                    // error): read and write instead, as coreutils' cp does.
+                    if (n == 0 && total == 0 && size > 0)
+                        return 0;
                     ranged = true;
                     if (n == 0)
                         return total;

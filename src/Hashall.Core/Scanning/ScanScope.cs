@@ -36,8 +36,6 @@ namespace Hashall.Core.Scanning
         public bool DeviceHadRows { get; }
         /// <summary>Active rows the walk went past without finding their file, by id: their paths.</summary>
         public Dictionary<long, string> Unseen { get; } = new Dictionary<long, string>();
-        /// <summary>Rows whose file could not be read or listed this time: kept as they are.</summary>
-        public HashSet<long> ProtectedIds { get; } = new HashSet<long>();
         /// <summary>Directories (relative) whose listing failed: nothing under them is marked deleted.</summary>
         public List<string> FailedDirectories { get; } = new List<string>();
         /// <summary>New paths whose inode, size and mtime match a catalogued row: a rename or a new hard link.</summary>

@@ -428,13 +428,9 @@ namespace Hashall.Core.Scanning
         {
             if (!job.Written)
                 job.Targets.Add(target);
-            else if (job.Error != null)
-            {
-                if (target.Row != null)
-                    target.Scope.ProtectedIds.Add(target.Row.FileId); // the inode could not be read: keep what was known
-            }
-            else
+            else if (job.Error == null)
                 WriteTarget(job, target);
+            // else the inode could not be read: its rows stay as they were (a row the walk matched is never marked deleted)
         }
 
         /// <summary>Writes what the workers finished, commits when due, reports progress.</summary>
@@ -447,10 +443,7 @@ namespace Hashall.Core.Scanning
                 if (job.Error != null)
                 {
                     if (job.Error.ErrorId != "ScanStopped")
-                        Fail(job.Error);
-                    foreach (var t in job.Targets)
-                        if (t.Row != null)
-                            t.Scope.ProtectedIds.Add(t.Row.FileId);
+                        Fail(job.Error); // its rows stay as they were: rows the walk matched are never marked deleted
                 }
                 else
                 {
@@ -557,7 +550,7 @@ namespace Hashall.Core.Scanning
             {
                 long id = unseen.Key;
                 string path = unseen.Value;
-                if (!scope.ProtectedIds.Contains(id) && !_moved.Contains(id) && !scope.UnderFailedDirectory(path))
+                if (!_moved.Contains(id) && !scope.UnderFailedDirectory(path))
                 {
                     _writer!.MarkDeleted(id);
                     _result.Deleted++;
