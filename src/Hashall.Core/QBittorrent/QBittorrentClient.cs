@@ -20,6 +20,12 @@ namespace Hashall.Core.QBittorrent
     {
         public static readonly Version MinimumWebApi = new Version(2, 8);
 
+        /// <summary>
+        /// The Web API that added torrents/export: 2.8.11 (qBittorrent PR #16968, first released in
+        /// qBittorrent 4.5.0, which reports 2.8.18). qBittorrent 4.4 (2.8.5) answers 404 to it.
+        /// </summary>
+        public static readonly Version ExportWebApi = new Version(2, 8, 11);
+
         private readonly QBittorrentConnection _connection;
         private readonly HttpClient _http;
         private bool _loggedIn;
@@ -122,6 +128,83 @@ namespace Hashall.Core.QBittorrent
 
         public void Recheck(IEnumerable<string> hashes) => Post("torrents/recheck", ("hashes", string.Join("|", hashes)));
 
+        /// <summary>
+        /// The torrent's .torrent file as qBittorrent keeps it (torrents/export), at most
+        /// <paramref name="maxBytes"/> bytes (default: <see cref="Hashall.Core.Torrents.TorrentLimits.MaxFileSize"/>).
+        /// Refused before the request on a Web API older than <see cref="ExportWebApi"/>
+        /// (TorrentExportUnsupported); an unknown hash is TorrentNotFound; a torrent whose metadata
+        /// qBittorrent does not have yet (a magnet link still fetching it) is TorrentExportFailed.
+        /// </summary>
+        public byte[] Export(string hash, int? maxBytes = null)
+        {
+            if (string.IsNullOrWhiteSpace(hash))
+                throw new HashallException("TorrentHashEmpty", HashallErrorKind.InvalidArgument, "The torrent hash is empty.", hash);
+            if (WebApiVersion == null)
+                Connect();
+            if (WebApiVersion! < ExportWebApi)
+                throw new HashallException("TorrentExportUnsupported", HashallErrorKind.NotSupported,
+                    $"qBittorrent {Version} at {_connection.BaseUri} speaks Web API {WebApiVersion}, which cannot export .torrent files; torrents/export needs Web API {ExportWebApi} or later (qBittorrent 4.5+). Give the .torrent file with -TorrentFile instead.", _connection.BaseUri);
+            int limit = maxBytes ?? Hashall.Core.Torrents.TorrentLimits.Default.MaxFileSize;
+            string path = "torrents/export?hash=" + Uri.EscapeDataString(hash);
+            // Headers only first: the body is read below, bounded, within the same timeout.
+            using var response = Send(() => _http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, _cancel));
+            if (response.StatusCode == HttpStatusCode.NotFound)
+                throw new HashallException("TorrentNotFound", HashallErrorKind.NotFound,
+                    $"qBittorrent at {_connection.BaseUri} has no torrent with hash '{hash}'.", hash);
+            if (response.StatusCode == HttpStatusCode.Conflict)
+                throw new HashallException("TorrentExportFailed", HashallErrorKind.ResourceUnavailable,
+                    $"qBittorrent at {_connection.BaseUri} cannot export torrent '{hash}' (409){Detail(response)}; a torrent added by magnet link has no .torrent until its metadata is downloaded.", hash);
+            EnsureSuccess(response, "torrents/export");
+            if (response.Content.Headers.ContentLength is long declared && declared > limit)
+                throw TooLarge(hash, declared, limit);
+            return ReadBounded(response, hash, limit);
+        }
+
+        private byte[] ReadBounded(HttpResponseMessage response, string hash, int limit)
+        {
+            using var timeout = System.Threading.CancellationTokenSource.CreateLinkedTokenSource(_cancel);
+            timeout.CancelAfter(_connection.Timeout);
+            try
+            {
+                using var body = response.Content.ReadAsStreamAsync().GetAwaiter().GetResult();
+                using var memory = new System.IO.MemoryStream();
+                var buffer = new byte[81920];
+                int read;
+                while ((read = body.ReadAsync(buffer, 0, buffer.Length, timeout.Token).GetAwaiter().GetResult()) > 0)
+                {
+                    if (memory.Length + read > limit)
+                        throw TooLarge(hash, null, limit);
+                    memory.Write(buffer, 0, read);
+                }
+                return memory.ToArray();
+            }
+            catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
+            {
+                throw new OperationCanceledException(_cancel);
+            }
+            catch (OperationCanceledException e)
+            {
+                throw new HashallException("QBittorrentTimeout", HashallErrorKind.ResourceUnavailable,
+                    $"qBittorrent at {_connection.BaseUri} did not send torrent '{hash}' within {_connection.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s.", _connection.BaseUri, e);
+            }
+            catch (Exception e) when (e is System.IO.IOException || e is HttpRequestException)
+            {
+                throw new HashallException("QBittorrentUnreachable", HashallErrorKind.ResourceUnavailable,
+                    $"qBittorrent at {_connection.BaseUri} broke off sending torrent '{hash}': {e.InnerException?.Message ?? e.Message}", _connection.BaseUri, e);
+            }
+        }
+
+        private HashallException TooLarge(string hash, long? declared, int limit) => new HashallException("TorrentFileTooLarge", HashallErrorKind.InvalidData,
+            $"qBittorrent at {_connection.BaseUri} sent a .torrent for '{hash}' of {(declared is long d ? d.ToString(CultureInfo.InvariantCulture) + " bytes" : "more than " + limit.ToString(CultureInfo.InvariantCulture) + " bytes")}; the limit is {limit.ToString(CultureInfo.InvariantCulture)} bytes.", hash);
+
+        private static string Detail(HttpResponseMessage response)
+        {
+            string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult().Trim();
+            if (body.Length > 500)
+                body = body.Substring(0, 500) + "…";
+            return body.Length > 0 ? ": " + body : "";
+        }
+
         public void Dispose() => _http.Dispose();
 
         private void Post(string path, params (string Name, string Value)[] fields)
@@ -160,6 +243,13 @@ namespace Hashall.Core.QBittorrent
         private string GetText(string path)
         {
             var response = Send(() => _http.GetAsync(path, _cancel));
+            EnsureSuccess(response, path);
+            return response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        }
+
+        /// <summary>403 (a login needed or refused) and any other failure of a GET, as clear errors naming the request.</summary>
+        private void EnsureSuccess(HttpResponseMessage response, string path)
+        {
             if (response.StatusCode == HttpStatusCode.Forbidden)
                 throw new HashallException(_loggedIn ? "QBittorrentForbidden" : "QBittorrentLoginRequired", HashallErrorKind.PermissionDenied,
                     _loggedIn ? $"qBittorrent at {_connection.BaseUri} refused '{path}' (403) after login."
@@ -167,7 +257,6 @@ namespace Hashall.Core.QBittorrent
             if (!response.IsSuccessStatusCode)
                 throw new HashallException("QBittorrentRequestFailed", HashallErrorKind.ResourceUnavailable,
                     $"qBittorrent at {_connection.BaseUri} answered {(int)response.StatusCode} {response.ReasonPhrase} to '{path}'.", _connection.BaseUri);
-            return response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
         }
 
         private JsonDocument GetJson(string path)
