@@ -136,6 +136,18 @@ namespace Hashall.Core.Torrents
         /// <summary>The torrent's files in its order (pad files left out), then any extra files found in the root folder.</summary>
         public IReadOnlyList<FileCheck> Files { get; set; } = Array.Empty<FileCheck>();
 
+        /// <summary>When the pieces were checked (UTC).</summary>
+        public DateTime CheckedAt { get; set; }
+
+        /// <summary>True when this is a Complete check the catalog remembers, its files unchanged since, so nothing was read now.</summary>
+        public bool Remembered { get; set; }
+
+        /// <summary>Where the metainfo came from: the .torrent file's path, or 'qBittorrent &lt;address&gt;' for an exported torrent.</summary>
+        public string Source { get; set; } = "";
+
+        /// <summary>The catalog the check was recorded in.</summary>
+        public string Database { get; set; } = "";
+
         public override string ToString() => $"{Status} {Name}";
     }
 }
