@@ -21,7 +21,7 @@ public sealed class QueryPlanTests : IDisposable
     public void Dispose() => _f.Dispose();
 
     /// <summary>Every statement the connection runs, as SQLite's trace reports it (parameters inlined).</summary>
-    private static List<string> Trace(CatalogDatabase db, Action work)
+    internal static List<string> Trace(CatalogDatabase db, Action work)
     {
         var seen = new List<string>();
         SQLitePCL.raw.sqlite3_trace(db.Connection.Handle, (_, sql) => { lock (seen) seen.Add(sql); }, null);
@@ -36,7 +36,7 @@ public sealed class QueryPlanTests : IDisposable
         return seen;
     }
 
-    private static List<string> Plan(CatalogDatabase db, string sql)
+    internal static List<string> Plan(CatalogDatabase db, string sql)
     {
         using var c = db.Command("EXPLAIN QUERY PLAN " + sql);
         using var r = c.ExecuteReader();

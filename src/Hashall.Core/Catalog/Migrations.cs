@@ -218,6 +218,61 @@ CREATE INDEX ix_files_content ON files (device_id, size DESC, sha1, inode) WHERE
 DROP INDEX ix_files_size;
 DROP INDEX ix_files_sha1;
 "),
+            new Migration(9, "torrent piece checks", @"
+-- Piece checks of torrents (Test-HashallTorrent), per torrent (qBittorrent's id) and content path: only
+-- the latest full check and the latest quick one, never a history, so a nightly check of thousands of
+-- torrents replaces its rows instead of adding to them (a torrent moved elsewhere gets rows for its new
+-- path). A full check replaces both; a quick one that is not Complete replaces both too (the full
+-- verdict no longer holds); a quick Complete one leaves the full check alone.
+CREATE TABLE torrent_checks (
+    check_id        INTEGER PRIMARY KEY,
+    torrent_hash    TEXT NOT NULL,
+    -- the root folder (multi-file) or the file (single-file) checked, absolute
+    content_path    TEXT NOT NULL,
+    quick           INTEGER NOT NULL CHECK (quick IN (0, 1)),
+    single_file     INTEGER NOT NULL CHECK (single_file IN (0, 1)),
+    name            TEXT NOT NULL,
+    version         TEXT NOT NULL,
+    source          TEXT NOT NULL DEFAULT '',
+    status          TEXT NOT NULL CHECK (status IN ('Complete', 'Damaged', 'Incomplete', 'Missing')),
+    checked_at      TEXT NOT NULL,
+    -- when reading began (Unix ns): a file whose mtime is not older (less the scanner's racy margin)
+    -- may have changed in the same tick after it was read, and is never trusted as unchanged
+    started_ns      INTEGER NOT NULL,
+    pieces_total    INTEGER NOT NULL,
+    pieces_checked  INTEGER NOT NULL,
+    pieces_good     INTEGER NOT NULL,
+    pieces_bad      INTEGER NOT NULL,
+    bytes_read      INTEGER NOT NULL,
+    duration_us     INTEGER NOT NULL,
+    UNIQUE (torrent_hash, content_path, quick)
+);
+-- Each file's verdict, and what stat said of it when it was read: a rerun skips the torrent only while
+-- every file still has the same st_dev, inode, size, mtime and ctime (NULL: not read). st_dev, not the
+-- catalog's device id: a renumbered device makes the files look changed (checked again), never the
+-- reverse; a restored copy keeps size and mtime but not inode and ctime.
+CREATE TABLE torrent_check_files (
+    check_id        INTEGER NOT NULL REFERENCES torrent_checks(check_id) ON DELETE CASCADE,
+    ordinal         INTEGER NOT NULL,
+    -- FileCheck.RelativePath: below the content path ('/'-separated); the file name for a single file
+    path            TEXT NOT NULL,
+    length          INTEGER NOT NULL,
+    size_on_disk    INTEGER,
+    status          TEXT NOT NULL CHECK (status IN ('Complete', 'Damaged', 'Missing', 'SizeMismatch', 'Extra')),
+    detail          TEXT,
+    -- 'start-lastbyte' ranges, comma-separated
+    bad_ranges      TEXT NOT NULL DEFAULT '',
+    pieces          INTEGER NOT NULL,
+    pieces_checked  INTEGER NOT NULL,
+    pieces_bad      INTEGER NOT NULL,
+    device_number   INTEGER,
+    inode           INTEGER,
+    size            INTEGER,
+    mtime_ns        INTEGER,
+    ctime_ns        INTEGER,
+    PRIMARY KEY (check_id, ordinal)
+) WITHOUT ROWID;
+"),
         };
 
         public static int Latest => All[All.Count - 1].Version;
