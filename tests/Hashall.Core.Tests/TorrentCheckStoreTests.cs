@@ -262,6 +262,122 @@ public sealed class TorrentCheckStoreTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Bit rot for real: bytes of a file changed on the filesystem image while it is not mounted, so
+    /// inode, size, mtime and ctime all stay (nothing a process can write does that).
+    /// </summary>
+    [RequiresFact(Needs.Root)]
+    public void BitRotUnderAnUnchangedStatIsReportedAndTheNextScanReadsTheFileAgain()
+    {
+        string image = _f.Tree.Path("rot.img");
+        string mount = _f.Tree.Path("rot");
+        Directory.CreateDirectory(mount);
+        TempTree.Run("truncate", "-s", "32M", image);
+        TempTree.Run("mkfs.ext4", "-q", "-F", "-b", "4096", "-U", Guid.NewGuid().ToString(), image);
+        TempTree.Run("mount", "-o", "loop", image, mount);
+        bool mounted = true;
+        try
+        {
+            string rotten = Path.Combine(mount, "rotten.bin"), control = Path.Combine(mount, "control.bin"), intact = Path.Combine(mount, "intact.bin");
+            File.WriteAllBytes(rotten, ScanFixture.RandomBytes(300_000, 11));
+            File.WriteAllBytes(control, ScanFixture.RandomBytes(300_000, 12));
+            File.WriteAllBytes(intact, ScanFixture.RandomBytes(300_000, 13));
+            string outside = _f.Write("not-scanned.bin", ScanFixture.RandomBytes(1000, 14));
+            TempTree.Age(mount);
+            Assert.True(_f.Scan(null, default, mount).Completed);
+            var scanned = _f.Rows();
+            string rottenSha1 = scanned[rotten].Sha1!, controlSha1 = scanned[control].Sha1!;
+            var before = new[] { rotten, control }.Select(p => TorrentCheckStore.Stat(p)!.Value).ToList();
+
+            // Flip one byte in the second block of rotten.bin and of control.bin, on the unmounted image.
+            TempTree.Run("umount", mount);
+            mounted = false;
+            foreach (string name in new[] { "rotten.bin", "control.bin" })
+            {
+                long block = long.Parse(TempTree.Run("debugfs", "-R", $"bmap /{name} 1", image).Trim());
+                using var img = new FileStream(image, FileMode.Open, FileAccess.ReadWrite);
+                img.Position = block * 4096 + 100;
+                int b = img.ReadByte();
+                img.Position--;
+                img.WriteByte((byte)(b ^ 0x5a));
+            }
+            TempTree.Run("mount", "-o", "loop", image, mount);
+            mounted = true;
+            var after = new[] { rotten, control }.Select(p => TorrentCheckStore.Stat(p)!.Value).ToList();
+            for (int i = 0; i < 2; i++)
+                Assert.Equal((before[i].Inode, before[i].Size, before[i].MtimeNs, before[i].CtimeNs), (after[i].Inode, after[i].Size, after[i].MtimeNs, after[i].CtimeNs));
+            string rottenNow = TempTree.Sha1Sum(rotten), controlNow = TempTree.Sha1Sum(control);
+            Assert.NotEqual(rottenSha1, rottenNow);
+            Assert.NotEqual(controlSha1, controlNow);
+
+            // A scan alone cannot see it: the status proves the rows unchanged.
+            var blind = _f.Scan(null, default, mount);
+            Assert.Equal(0, blind.Rechecked + blind.Changed);
+            Assert.Equal(rottenSha1, _f.Rows()[rotten].Sha1);
+
+            using (var db = CatalogDatabase.Open(_f.Db))
+            {
+                var store = new TorrentCheckStore(db);
+                var file = new FileCheck { RelativePath = "rotten.bin", FullPath = rotten, Length = 300_000, SizeOnDisk = 300_000, Status = FileCheckStatus.Damaged };
+                var found = store.DamagedSinceScan(file);
+                Assert.Equal(ScanDamageVerdict.DamagedSinceScan, found.Verdict);
+                Assert.Equal((rottenSha1, rottenNow), (found.CatalogSha1, found.Sha1Now));
+                Assert.Contains("damaged since its last scan (bit rot)", file.Detail);
+                Assert.Equal(scanned[rotten].FileId, found.FileId);
+
+                var sound = new FileCheck { FullPath = intact, Status = FileCheckStatus.Damaged };
+                Assert.Equal(ScanDamageVerdict.DamagedWhenScanned, store.DamagedSinceScan(sound).Verdict);
+                Assert.Contains("already damaged when last scanned", sound.Detail);
+                Assert.Equal(ScanDamageVerdict.NotCatalogued, store.DamagedSinceScan(new FileCheck { FullPath = outside, Status = FileCheckStatus.Damaged }).Verdict);
+                var refused = Assert.Throws<HashallException>(() => store.DamagedSinceScan(new FileCheck { FullPath = intact, Status = FileCheckStatus.Complete }));
+                Assert.Equal("FileNotDamaged", refused.ErrorId);
+            }
+
+            // The next scan (quick, the cheapest) reads the marked file whole and records its SHA-1 now;
+            // the unmarked control, as rotten but not reported, stays as it was.
+            var rescan = _f.Scan(new ScanOptions { Mode = ScanMode.Quick }, default, mount);
+            Assert.Equal(1, rescan.Rechecked);
+            Assert.Equal(1, rescan.Changed);
+            var rows = _f.Rows();
+            Assert.Equal(rottenNow, rows[rotten].Sha1);
+            Assert.Equal(scanned[rotten].FileId, rows[rotten].FileId);
+            Assert.Equal(controlSha1, rows[control].Sha1);
+            // Not marked any more: the scan after reads nothing.
+            var quiet = _f.Scan(null, default, mount);
+            Assert.Equal(0, quiet.Rechecked + quiet.Changed);
+
+            using (var db = CatalogDatabase.Open(_f.Db))
+            {
+                var store = new TorrentCheckStore(db);
+                // Now the catalog has the damaged bytes' SHA-1: damaged when scanned, as far as it can tell.
+                Assert.Equal(ScanDamageVerdict.DamagedWhenScanned, store.DamagedSinceScan(new FileCheck { FullPath = rotten, Status = FileCheckStatus.Damaged }).Verdict);
+                File.SetLastWriteTimeUtc(control, DateTime.UtcNow.AddDays(-3));
+                var changed = new FileCheck { FullPath = control, Status = FileCheckStatus.Damaged };
+                Assert.Equal(ScanDamageVerdict.ChangedSinceScan, store.DamagedSinceScan(changed).Verdict);
+                Assert.Contains("changed since its last scan", changed.Detail);
+            }
+        }
+        finally
+        {
+            if (mounted)
+                TempTree.Run("umount", mount);
+        }
+    }
+
+    [Fact]
+    public void ARowWithoutASha1HasNothingToCompareWith()
+    {
+        // A quick scan samples a file larger than 128 KiB: its row has a quick hash and no SHA-1.
+        string big = _f.Write("big.bin", ScanFixture.RandomBytes(300_000, 5));
+        TempTree.Age(_f.Data);
+        _f.Scan(new ScanOptions { Mode = ScanMode.Quick });
+        Assert.Null(_f.Row("big.bin").Sha1);
+        using var db = CatalogDatabase.Open(_f.Db);
+        var found = new TorrentCheckStore(db).DamagedSinceScan(new FileCheck { FullPath = big, Status = FileCheckStatus.Damaged });
+        Assert.Equal(ScanDamageVerdict.NoCatalogHash, found.Verdict);
+        Assert.NotNull(found.FileId);
+    }
+
     [Fact]
     public void TwoThousandTorrentsOfFiftyFilesAreRecordedAndEachLookedUpByOneIndexedStatement()
     {
