@@ -111,6 +111,52 @@ public sealed class QueryPlanTests : IDisposable
         Assert.DoesNotContain(Plan(db, LinkPlanStore.ActionsSql), l => l.Contains("TEMP B-TREE"));
     }
 
+    /// <summary>A pass over a piece-check table (migration 9) under any alias.</summary>
+    private static readonly Regex ScanOfChecks = new(@"^SCAN (torrent_checks|torrent_check_files|c|f)\b", RegexOptions.CultureInvariant);
+
+    [Fact]
+    public void TorrentCheckRecordsAndLookupsSearchTheirKeys()
+    {
+        for (int t = 0; t < 3; t++)
+            _f.Write($"t{t}/a.bin", ScanFixture.RandomBytes(100 + t, t));
+        TempTree.Age(_f.Data);
+        using var db = CatalogDatabase.Open(_f.Db);
+        var store = new Torrents.TorrentCheckStore(db);
+        Torrents.TorrentCheck Check(int t, bool quick, Torrents.TorrentCheckStatus status)
+        {
+            string content = Path.Combine(_f.Data, $"t{t}"), file = Path.Combine(content, "a.bin");
+            return new Torrents.TorrentCheck
+            {
+                Hash = t.ToString("x40"), Name = $"t{t}", ContentPath = content, Quick = quick, Status = status, CheckedAt = DateTime.UtcNow,
+                Files = new[] { new Torrents.FileCheck { RelativePath = "a.bin", FullPath = file, Length = 100 + t, Status = Torrents.FileCheckStatus.Complete, Identity = Torrents.TorrentCheckStore.Stat(file) } },
+            };
+        }
+        var traced = Trace(db, () =>
+        {
+            for (int t = 0; t < 3; t++)
+            {
+                store.Record(Check(t, false, Torrents.TorrentCheckStatus.Complete));
+                store.Record(Check(t, true, Torrents.TorrentCheckStatus.Complete));
+            }
+            store.Record(Check(1, true, Torrents.TorrentCheckStatus.Damaged)); // deletes the full check (and its files)
+            Assert.NotNull(store.UnchangedSinceComplete(0.ToString("x40"), Path.Combine(_f.Data, "t0")));
+            Assert.Null(store.UnchangedSinceComplete(1.ToString("x40"), Path.Combine(_f.Data, "t1")));
+            Assert.True(store.LastCheck(2.ToString("x40"), Path.Combine(_f.Data, "t2"))!.Quick);
+        });
+        var statements = traced.Distinct().Where(s => s.Contains("torrent_check") && Regex.IsMatch(s, @"^\s*(SELECT|UPDATE|DELETE)", RegexOptions.IgnoreCase)).ToList();
+        Assert.True(statements.Count >= 5, "the trace caught too few statements: " + string.Join("\n", statements));
+        var scans = statements.Select(sql => (sql, plan: Plan(db, sql)))
+            .Where(x => x.plan.Any(l => ScanOfChecks.IsMatch(l)))
+            .Select(x => x.sql + "\n    " + string.Join("\n    ", x.plan)).ToList();
+        Assert.True(scans.Count == 0, "statements that scan a piece-check table:\n" + string.Join("\n", scans));
+        // A torrent's check and its files: the (hash, content path, quick) key, then the files' primary key in order.
+        var complete = Plan(db, Torrents.TorrentCheckStore.CompleteCheckSql);
+        Assert.Contains(complete, l => l.Contains("torrent_hash=? AND content_path=? AND quick=?"));
+        Assert.Contains(complete, l => l.Contains("PRIMARY KEY (check_id=?)"));
+        Assert.DoesNotContain(complete, l => l.Contains("TEMP B-TREE"));
+        Assert.Contains(Plan(db, Torrents.TorrentCheckStore.LastCheckSql), l => l.Contains("torrent_hash=? AND content_path=?"));
+    }
+
     [Fact]
     public void AHashLookupOverEveryDeviceIsTheOneFullPassAndSaysWhy()
     {
