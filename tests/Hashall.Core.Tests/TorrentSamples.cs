@@ -108,14 +108,14 @@ open(out, "wb").write(lt.bencode(t.generate()))
         return doc.RootElement[0].Clone();
     }
 
-    private static string MkTorrent(string content, string outDir, int exponent, params string[] extra)
+    public static string MkTorrent(string content, string outDir, int exponent, params string[] extra)
     {
         string torrent = System.IO.Path.Combine(outDir, $"{System.IO.Path.GetFileName(content)}-v1-{exponent}{(extra.Length > 0 ? "-x" : "")}.torrent");
         TempTree.Run("mktorrent", [ "-l", exponent.ToString(), "-a", "http://127.0.0.1:1/announce", .. extra, "-o", torrent, content ]);
         return torrent;
     }
 
-    private static string LtTorrent(string content, string outDir, string mode, int piece, bool symlinks = false)
+    public static string LtTorrent(string content, string outDir, string mode, int piece, bool symlinks = false)
     {
         string torrent = System.IO.Path.Combine(outDir, $"{System.IO.Path.GetFileName(content)}-{mode}-{piece}.torrent");
         TempTree.Run(Python, "-c", CreateScript, content, torrent, mode, piece.ToString(), symlinks ? "links" : "");

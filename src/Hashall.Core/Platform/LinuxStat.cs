@@ -55,6 +55,18 @@ namespace Hashall.Core.Platform
             return 0;
         }
 
+        /// <summary>The file type bits of a path's mode (S_IFMT: 0x1000 FIFO, 0x2000 character device, 0x6000 block device, 0xC000 socket), not following a final symlink; 0 when statx fails.</summary>
+        public static unsafe int TypeBits(byte[] nulTerminatedPath)
+        {
+            byte* buf = stackalloc byte[StatxSize];
+            fixed (byte* p = nulTerminatedPath)
+            {
+                if (statx(AtFdCwd, p, AtSymlinkNoFollow, StatxBasicStats, buf) != 0)
+                    return 0;
+            }
+            return *(ushort*)(buf + 28) & 0xF000;
+        }
+
         /// <summary>Nanoseconds since the epoch, clamped to what a long holds (years 1677 to 2262).</summary>
         internal static long ClampedNs(long seconds, long nanoseconds)
         {

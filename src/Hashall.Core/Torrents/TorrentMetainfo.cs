@@ -537,7 +537,7 @@ namespace Hashall.Core.Torrents
                         throw Fail(layers >= 0 ? layers : 0, $"'piece layers' has no layer for '{where}' ({file.Length} bytes, more than one piece)");
                     if (_r[layer].DataLength != filePieces * 32)
                         throw Fail(layer, $"the piece layer of '{where}' is {_r[layer].DataLength} bytes, not the {filePieces * 32} its {filePieces} pieces need");
-                    pad ??= PadHash(sha, pl);
+                    pad ??= Merkle.PadHash(sha, pl);
                     var root = MerkleRoot(sha, _r[layer].DataStart, (int)filePieces, pad);
                     if (!Equal(root, file.Root))
                         throw Fail(layer, $"the piece layer of '{where}' does not hash to its pieces root");
@@ -547,32 +547,12 @@ namespace Hashall.Core.Torrents
                     _m.PieceCount = (int)pieceCount;
             }
 
-            /// <summary>The hash of a piece-sized subtree of zero leaves (BEP 52 pads a layer with these).</summary>
-            private static byte[] PadHash(SHA256 sha, long pieceLength)
-            {
-                var hash = new byte[32];
-                var pair = new byte[64];
-                for (long n = pieceLength / BlockSize; n > 1; n /= 2)
-                {
-                    Buffer.BlockCopy(hash, 0, pair, 0, 32);
-                    Buffer.BlockCopy(hash, 0, pair, 32, 32);
-                    hash = sha.ComputeHash(pair);
-                }
-                return hash;
-            }
-
             private byte[] MerkleRoot(SHA256 sha, int start, int count, byte[] pad)
             {
-                int width = 1;
-                while (width < count)
-                    width *= 2;
+                int width = Merkle.Width(count);
                 var level = new byte[width * 32];
                 Buffer.BlockCopy(_d, start, level, 0, count * 32);
-                for (int i = count; i < width; i++)
-                    Buffer.BlockCopy(pad, 0, level, i * 32, 32);
-                for (; width > 1; width /= 2)
-                    for (int i = 0; i < width / 2; i++)
-                        Buffer.BlockCopy(sha.ComputeHash(level, i * 64, 64), 0, level, i * 32, 32);
+                Merkle.Reduce(sha, level, count, width, pad);
                 var root = new byte[32];
                 Buffer.BlockCopy(level, 0, root, 0, 32);
                 return root;
