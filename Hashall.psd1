@@ -23,6 +23,7 @@
         'Get-HashallPayload'
         'Get-HashallSibling'
         'New-RehomePlan', 'Invoke-RehomePlan'
+        'Test-HashallTorrent'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
@@ -43,6 +44,8 @@
   v1/v2 (Sync-HashallPayload, Get-HashallTorrent, Get-HashallPayload, Get-HashallSibling).
 - Moving seed-only payloads between stash and pool without breaking seeding, under a crash-safe
   journal (New-RehomePlan, Invoke-RehomePlan).
+- Offline verification of data against a torrent's own pieces (v1 SHA-1, v2 merkle, hybrid), with a
+  verdict per file, remembered in the catalog (Test-HashallTorrent).
 Tested on Linux x64 with PowerShell 7; see README for the platforms whose code paths are untested.
 '@
         }

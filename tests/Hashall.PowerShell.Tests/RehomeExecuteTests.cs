@@ -512,6 +512,48 @@ public sealed class RehomeExecuteTests : CatalogSessionTest, IClassFixture<QBitt
     }
 
     [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void VerifyPiecesFindsAFileDamagedBeforeItsScanNamesItAndMovesNoTorrent()
+    {
+        string pool = Pool("pool", "64m");
+        // qBittorrent checked the data whole; then a byte went bad, and the scan took the SHA-1 of the bad bytes.
+        string rotten = Payload("Rotten.S01", 60, files: 3, size: 300_000);
+        string rottenHash = Add(rotten, _seeding);
+        string file = Path.Combine(rotten, "e2.mkv");
+        using (var f = File.OpenWrite(file)) { f.Position = 250_000; f.WriteByte(0x5A); }
+        var before = Contents(rotten);
+        ScanAndSync(rotten);
+        string plan = PlanFile("TorrentHash", rottenHash, pool);
+
+        var described = Ps.Run("Invoke-RehomePlan -Path $args[0] -Uri $args[1] -Verify Pieces -WhatIf", plan, _qbt.Url).Succeeded();
+        Assert.Contains("against the torrent's own piece hashes", described.HostText);
+
+        var r = Invoke(plan, "-Verify Pieces");
+        var result = Assert.Single(r.Output);
+        Assert.Equal("RolledBack", result.Properties["Status"].Value.ToString());
+        Assert.Equal("RehomeVerifyFailed", result.Properties["ErrorId"].Value);
+        string message = (string)result.Properties["Message"].Value;
+        Assert.Contains("e2.mkv' Damaged", message);
+        Assert.Contains("No torrent was moved", message);
+        Assert.DoesNotContain("e0.mkv", message);
+        Assert.Equal(before, Contents(rotten));
+        Assert.Empty(Contents(Path.Combine(pool, "torrents")));
+        var info = _qbt.Info(rottenHash)!.Value;
+        Assert.Equal(rotten, info.ContentPath.TrimEnd('/')); // never relocated
+        Assert.False(info.State.StartsWith("stopped") || info.State.StartsWith("paused"), info.State); // never stopped
+
+        // Whole data passes the piece check, and the journal says so.
+        string whole = Payload("Whole.S01", 70, files: 3, size: 300_000);
+        var wholeBefore = Contents(whole);
+        string wholeHash = Add(whole, _seeding);
+        ScanAndSync(whole);
+        var done = Assert.Single(Invoke(PlanFile("TorrentHash", wholeHash, pool), "-Verify Pieces").Succeeded().Output);
+        Assert.Equal("Done", done.Properties["Status"].Value.ToString());
+        string target = Path.Combine(pool, "torrents", _category, "Whole.S01");
+        AssertSeeding(wholeHash, target, wholeBefore);
+        Assert.Contains("pieces match the torrent's own hashes", Convert.ToString(Sql("SELECT group_concat(detail, ' | ') FROM rehome_journal;")));
+    }
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
     public void FailuresAreRolledBackAndNothingIsLost()
     {
         string pool = Pool();

@@ -8,6 +8,7 @@ using Hashall.Core.Catalog;
 using Hashall.Core.Payloads;
 using Hashall.Core.Platform;
 using Hashall.Core.QBittorrent;
+using Hashall.Core.Torrents;
 
 namespace Hashall.Core.Rehome
 {
@@ -51,8 +52,11 @@ namespace Hashall.Core.Rehome
         /// <summary>Longest wait for qBittorrent to move or check one payload; default 2 minutes plus a second per 50 MB.</summary>
         public TimeSpan? Timeout { get; set; }
 
+        /// <summary>Also check each relocated torrent's layout on the target against the torrent's own pieces (exported from qBittorrent) before any torrent is stopped.</summary>
+        public bool VerifyPieces { get; set; }
+
         /// <summary>The steps a plan takes, for -WhatIf and the confirmation prompt: every hard link of a torrent's own layout too.</summary>
-        public static List<string> Describe(RehomePlan plan)
+        public static List<string> Describe(RehomePlan plan, bool verifyPieces = false)
         {
             var relocate = plan.Torrents.Where(t => t.Role == "relocate").ToList();
             var steps = new List<string>();
@@ -70,6 +74,8 @@ namespace Hashall.Core.Rehome
                 steps.Add($"hard link '{link.Path}' to '{link.LinkTo}' ({link.Size} bytes, no bytes copied)");
             if (plan.Links.Count > 0)
                 steps.Add($"verify the {plan.Links.Count} link(s) by inode and size (the copy's own files keep their names)");
+            if (verifyPieces)
+                steps.Add("check every piece of " + string.Join(", ", relocate.Select(t => $"'{t.Name}' at '{t.TargetPath}'")) + " against the torrent's own piece hashes (metainfo exported from qBittorrent)");
             steps.Add($"stop {string.Join(", ", relocate.Select(t => $"'{t.Name}' ({t.TorrentHash})"))}");
             steps.Add($"set their location to '{plan.TargetSavePath}', recheck, and confirm each complete at its own layout: "
                       + string.Join(", ", relocate.Select(t => $"'{t.Name}' at '{t.TargetPath}'")));
@@ -272,6 +278,8 @@ namespace Hashall.Core.Rehome
             }
             if (job.Step < RehomeStep.Linked && plan.Links.Count > 0)
                 MakeLinks(plan, job);
+            if (job.Step < RehomeStep.Relocating && VerifyPieces)
+                CheckPieces(plan, job);
             if (job.Step < RehomeStep.Relocating)
             {
                 if (job.Torrents.Count == 0)
@@ -611,6 +619,31 @@ namespace Hashall.Core.Rehome
                 return;
             _journal.Renew(job);
             _sinceRenewal.Restart();
+        }
+
+        /// <summary>
+        /// Each torrent to relocate, checked piece by piece at its own layout on the target against the
+        /// metainfo qBittorrent exports: damage the catalog's SHA-1s cannot see (a file that was already
+        /// bad when scanned) fails here, naming the file, before any torrent is stopped.
+        /// </summary>
+        private void CheckPieces(RehomePlan plan, RehomeJob job)
+        {
+            foreach (var t in plan.Torrents.Where(t => t.Role == "relocate"))
+            {
+                var meta = TorrentMetainfo.Parse(_client.Export(t.TorrentHash), $"qBittorrent {_client.Instance} torrent {t.TorrentHash}");
+                var check = TorrentVerifier.Verify(meta, t.TargetPath, new TorrentVerifyOptions(),
+                    Progress(plan, job, $"Checking the pieces of '{t.Name}' on the target", meta.TotalLength), _cancel);
+                if (check.Status != TorrentCheckStatus.Complete)
+                {
+                    var bad = check.Files.Where(f => f.Status != FileCheckStatus.Complete && f.Status != FileCheckStatus.Extra)
+                        .Select(f => $"'{f.FullPath}' {f.Status}" + (f.BadRanges.Count > 0 ? $" (bytes {string.Join(", ", f.BadRanges.Take(3))}{(f.BadRanges.Count > 3 ? ", …" : "")})" : "")).ToList();
+                    throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData,
+                        $"The copy of torrent '{t.Name}' ({t.TorrentHash}) at '{t.TargetPath}' fails {check.PiecesBad} of its {check.PiecesTotal} pieces: "
+                        + string.Join("; ", bad.Take(5)) + (bad.Count > 5 ? $"; and {bad.Count - 5} more file(s)" : "") + ". No torrent was moved.",
+                        check.Files.FirstOrDefault(f => f.Status == FileCheckStatus.Damaged)?.FullPath ?? t.TargetPath);
+                }
+                _journal.Note(job, $"'{t.TargetPath}' of torrent {t.TorrentHash}: all {check.PiecesTotal} pieces match the torrent's own hashes ({check.Version})");
+            }
         }
 
         /// <summary>qBittorrent checks sibling torrents one after the other: the budget grows with their number.</summary>

@@ -34,6 +34,13 @@ namespace Hashall.PowerShell.Rehome
         [ValidateRange(1, 86400)]
         public int CheckTimeoutSec { get; set; }
 
+        /// <summary>Catalog: every copied file's size and SHA-1 against the catalog. Pieces: that, and each torrent's own pieces on the target before it is moved.</summary>
+        [Parameter]
+        [ValidateSet("Catalog", "Pieces", IgnoreCase = true)]
+        public string Verify { get; set; } = "Catalog";
+
+        private bool VerifyPieces => string.Equals(Verify, "Pieces", StringComparison.OrdinalIgnoreCase);
+
         /// <summary>Stop at the first plan that fails or is refused; by default every plan is tried.</summary>
         [Parameter]
         public SwitchParameter StopOnError { get; set; }
@@ -103,7 +110,7 @@ namespace Hashall.PowerShell.Rehome
         {
             if (plan.Decision == RehomeDecision.Block)
                 return WhatIfActive ? null : RehomeResult.Blocked(plan, plan.Database); // no prompt, no qBittorrent
-            var steps = RehomeExecutor.Describe(plan);
+            var steps = RehomeExecutor.Describe(plan, VerifyPieces);
             string description = $"Rehome '{plan.Name}' ({plan.Decision}, {plan.Direction}):" + string.Concat(steps.Select((s, n) => $"\n  {n + 1}. {s}"));
             if (!ShouldProcess(description, $"Rehome '{plan.Name}' ({plan.Decision}) to '{plan.TargetPath}' and remove '{plan.SourcePath}'?", "Invoke-RehomePlan"))
                 return null;
@@ -125,6 +132,7 @@ namespace Hashall.PowerShell.Rehome
             var executor = new RehomeExecutor(Catalog, client, Report, StopToken);
             if (CheckTimeoutSec > 0)
                 executor.Timeout = TimeSpan.FromSeconds(CheckTimeoutSec);
+            executor.VerifyPieces = VerifyPieces;
             var result = executor.Execute(plan);
             foreach (var warning in result.Warnings)
                 WriteWarning($"'{plan.Name}': {warning}");

@@ -1,0 +1,79 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Hashall.Core.Catalog;
+
+namespace Hashall.Core.Torrents
+{
+    /// <summary>How Test-HashallTorrent checks one torrent.</summary>
+    public sealed class TorrentCheckOptions
+    {
+        /// <summary>Sizes, and the first and last piece of each file only.</summary>
+        public bool Quick { get; set; }
+
+        /// <summary>Pieces hashed at once.</summary>
+        public int ThrottleLimit { get; set; } = Environment.ProcessorCount;
+
+        /// <summary>Read even when the catalog remembers a Complete check and no file changed since.</summary>
+        public bool Force { get; set; }
+    }
+
+    /// <summary>
+    /// One torrent's check with the catalog's memory around it: a Complete full check whose files are
+    /// unchanged is answered from the catalog; otherwise the pieces are read (<see cref="TorrentVerifier"/>),
+    /// each Damaged file is compared with its catalog row (bit rot since the last scan marks the row for
+    /// re-hash), and the check is recorded.
+    /// </summary>
+    public sealed class TorrentChecker
+    {
+        private readonly CatalogDatabase _db;
+
+        public TorrentChecker(CatalogDatabase db) => _db = db;
+
+        /// <summary>What the last check found worth a warning: files damaged since their last scan.</summary>
+        public List<string> Warnings { get; } = new List<string>();
+
+        public TorrentCheck Check(TorrentMetainfo meta, string contentPath, string source, TorrentCheckOptions options, Action<long>? bytesRead, CancellationToken cancel)
+        {
+            Warnings.Clear();
+            var store = new TorrentCheckStore(_db);
+            if (!options.Force && !options.Quick)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var remembered = store.UnchangedSinceComplete(meta.Hash, contentPath);
+                if (remembered != null)
+                {
+                    // Nothing was read now: the pieces and verdicts are the remembered ones, the cost is this run's.
+                    remembered.BytesRead = 0;
+                    remembered.Duration = clock.Elapsed;
+                    remembered.Database = _db.Path;
+                    return remembered;
+                }
+            }
+            var started = DateTime.UtcNow;
+            var check = TorrentVerifier.Verify(meta, contentPath, new TorrentVerifyOptions { Quick = options.Quick, ThrottleLimit = options.ThrottleLimit }, bytesRead, cancel);
+            check.CheckedAt = started;
+            check.Source = source;
+            check.Database = _db.Path;
+            foreach (var file in check.Files)
+            {
+                if (file.Status != FileCheckStatus.Damaged)
+                    continue;
+                cancel.ThrowIfCancellationRequested();
+                var damage = store.DamagedSinceScan(file);
+                switch (damage.Verdict)
+                {
+                    case ScanDamageVerdict.DamagedSinceScan:
+                        file.Detail = $"damaged since its last scan: same size and modification time, but its SHA-1 is now {damage.Sha1Now}, not the catalog's {damage.CatalogSha1} (bit rot or a failing disk); marked for the next scan to read again";
+                        Warnings.Add($"'{file.FullPath}' of '{meta.Name}' was damaged after its last scan (bit rot or a failing disk): its SHA-1 changed while its size and modification time did not.");
+                        break;
+                    case ScanDamageVerdict.DamagedWhenScanned:
+                        file.Detail = "already damaged when it was last scanned (the catalog's SHA-1 is of these bytes)";
+                        break;
+                }
+            }
+            store.Record(check);
+            return check;
+        }
+    }
+}
