@@ -146,15 +146,25 @@ open(out, "wb").write(benc({"announce": "http://127.0.0.1:1/announce", "info": i
 
     private static string Bits(bool[] good) => new string(good.Select(g => g ? '1' : '0').ToArray());
 
-    /// <summary>Our good pieces (full check) equal libtorrent's for the same data.</summary>
-    private static TorrentCheck AssertAgreesWithLibtorrent(string torrent, string content)
+    /// <summary>Our good pieces (full check) equal libtorrent's for the same data (one libtorrent session for all).</summary>
+    private static List<TorrentCheck> AssertAgreesWithLibtorrent(IEnumerable<string> torrents, string content)
     {
-        var meta = TorrentMetainfo.Load(torrent);
-        var result = Verify(meta, content, out var good);
-        string theirs = Libtorrent((torrent, Path.GetDirectoryName(content)!))[0];
-        Assert.Equal(theirs, Bits(good));
-        return result;
+        var results = new List<TorrentCheck>();
+        var ours = new List<string>();
+        var pairs = new List<(string, string)>();
+        foreach (string torrent in torrents)
+        {
+            results.Add(Verify(TorrentMetainfo.Load(torrent), content, out var good));
+            ours.Add(Bits(good));
+            pairs.Add((torrent, Path.GetDirectoryName(content)!));
+        }
+        var theirs = Libtorrent(pairs.ToArray());
+        for (int i = 0; i < ours.Count; i++)
+            Assert.True(theirs[i] == ours[i], $"{pairs[i].Item1}: libtorrent {theirs[i]}, ours {ours[i]}");
+        return results;
     }
+
+    private static TorrentCheck AssertAgreesWithLibtorrent(string torrent, string content) => AssertAgreesWithLibtorrent(new[] { torrent }, content)[0];
 
     private static void WriteRandom(string path, long size, Random random)
     {
@@ -284,10 +294,12 @@ open(out, "wb").write(benc({"announce": "http://127.0.0.1:1/announce", "info": i
             Flip(Path.Combine(content, middle), at);
             try
             {
-                foreach (string torrent in torrents)
+                var results = AssertAgreesWithLibtorrent(torrents, content);
+                for (int t = 0; t < torrents.Count; t++)
                 {
+                    string torrent = torrents[t];
                     var meta = TorrentMetainfo.Load(torrent);
-                    var r = AssertAgreesWithLibtorrent(torrent, content);
+                    var r = results[t];
                     var expected = UnderPiece(meta, middle, at);
                     Assert.Equal(TorrentCheckStatus.Damaged, r.Status);
                     Assert.Equal(1, r.PiecesBad);
@@ -330,10 +342,11 @@ open(out, "wb").write(benc({"announce": "http://127.0.0.1:1/announce", "info": i
         // Truncated: SizeMismatch, the pieces from the one holding the new end are bad.
         using (var f = new FileStream(middle, FileMode.Open))
             f.SetLength(60_000);
-        foreach (string torrent in torrents)
+        var truncated = AssertAgreesWithLibtorrent(torrents, content);
+        for (int t = 0; t < torrents.Count; t++)
         {
-            var meta = TorrentMetainfo.Load(torrent);
-            var r = AssertAgreesWithLibtorrent(torrent, content);
+            var meta = TorrentMetainfo.Load(torrents[t]);
+            var r = truncated[t];
             Assert.Equal(TorrentCheckStatus.Incomplete, r.Status);
             var file = F(r, 2);
             Assert.Equal(FileCheckStatus.SizeMismatch, file.Status);
@@ -349,9 +362,8 @@ open(out, "wb").write(benc({"announce": "http://127.0.0.1:1/announce", "info": i
 
         // Missing: no identity, no ranges; the torrent is Incomplete, not Damaged.
         File.Delete(middle);
-        foreach (string torrent in torrents)
+        foreach (var r in AssertAgreesWithLibtorrent(torrents, content))
         {
-            var r = AssertAgreesWithLibtorrent(torrent, content);
             Assert.Equal(TorrentCheckStatus.Incomplete, r.Status);
             var file = F(r, 2);
             Assert.Equal(FileCheckStatus.Missing, file.Status);
@@ -418,9 +430,8 @@ open(out, "wb").write(benc({"announce": "http://127.0.0.1:1/announce", "info": i
         File.Move(Path.Combine(content, "line\nbreak.bin"), Path.Combine(content, "line_break.bin"));
         Directory.Move(Path.Combine(content, "Sub\tdir"), Path.Combine(content, "Sub_dir"));
         File.Move(Path.Combine(content, "Sub_dir", "back\\slash \u202Eevil.bin"), Path.Combine(content, "Sub_dir", "backslash evil.bin"));
-        foreach (string torrent in torrents)
+        foreach (var r in AssertAgreesWithLibtorrent(torrents, content))
         {
-            var r = AssertAgreesWithLibtorrent(torrent, content);
             Assert.Equal(TorrentCheckStatus.Complete, r.Status);
             Assert.Equal(3, r.Files.Count); // no extra files: the renamed ones are the torrent's
             Assert.Contains(r.Files, f => f.RelativePath == "line\nbreak.bin" && f.FullPath == Path.Combine(content, "line_break.bin"));
@@ -528,12 +539,13 @@ open(out, "wb").write(benc({"announce": "http://127.0.0.1:1/announce", "info": i
             Flip(path, at);
         try
         {
-            foreach (var (torrent, content) in torrents)
+            var theirs = Libtorrent(torrents.Select(t => (t.Item1, Path.GetDirectoryName(t.Item2)!)).ToArray());
+            for (int t = 0; t < torrents.Length; t++)
             {
+                var (torrent, content) = torrents[t];
                 var meta = TorrentMetainfo.Load(torrent);
                 var r = Verify(meta, content, out var good);
-                string theirs = Libtorrent((torrent, Path.GetDirectoryName(content)!))[0];
-                Assert.Equal(theirs, Bits(good));
+                Assert.True(theirs[t] == Bits(good), $"{torrent}: libtorrent {theirs[t]}, ours {Bits(good)}");
                 Assert.Equal(TorrentCheckStatus.Damaged, r.Status);
                 foreach (var (path, at) in flips)
                 {
