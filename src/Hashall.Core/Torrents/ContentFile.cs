@@ -72,6 +72,30 @@ namespace Hashall.Core.Torrents
             }
         }
 
+        /// <summary>
+        /// The name libtorrent (so qBittorrent) gives a path component on disk: control characters become
+        /// '_'; '\\' and the writing-direction marks U+200E, U+200F, U+202A–U+202E are dropped. Null when that is the name itself.
+        /// </summary>
+        public static string? LibtorrentName(string component)
+        {
+            System.Text.StringBuilder? text = null;
+            for (int i = 0; i < component.Length; i++)
+            {
+                char c = component[i];
+                bool drop = c == '\\' || c == '\u200E' || c == '\u200F' || (c >= '\u202A' && c <= '\u202E');
+                bool replace = c < ' ';
+                if (!drop && !replace)
+                {
+                    text?.Append(c);
+                    continue;
+                }
+                text ??= new System.Text.StringBuilder(component, 0, i, component.Length);
+                if (replace)
+                    text.Append('_');
+            }
+            return text?.ToString();
+        }
+
         [DllImport("libc", EntryPoint = "realpath", SetLastError = true)]
         private static extern unsafe IntPtr realpath(byte* path, IntPtr resolved);
 

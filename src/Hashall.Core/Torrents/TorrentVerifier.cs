@@ -99,6 +99,7 @@ namespace Hashall.Core.Torrents
         private sealed class FileState
         {
             public bool Looked;
+            public string DiskPath = "";
             public ContentFile Found;
             public long Available; // bytes of the file that can be read: min(size, length), less after a read error
             public string? Detail;
@@ -201,13 +202,25 @@ namespace Hashall.Core.Torrents
             private bool Selected(int piece) => _selected == null || _selected[piece];
 
             private string PathOf(MetainfoFile f) =>
-                _meta.IsSingleFile ? _contentPath : Path.Combine(_contentPath, Path.Combine(ToArray(f.Path)));
+                _meta.IsSingleFile ? _contentPath : Path.Combine(_contentPath, Path.Combine(ToArray(f.Path, false)));
 
-            private static string[] ToArray(IReadOnlyList<string> list)
+            /// <summary>The path libtorrent stores the file at, when its names differ from the torrent's (control characters and the like); else null.</summary>
+            private string? LibtorrentRelative(MetainfoFile f)
+            {
+                if (_meta.IsSingleFile || FileSystemApi.IsWindows)
+                    return null;
+                var parts = ToArray(f.Path, true);
+                bool differs = false;
+                for (int i = 0; i < parts.Length; i++)
+                    differs |= !ReferenceEquals(parts[i], f.Path[i]);
+                return differs ? string.Join("/", parts) : null;
+            }
+
+            private static string[] ToArray(IReadOnlyList<string> list, bool libtorrent)
             {
                 var a = new string[list.Count];
                 for (int i = 0; i < a.Length; i++)
-                    a[i] = list[i];
+                    a[i] = libtorrent ? ContentFile.LibtorrentName(list[i]) ?? list[i] : list[i];
                 return a;
             }
 
@@ -308,7 +321,7 @@ namespace Hashall.Core.Torrents
                     if (_pl <= WholePieceMax)
                     {
                         int perSegment = (int)(segmentBytes / _pl);
-                        for (; piece < runEnd; piece += perSegment)
+                        for (; piece < runEnd; piece += Math.Min(perSegment, runEnd - piece))
                         {
                             int count = Math.Min(perSegment, runEnd - piece);
                             long start = piece * _pl;
@@ -455,7 +468,20 @@ namespace Hashall.Core.Torrents
                 var st = _state[index];
                 var f = _files[index];
                 st.Looked = true;
-                st.Found = ContentFile.Find(PathOf(f));
+                st.DiskPath = PathOf(f);
+                st.Found = ContentFile.Find(st.DiskPath);
+                string? renamed = st.Found.Exists || st.Found.Detail != null ? null : LibtorrentRelative(f);
+                if (renamed != null)
+                {
+                    // Absent by the torrent's name: libtorrent (so qBittorrent) may have stored it by a cleaned one.
+                    string other = Path.Combine(_contentPath, renamed);
+                    var found = ContentFile.Find(other);
+                    if (found.Exists || found.Detail != null)
+                    {
+                        st.DiskPath = other;
+                        st.Found = found;
+                    }
+                }
                 st.Detail = st.Found.Detail;
                 if (!st.Found.Exists)
                     return;
@@ -684,7 +710,7 @@ namespace Hashall.Core.Torrents
                 var check = new FileCheck
                 {
                     RelativePath = f.RelativePath,
-                    FullPath = PathOf(f),
+                    FullPath = st.DiskPath,
                     Length = f.Length,
                     Detail = st.Detail,
                 };
@@ -771,7 +797,12 @@ namespace Hashall.Core.Torrents
                     return;
                 var listed = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var f in _files)
+                {
                     listed.Add(f.RelativePath);
+                    string? renamed = LibtorrentRelative(f);
+                    if (renamed != null)
+                        listed.Add(renamed);
+                }
                 var pending = new Stack<(string Full, string Relative)>();
                 pending.Push((_contentPath, ""));
                 var found = new List<FileCheck>();
