@@ -23,7 +23,8 @@ Describe 'Module' {
 
     It 'has full help for <_>' -ForEach @('Invoke-HashallScan', 'Get-HashallFile', 'Get-HashallDuplicate', 'Get-HashallDevice', 'Set-HashallDevice',
         'New-HashallLinkPlan', 'Get-HashallLinkPlan', 'Invoke-HashallLinkPlan',
-        'Sync-HashallPayload', 'Get-HashallTorrent', 'Get-HashallPayload', 'Get-HashallSibling', 'New-RehomePlan', 'Invoke-RehomePlan') {
+        'Sync-HashallPayload', 'Get-HashallTorrent', 'Get-HashallPayload', 'Get-HashallSibling', 'New-RehomePlan', 'Invoke-RehomePlan',
+        'Test-HashallTorrent') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Description | Should -Not -BeNullOrEmpty
@@ -210,6 +211,49 @@ Describe 'Invoke-RehomePlan without qBittorrent' {
     It 'refuses a qBittorrent that is not there before changing anything' {
         { $move | Invoke-RehomePlan -Uri 'http://127.0.0.1:9' -Confirm:$false } |
             Should -Throw -ErrorId 'QBittorrentUnreachable,Hashall.PowerShell.Rehome.InvokeRehomePlanCommand'
+    }
+}
+
+Describe 'Test-HashallTorrent' {
+    BeforeAll {
+        $script:content = Join-Path $TestDrive 'Show [2024] S01'
+        New-Item -ItemType Directory -Path (Join-Path $content 'Subs') | Out-Null
+        $rng = [Random]::new(13)
+        foreach ($f in @(@('e01.mkv', 200000), @('e02.mkv', 150001), @('Subs/en.srt', 3000))) {
+            $b = [byte[]]::new($f[1]); $rng.NextBytes($b); [IO.File]::WriteAllBytes((Join-Path $content $f[0]), $b)
+        }
+        $script:torrents = Join-Path $TestDrive 'watch'
+        New-Item -ItemType Directory -Path $torrents | Out-Null
+        $script:torrent = Join-Path $torrents 'Show [2024] S01.torrent'
+        & mktorrent -p -l 15 -a http://127.0.0.1:1/announce -o $torrent $content | Out-Null
+        $script:haveMktorrent = $LASTEXITCODE -eq 0
+    }
+
+    It 'checks .torrent files piped from Get-ChildItem, brackets in the name taken literally' {
+        if (-not $haveMktorrent) { Set-ItResult -Skipped -Because 'mktorrent is not installed' }
+        $r = Get-ChildItem $torrents -Filter *.torrent | Test-HashallTorrent -SavePath $TestDrive
+        $r.Status | Should -Be Complete
+        $r.PiecesBad | Should -Be 0
+        $r.Files.Count | Should -Be 3
+        ($r | Format-Table | Out-String) | Should -Match 'Complete\s+11\s+0'
+    }
+
+    It 'names the damaged file and its bad bytes' {
+        if (-not $haveMktorrent) { Set-ItResult -Skipped -Because 'mktorrent is not installed' }
+        $file = Join-Path $content 'e02.mkv'
+        $bytes = [IO.File]::ReadAllBytes($file); $bytes[70000] = $bytes[70000] -bxor 1; [IO.File]::WriteAllBytes($file, $bytes)
+        $r = Test-HashallTorrent $torrent -Path $content
+        $r.Status | Should -Be Damaged
+        $bad = $r.Files | Where-Object Status -eq Damaged
+        $bad.RelativePath | Should -Be 'e02.mkv'
+        $bad.BadRanges.Count | Should -Be 1
+    }
+
+    It 'previews with -WhatIf and refuses -Path with -SavePath by a stable error id' {
+        if (-not $haveMktorrent) { Set-ItResult -Skipped -Because 'mktorrent is not installed' }
+        Test-HashallTorrent $torrent -Path $content -WhatIf | Should -BeNullOrEmpty
+        { Test-HashallTorrent $torrent -Path $content -SavePath $TestDrive -ErrorAction Stop } |
+            Should -Throw -ErrorId 'TorrentPathConflict,Hashall.PowerShell.Torrents.TestHashallTorrentCommand'
     }
 }
 
