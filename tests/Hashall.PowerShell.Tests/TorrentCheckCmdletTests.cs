@@ -155,13 +155,19 @@ public sealed class TorrentCheckCmdletTests : CatalogSessionTest, IClassFixture<
         var th = QBittorrentFixture.MakeHybridTorrent(hybrid, _torrents);
         _qbt.Add(t1.Torrent, t1.Hash, Data, category);
         _qbt.Add(th.Torrent, th.Hash, Data, category);
+        // A folder of one file: qBittorrent's content path is the file itself, not the folder.
+        Write("Film.2019/Film.2019.mkv", 100_000, 50);
+        var tf = QBittorrentFixture.MakeTorrent(Path.Combine(Data, "Film.2019"), _torrents, 15);
+        _qbt.Add(tf.Torrent, tf.Hash, Data, category);
+        Assert.EndsWith("Film.2019/Film.2019.mkv", _qbt.Info(tf.Hash)!.Value.ContentPath);
         Ps.Run("Invoke-HashallScan $args[0]; Sync-HashallPayload -Uri $args[1] -Category $args[2]", Data, _qbt.Url, category).Succeeded();
         TempTree.Age(Data);
         Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded(); // hashes no longer racily clean
 
         var all = Ps.Run("Get-HashallTorrent -Category $args[1] | Test-HashallTorrent -Uri $args[0]", _qbt.Url, category).Succeeded().Output;
-        Assert.Equal(new[] { "Complete", "Complete" }, all.Select(Status));
-        Assert.Equal(new[] { "Hybrid", "V1" }, all.Select(o => o.Properties["Version"].Value.ToString()).OrderBy(x => x));
+        Assert.Equal(new[] { "Complete", "Complete", "Complete" }, all.Select(Status));
+        Assert.Equal(new[] { "Hybrid", "V1", "V1" }, all.Select(o => o.Properties["Version"].Value.ToString()).OrderBy(x => x));
+        Assert.Contains(all, o => (string)o.Properties["ContentPath"].Value == Path.Combine(Data, "Film.2019"));
         Assert.All(all, o => Assert.StartsWith("qBittorrent ", (string)o.Properties["Source"].Value));
 
         // A byte goes bad with size and times unchanged: damaged since its last scan, a warning, and the next scan reads it again.

@@ -631,7 +631,7 @@ namespace Hashall.Core.Rehome
             foreach (var t in plan.Torrents.Where(t => t.Role == "relocate"))
             {
                 var meta = TorrentMetainfo.Parse(_client.Export(t.TorrentHash), $"qBittorrent {_client.Instance} torrent {t.TorrentHash}");
-                var check = TorrentVerifier.Verify(meta, t.TargetPath, new TorrentVerifyOptions(),
+                var check = TorrentVerifier.Verify(meta, TorrentChecker.ContentRoot(meta, t.TargetPath), new TorrentVerifyOptions(),
                     Progress(plan, job, $"Checking the pieces of '{t.Name}' on the target", meta.TotalLength), _cancel);
                 if (check.Status != TorrentCheckStatus.Complete)
                 {

@@ -33,9 +33,35 @@ namespace Hashall.Core.Torrents
         /// <summary>What the last check found worth a warning: files damaged since their last scan.</summary>
         public List<string> Warnings { get; } = new List<string>();
 
+        /// <summary>
+        /// The folder a multi-file torrent's paths start from, given qBittorrent's content path: for a
+        /// torrent of one file (pad files aside) in a root folder, qBittorrent reports the file itself,
+        /// so its relative path is taken off the end. Any other path is returned as it is.
+        /// </summary>
+        public static string ContentRoot(TorrentMetainfo meta, string contentPath)
+        {
+            if (meta.IsSingleFile)
+                return contentPath;
+            MetainfoFile? only = null;
+            foreach (var f in meta.Files)
+            {
+                if (f.IsPad)
+                    continue;
+                if (only != null)
+                    return contentPath;
+                only = f;
+            }
+            string trimmed = contentPath.TrimEnd('/');
+            string suffix = "/" + only?.RelativePath;
+            return only != null && trimmed.EndsWith(suffix, StringComparison.Ordinal) && !System.IO.Directory.Exists(trimmed)
+                ? trimmed.Substring(0, trimmed.Length - suffix.Length)
+                : contentPath;
+        }
+
         public TorrentCheck Check(TorrentMetainfo meta, string contentPath, string source, TorrentCheckOptions options, Action<long>? bytesRead, CancellationToken cancel)
         {
             Warnings.Clear();
+            contentPath = ContentRoot(meta, contentPath);
             var store = new TorrentCheckStore(_db);
             if (!options.Force && !options.Quick)
             {
