@@ -566,6 +566,40 @@ open(out, "wb").write(benc({"announce": "http://127.0.0.1:1/announce", "info": i
     }
 
     [Fact]
+    public void AFileThatShrinksWhileBeingReadIsDamagedFromWhereItEnded()
+    {
+        string content = _tree.Path("Shrinks");
+        var random = new Random(11);
+        WriteRandom(Path.Combine(content, "a.bin"), 20_000_000, random);
+        WriteRandom(Path.Combine(content, "b.bin"), 30_000_000, random);
+        string outDir = _tree.Path("shrink-torrents");
+        Directory.CreateDirectory(outDir);
+        var meta = TorrentMetainfo.Load(TorrentSamples.MkTorrent(content, outDir, 18));
+        string b = Path.Combine(content, "b.bin");
+        long read = 0;
+        bool cut = false;
+        // 8 MiB segments: after the third (to 24 MiB of the stream) b.bin is open and read to byte 5,165,824; then it shrinks.
+        Action<long> progress = n =>
+        {
+            if ((read += n) >= 24L << 20 && !cut)
+            {
+                cut = true;
+                using var f = new FileStream(b, FileMode.Open);
+                f.SetLength(4_000_000);
+            }
+        };
+        var r = TorrentVerifier.Verify(meta, content, new TorrentVerifyOptions { ThrottleLimit = 2 }, progress, CancellationToken.None);
+        Assert.True(cut);
+        Assert.Equal(TorrentCheckStatus.Damaged, r.Status);
+        var file = r.Files.Single(f => f.RelativePath == "b.bin");
+        Assert.Equal(FileCheckStatus.Damaged, file.Status); // it had its size when it was opened
+        Assert.Equal("ended at byte 5165824 while being read (it shrank)", file.Detail);
+        Assert.Equal(new[] { new ByteRange(5_165_824, 30_000_000 - 5_165_824) }, file.BadRanges);
+        Assert.Equal(FileCheckStatus.Complete, r.Files.Single(f => f.RelativePath == "a.bin").Status);
+        Assert.Equal((24L << 20), r.BytesRead);
+    }
+
+    [Fact]
     public void CancellingStopsWithinASecondAndLeavesNoThreads()
     {
         foreach (string torrent in new[] { _big.V1Small, _big.V1Large, _big.HybridLarge })
