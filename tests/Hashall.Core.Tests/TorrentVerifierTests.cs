@@ -529,6 +529,11 @@ open(out, "wb").write(benc({"announce": "http://127.0.0.1:1/announce", "info": i
             Assert.True(r.Status == TorrentCheckStatus.Complete, $"{torrent}: {r.Status}");
             Assert.Equal(meta.TotalLength, r.BytesRead);
             Assert.Equal(r.PiecesTotal, r.PiecesGood);
+            // Quick: runs of first and last pieces, in chunks when the pieces are large.
+            var q = Verify(meta, content, out _, quick: true);
+            var firstAndLast = meta.Files.Where(f => !f.IsPad && f.Length > 0)
+                .SelectMany(f => new[] { f.Offset / meta.PieceLength, (f.Offset + f.Length - 1) / meta.PieceLength }).Distinct().Count();
+            Assert.Equal((TorrentCheckStatus.Complete, firstAndLast, firstAndLast), (q.Status, q.PiecesChecked, q.PiecesGood));
         }
         // Flip bytes at segment and chunk edges (8 MiB, 16 MiB, 24 MiB into the largest files) and check against libtorrent.
         string p19 = Path.Combine(_big.Content, "d1", "part 19.bin"); // 33 MiB + 16 KiB
