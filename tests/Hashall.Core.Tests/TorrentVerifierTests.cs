@@ -529,6 +529,11 @@ open(out, "wb").write(benc({"announce": "http://127.0.0.1:1/announce", "info": i
             Assert.True(r.Status == TorrentCheckStatus.Complete, $"{torrent}: {r.Status}");
             Assert.Equal(meta.TotalLength, r.BytesRead);
             Assert.Equal(r.PiecesTotal, r.PiecesGood);
+            // Quick: runs of first and last pieces, in chunks when the pieces are large.
+            var q = Verify(meta, content, out _, quick: true);
+            var firstAndLast = meta.Files.Where(f => !f.IsPad && f.Length > 0)
+                .SelectMany(f => new[] { f.Offset / meta.PieceLength, (f.Offset + f.Length - 1) / meta.PieceLength }).Distinct().Count();
+            Assert.Equal((TorrentCheckStatus.Complete, firstAndLast, firstAndLast), (q.Status, q.PiecesChecked, q.PiecesGood));
         }
         // Flip bytes at segment and chunk edges (8 MiB, 16 MiB, 24 MiB into the largest files) and check against libtorrent.
         string p19 = Path.Combine(_big.Content, "d1", "part 19.bin"); // 33 MiB + 16 KiB
@@ -563,6 +568,40 @@ open(out, "wb").write(benc({"announce": "http://127.0.0.1:1/announce", "info": i
             foreach (var (path, at) in flips)
                 Flip(path, at);
         }
+    }
+
+    [Fact]
+    public void AFileThatShrinksWhileBeingReadIsDamagedFromWhereItEnded()
+    {
+        string content = _tree.Path("Shrinks");
+        var random = new Random(11);
+        WriteRandom(Path.Combine(content, "a.bin"), 20_000_000, random);
+        WriteRandom(Path.Combine(content, "b.bin"), 30_000_000, random);
+        string outDir = _tree.Path("shrink-torrents");
+        Directory.CreateDirectory(outDir);
+        var meta = TorrentMetainfo.Load(TorrentSamples.MkTorrent(content, outDir, 18));
+        string b = Path.Combine(content, "b.bin");
+        long read = 0;
+        bool cut = false;
+        // 8 MiB segments: after the third (to 24 MiB of the stream) b.bin is open and read to byte 5,165,824; then it shrinks.
+        Action<long> progress = n =>
+        {
+            if ((read += n) >= 24L << 20 && !cut)
+            {
+                cut = true;
+                using var f = new FileStream(b, FileMode.Open);
+                f.SetLength(4_000_000);
+            }
+        };
+        var r = TorrentVerifier.Verify(meta, content, new TorrentVerifyOptions { ThrottleLimit = 2 }, progress, CancellationToken.None);
+        Assert.True(cut);
+        Assert.Equal(TorrentCheckStatus.Damaged, r.Status);
+        var file = r.Files.Single(f => f.RelativePath == "b.bin");
+        Assert.Equal(FileCheckStatus.Damaged, file.Status); // it had its size when it was opened
+        Assert.Equal("ended at byte 5165824 while being read (it shrank)", file.Detail);
+        Assert.Equal(new[] { new ByteRange(5_165_824, 30_000_000 - 5_165_824) }, file.BadRanges);
+        Assert.Equal(FileCheckStatus.Complete, r.Files.Single(f => f.RelativePath == "a.bin").Status);
+        Assert.Equal((24L << 20), r.BytesRead);
     }
 
     [Fact]

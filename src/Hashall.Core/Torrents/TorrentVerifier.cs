@@ -27,12 +27,14 @@ namespace Hashall.Core.Torrents
     /// of each filled segment (v1: SHA-1 of the piece, pad files as zeros; v2: the merkle root of the
     /// piece's 16 KiB SHA-256 leaves; hybrid: both) and hand the buffer back.
     /// <para>
-    /// Pieces of up to 16 MiB are hashed whole from one segment (a segment holds at least 8 MiB of whole
-    /// pieces). Larger pieces (up to the parser's 1 GiB) are read in 8 MiB chunks: each chunk's leaves
-    /// are hashed by any worker, and the chunks of one piece are added to its running SHA-1 in order
-    /// (a worker waits its turn), so memory stays a few buffers (at most 128 MiB, at least 3 buffers)
-    /// plus the leaf hashes of the pieces in flight (2 MiB for a 1 GiB piece). The price: a piece's SHA-1
-    /// is one stream, so v1 torrents with pieces over 16 MiB hash on about one core.
+    /// Pieces of up to 16 MiB are hashed whole from one segment (a segment holds as many whole pieces as
+    /// fit in 8 MiB, or one piece of 8 to 16 MiB). Buffers: ThrottleLimit + 2, at least 3, at most what
+    /// fits in 128 MiB (so 16 MiB pieces on 2 cores take 4 pieces' worth). Larger pieces (up to the
+    /// parser's 1 GiB) are read in 8 MiB chunks: each chunk's leaves are hashed by any worker, and the
+    /// chunks of one piece are added to its running SHA-1 in order (a worker waits its turn), so memory
+    /// stays a few 8 MiB buffers plus the leaf hashes of the pieces in flight (2 MiB for a 1 GiB piece).
+    /// The price: a piece's SHA-1 is one stream, so v1 torrents with pieces over 16 MiB hash on about one
+    /// core.
     /// </para>
     /// </summary>
     public static class TorrentVerifier
@@ -40,7 +42,7 @@ namespace Hashall.Core.Torrents
         /// <summary>Pieces up to this size are hashed whole from one segment.</summary>
         internal const int WholePieceMax = 16 * 1024 * 1024;
 
-        /// <summary>The least a segment of whole pieces holds, and the chunk size for larger pieces.</summary>
+        /// <summary>The most a segment of several whole pieces holds, and the chunk size for pieces over <see cref="WholePieceMax"/>.</summary>
         internal const int SegmentTarget = 8 * 1024 * 1024;
 
         /// <summary>Most memory for segment buffers (at least three buffers are used whatever their size).</summary>
