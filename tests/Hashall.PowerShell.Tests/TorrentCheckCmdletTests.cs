@@ -194,6 +194,10 @@ try { $cmd = $c.CreateCommand(); $cmd.CommandText = ""UPDATE files SET ctime_ns 
         var byFile = Assert.Single(Ps.Run("Test-HashallTorrent $args[0] -Force", th.Torrent).Succeeded().Output);
         Assert.Equal(("Complete", hybrid), (Status(byFile), ((string)byFile.Properties["ContentPath"].Value).TrimEnd('/')));
 
+        // The hybrid torrent by its full v2 infohash (qBittorrent's id is its first 40 digits): found through the catalog.
+        var byV2 = Assert.Single(Ps.Run("Test-HashallTorrent -TorrentHash $args[1] -Uri $args[0]", _qbt.Url, th.V2).Succeeded().Output);
+        Assert.Equal(th.Hash, (string)byV2.Properties["Hash"].Value);
+
         // A hash qBittorrent does not have is named.
         var missing = Ps.Run("Test-HashallTorrent -TorrentHash 0123456789abcdef0123456789abcdef01234567 -Uri $args[0] -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object FullyQualifiedErrorId", _qbt.Url);
         Assert.Equal("TorrentNotFound,Hashall.PowerShell.Torrents.TestHashallTorrentCommand", Assert.Single(missing.Output).BaseObject);

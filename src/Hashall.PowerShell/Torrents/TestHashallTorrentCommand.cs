@@ -20,6 +20,7 @@ namespace Hashall.PowerShell.Torrents
     public sealed class TestHashallTorrentCommand : QBittorrentCmdlet
     {
         private QBittorrentClient? _client;
+        private (string Database, List<HashallTorrent> Torrents)? _known;
 
         /// <summary>.torrent files, folders of them (their *.torrent files), or wildcards; a path that exists is taken literally.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = "TorrentFile", ValueFromPipelineByPropertyName = true)]
@@ -126,7 +127,7 @@ namespace Hashall.PowerShell.Torrents
                 string? content = ContentPathGiven(meta);
                 if (content == null)
                 {
-                    var known = new PayloadStore(Catalog).Torrents(includeGone: false).FirstOrDefault(t => Matches(t, meta.Hash));
+                    var known = KnownTorrents().FirstOrDefault(t => Matches(t, meta.Hash));
                     content = known?.ContentPath ?? throw new HashallException("TorrentContentPathUnknown", HashallErrorKind.InvalidArgument,
                         $"The catalog knows no torrent {meta.Hash} ('{meta.Name}' from '{file}'): give -Path (its content) or -SavePath (the folder holding it).", file);
                 }
@@ -143,7 +144,9 @@ namespace Hashall.PowerShell.Torrents
             try
             {
                 var client = Client();
+                // qBittorrent knows a torrent by its id; a v2 infohash (or a hybrid's v1) is its id through the catalog.
                 var info = client.Torrents(hashes: new[] { hash }).FirstOrDefault()
+                    ?? KnownTorrents().Where(t => Matches(t, hash)).Select(t => client.Torrents(hashes: new[] { t.TorrentHash }).FirstOrDefault()).FirstOrDefault(t => t != null)
                     ?? throw new HashallException("TorrentNotFound", HashallErrorKind.NotFound, $"qBittorrent at {client.Instance} has no torrent {hash}.", hash);
                 string source = $"qBittorrent {client.Instance}";
                 var meta = TorrentMetainfo.Parse(client.Export(info.Hash), $"{source} torrent {info.Hash}");
@@ -153,6 +156,14 @@ namespace Hashall.PowerShell.Torrents
             {
                 WriteHashallError(e);
             }
+        }
+
+        /// <summary>The catalog's torrents, read once per catalog for the whole pipeline.</summary>
+        private List<HashallTorrent> KnownTorrents()
+        {
+            if (_known == null || _known.Value.Database != Catalog.Path)
+                _known = (Catalog.Path, new PayloadStore(Catalog).Torrents(includeGone: false));
+            return _known.Value.Torrents;
         }
 
         private static bool Matches(HashallTorrent t, string hash) =>
