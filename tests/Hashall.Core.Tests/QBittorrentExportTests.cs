@@ -74,6 +74,31 @@ public sealed class QBittorrentExportTests : IDisposable
         Assert.Equal(size, client.Export(v1.Hash, size).Length); // exactly the limit is allowed
     }
 
+    [RequiresFact(Needs.QBittorrent)]
+    public void AMagnetWithoutMetadataCannotBeExportedAndSaysWhy()
+    {
+        using var qbt = new QBittorrentFixture();
+        const string hash = "5c1ab6e5f0a3d2b7c8e9f001122334455667788a";
+        using (var http = new HttpClient { BaseAddress = new Uri(new Uri(qbt.Url), "api/v2/") })
+        {
+            if (qbt.User != null)
+                http.PostAsync("auth/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = qbt.User, ["password"] = qbt.Password ?? "" })).GetAwaiter().GetResult().EnsureSuccessStatusCode();
+            var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["urls"] = "magnet:?xt=urn:btih:" + hash, ["savepath"] = _tree.Root });
+            Assert.Equal("Ok.", http.PostAsync("torrents/add", form).GetAwaiter().GetResult().Content.ReadAsStringAsync().GetAwaiter().GetResult().Trim());
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (qbt.State(hash) == null && DateTime.UtcNow < deadline)
+            Thread.Sleep(100);
+        Assert.NotNull(qbt.State(hash)); // no peers here: it stays without metadata
+
+        using var client = Client(qbt);
+        var e = Assert.Throws<HashallException>(() => client.Export(hash));
+        Assert.Equal("TorrentExportFailed", e.ErrorId);
+        Assert.Contains(hash, e.Message);
+        Assert.Contains("409", e.Message);
+        Assert.Contains("metadata", e.Message);
+    }
+
     [Fact]
     public async Task AWebApiWithoutExportIsRefusedBeforeAskingForIt()
     {
