@@ -44,7 +44,8 @@ namespace Hashall.Core.Torrents
     /// The catalog's memory of piece checks (migration 9): the latest full and the latest quick check
     /// per torrent and content path, with each file's verdict and its stat when read. A rerun asks
     /// <see cref="UnchangedSinceComplete"/> whether a Complete check still holds; a Damaged file is
-    /// compared with its catalog row by <see cref="DamagedSinceScan"/>.
+    /// compared with its catalog row by <see cref="DamagedSinceScan"/>. One thread at a time (it uses
+    /// the catalog's connection): parallel checkers hand their results to one recording thread.
     /// </summary>
     public sealed class TorrentCheckStore
     {
