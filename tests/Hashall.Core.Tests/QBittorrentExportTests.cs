@@ -141,4 +141,50 @@ public sealed class QBittorrentExportTests : IDisposable
         Assert.DoesNotContain(asked, p => p.Contains("export"));
         Assert.Equal(2, asked.Count);
     }
+
+    [Fact]
+    public async Task AnAnswerWithoutALengthIsStillCutOffAtTheLimit()
+    {
+        // qBittorrent always declares the length; a proxy in front of it may stream the answer in chunks
+        // instead. A stand-in does that here, so the bound is checked while reading, not from the header.
+        int port = QBittorrentFixture.FreePort();
+        using var proxy = new HttpListener();
+        proxy.Prefixes.Add($"http://127.0.0.1:{port}/");
+        proxy.Start();
+        var server = Task.Run(() =>
+        {
+            while (true)
+            {
+                HttpListenerContext context;
+                try { context = proxy.GetContext(); }
+                catch (HttpListenerException) { return; }
+                catch (ObjectDisposedException) { return; }
+                string path = context.Request.Url!.AbsolutePath;
+                byte[] body = path.EndsWith("app/webapiVersion") ? Encoding.UTF8.GetBytes("2.8.18")
+                    : path.EndsWith("app/version") ? Encoding.UTF8.GetBytes("v4.5.0")
+                    : new byte[int.Parse(context.Request.QueryString["hash"] ?? "0")];
+                context.Response.SendChunked = true;
+                try
+                {
+                    for (int at = 0; at < body.Length; at += 1000)
+                    {
+                        context.Response.OutputStream.Write(body, at, Math.Min(1000, body.Length - at));
+                        context.Response.OutputStream.Flush();
+                    }
+                    context.Response.Close();
+                }
+                catch (HttpListenerException) { context.Response.Abort(); } // the client stopped reading
+            }
+        });
+        using (var client = new QBittorrentClient(new QBittorrentConnection(new Uri($"http://127.0.0.1:{port}/"), null, null)))
+        {
+            // The stand-in answers a "hash" with that many bytes.
+            Assert.Equal(5000, client.Export("5000", 5000).Length);
+            var e = Assert.Throws<HashallException>(() => client.Export("50000", 5000));
+            Assert.Equal("TorrentFileTooLarge", e.ErrorId);
+            Assert.Contains("more than 5000 bytes", e.Message);
+        }
+        proxy.Stop();
+        await server.WaitAsync(TimeSpan.FromSeconds(5));
+    }
 }
