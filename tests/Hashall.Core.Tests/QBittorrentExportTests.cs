@@ -74,6 +74,31 @@ public sealed class QBittorrentExportTests : IDisposable
         Assert.Equal(size, client.Export(v1.Hash, size).Length); // exactly the limit is allowed
     }
 
+    [RequiresFact(Needs.QBittorrent)]
+    public void AMagnetWithoutMetadataCannotBeExportedAndSaysWhy()
+    {
+        using var qbt = new QBittorrentFixture();
+        const string hash = "5c1ab6e5f0a3d2b7c8e9f001122334455667788a";
+        using (var http = new HttpClient { BaseAddress = new Uri(new Uri(qbt.Url), "api/v2/") })
+        {
+            if (qbt.User != null)
+                http.PostAsync("auth/login", new FormUrlEncodedContent(new Dictionary<string, string> { ["username"] = qbt.User, ["password"] = qbt.Password ?? "" })).GetAwaiter().GetResult().EnsureSuccessStatusCode();
+            var form = new FormUrlEncodedContent(new Dictionary<string, string> { ["urls"] = "magnet:?xt=urn:btih:" + hash, ["savepath"] = _tree.Root });
+            Assert.Equal("Ok.", http.PostAsync("torrents/add", form).GetAwaiter().GetResult().Content.ReadAsStringAsync().GetAwaiter().GetResult().Trim());
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (qbt.State(hash) == null && DateTime.UtcNow < deadline)
+            Thread.Sleep(100);
+        Assert.NotNull(qbt.State(hash)); // no peers here: it stays without metadata
+
+        using var client = Client(qbt);
+        var e = Assert.Throws<HashallException>(() => client.Export(hash));
+        Assert.Equal("TorrentExportFailed", e.ErrorId);
+        Assert.Contains(hash, e.Message);
+        Assert.Contains("409", e.Message);
+        Assert.Contains("metadata", e.Message);
+    }
+
     [Fact]
     public async Task AWebApiWithoutExportIsRefusedBeforeAskingForIt()
     {
@@ -115,5 +140,51 @@ public sealed class QBittorrentExportTests : IDisposable
         await server.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.DoesNotContain(asked, p => p.Contains("export"));
         Assert.Equal(2, asked.Count);
+    }
+
+    [Fact]
+    public async Task AnAnswerWithoutALengthIsStillCutOffAtTheLimit()
+    {
+        // qBittorrent always declares the length; a proxy in front of it may stream the answer in chunks
+        // instead. A stand-in does that here, so the bound is checked while reading, not from the header.
+        int port = QBittorrentFixture.FreePort();
+        using var proxy = new HttpListener();
+        proxy.Prefixes.Add($"http://127.0.0.1:{port}/");
+        proxy.Start();
+        var server = Task.Run(() =>
+        {
+            while (true)
+            {
+                HttpListenerContext context;
+                try { context = proxy.GetContext(); }
+                catch (HttpListenerException) { return; }
+                catch (ObjectDisposedException) { return; }
+                string path = context.Request.Url!.AbsolutePath;
+                byte[] body = path.EndsWith("app/webapiVersion") ? Encoding.UTF8.GetBytes("2.8.18")
+                    : path.EndsWith("app/version") ? Encoding.UTF8.GetBytes("v4.5.0")
+                    : new byte[int.Parse(context.Request.QueryString["hash"] ?? "0")];
+                context.Response.SendChunked = true;
+                try
+                {
+                    for (int at = 0; at < body.Length; at += 1000)
+                    {
+                        context.Response.OutputStream.Write(body, at, Math.Min(1000, body.Length - at));
+                        context.Response.OutputStream.Flush();
+                    }
+                    context.Response.Close();
+                }
+                catch (HttpListenerException) { context.Response.Abort(); } // the client stopped reading
+            }
+        });
+        using (var client = new QBittorrentClient(new QBittorrentConnection(new Uri($"http://127.0.0.1:{port}/"), null, null)))
+        {
+            // The stand-in answers a "hash" with that many bytes.
+            Assert.Equal(5000, client.Export("5000", 5000).Length);
+            var e = Assert.Throws<HashallException>(() => client.Export("50000", 5000));
+            Assert.Equal("TorrentFileTooLarge", e.ErrorId);
+            Assert.Contains("more than 5000 bytes", e.Message);
+        }
+        proxy.Stop();
+        await server.WaitAsync(TimeSpan.FromSeconds(5));
     }
 }

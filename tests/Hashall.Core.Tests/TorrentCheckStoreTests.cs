@@ -236,6 +236,38 @@ public sealed class TorrentCheckStoreTests : IDisposable
     }
 
     [Fact]
+    public void ChecksAtAPathThatIsGoneAreDroppedWhenTheTorrentIsCheckedElsewhere()
+    {
+        string content = Content();
+        using var db = CatalogDatabase.Open(_f.Db);
+        var store = new TorrentCheckStore(db);
+        long Rows() => (long)db.Scalar("SELECT count(*) FROM torrent_checks;")!;
+        store.Record(CheckOf(content));
+        store.Record(CheckOf(content, quick: true));
+        store.Record(CheckOf(content, hash: Hash.Replace('0', 'e'))); // another torrent of the same data
+
+        // A copy on another pool, checked there: both places are remembered.
+        string copy = Path.Combine(_f.Tree.Root, "pool2", "Show");
+        TempTree.Run("mkdir", "-p", Path.GetDirectoryName(copy)!);
+        TempTree.Run("cp", "-a", content, copy);
+        store.Record(CheckOf(copy));
+        Assert.Equal(4, Rows());
+        Assert.NotNull(store.LastCheck(Hash, content));
+
+        // Moved away (rehomed): its next check drops the rows of the path that is gone, the other torrent's stay.
+        string moved = Path.Combine(_f.Tree.Root, "pool3", "Show");
+        Directory.CreateDirectory(Path.GetDirectoryName(moved)!);
+        Directory.Move(content, moved);
+        store.Record(CheckOf(moved));
+        Assert.Null(store.LastCheck(Hash, content));
+        Assert.NotNull(store.LastCheck(Hash, copy));
+        Assert.NotNull(store.LastCheck(Hash, moved));
+        Assert.NotNull(store.LastCheck(Hash.Replace('0', 'e'), content));
+        Assert.Equal(3, Rows());
+        Assert.Equal(9L, db.Scalar("SELECT count(*) FROM torrent_check_files;"));
+    }
+
+    [Fact]
     public void AVersion8CatalogIsUpgradedTo9AndKeepsItsFiles()
     {
         _f.Write("a.bin", ScanFixture.RandomBytes(1000, 1));

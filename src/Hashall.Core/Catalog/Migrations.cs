@@ -221,8 +221,8 @@ DROP INDEX ix_files_sha1;
             new Migration(9, "torrent piece checks", @"
 -- Piece checks of torrents (Test-HashallTorrent), per torrent (qBittorrent's id) and content path: only
 -- the latest full check and the latest quick one, never a history, so a nightly check of thousands of
--- torrents replaces its rows instead of adding to them (a torrent moved elsewhere gets rows for its new
--- path). A full check replaces both; a quick one that is not Complete replaces both too (the full
+-- torrents replaces its rows instead of adding to them; recording a torrent's check drops its checks at
+-- other content paths that no longer exist (it was moved). A full check replaces both; a quick one that is not Complete replaces both too (the full
 -- verdict no longer holds); a quick Complete one leaves the full check alone.
 CREATE TABLE torrent_checks (
     check_id        INTEGER PRIMARY KEY,

@@ -44,7 +44,8 @@ namespace Hashall.Core.Torrents
     /// The catalog's memory of piece checks (migration 9): the latest full and the latest quick check
     /// per torrent and content path, with each file's verdict and its stat when read. A rerun asks
     /// <see cref="UnchangedSinceComplete"/> whether a Complete check still holds; a Damaged file is
-    /// compared with its catalog row by <see cref="DamagedSinceScan"/>.
+    /// compared with its catalog row by <see cref="DamagedSinceScan"/>. One thread at a time (it uses
+    /// the catalog's connection): parallel checkers hand their results to one recording thread.
     /// </summary>
     public sealed class TorrentCheckStore
     {
@@ -152,8 +153,38 @@ VALUES ($id, $n, $path, $length, $disk, $status, $detail, $ranges, $pieces, $che
                         file.ExecuteNonQuery();
                     }
                 }
+                ForgetVanishedPaths(check.Hash, content, transaction);
                 return 0;
             });
+        }
+
+        /// <summary>
+        /// Drops the torrent's checks at other content paths that are no longer there (it was moved or
+        /// rehomed): the rows per torrent stay bounded by where its data is. Checks at another path that
+        /// still exists (a copy on another pool, checked with -Path) are kept.
+        /// </summary>
+        private void ForgetVanishedPaths(string hash, string content, SqliteTransaction transaction)
+        {
+            var others = new List<string>();
+            using (var select = _db.Command("SELECT DISTINCT content_path FROM torrent_checks WHERE torrent_hash = $h AND content_path <> $p;", transaction))
+            {
+                select.Parameters.AddWithValue("$h", hash);
+                select.Parameters.AddWithValue("$p", content);
+                using var r = select.ExecuteReader();
+                while (r.Read())
+                    others.Add(r.GetString(0));
+            }
+            foreach (string other in others)
+            {
+                int error = FileSystemApi.TryLstat(other, out _);
+                bool gone = FileSystemApi.IsWindows ? error == 2 || error == 3 : error == HardLinks.ENOENT || error == 20 /* ENOTDIR */;
+                if (!gone)
+                    continue;
+                using var delete = _db.Command("DELETE FROM torrent_checks WHERE torrent_hash = $h AND content_path = $p;", transaction);
+                delete.Parameters.AddWithValue("$h", hash);
+                delete.Parameters.AddWithValue("$p", other);
+                delete.ExecuteNonQuery();
+            }
         }
 
         /// <summary>The newest remembered check (full or quick) of a torrent at a content path, or null.</summary>
