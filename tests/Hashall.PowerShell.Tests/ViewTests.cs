@@ -103,6 +103,9 @@ Invoke-HashallLinkPlan -Id $plan.PlanId -Confirm:$false
 Get-HashallPayload -Path $show
 Sync-HashallPayload -Uri $qbt -Category $category
 Get-HashallTorrent -Category $category
+$check = @(Get-HashallTorrent -Category $category)[0] | Test-HashallTorrent -Uri $qbt
+$check
+$check.Files[0]
 if ($isRoot) {
     $rehome = New-RehomePlan -Category $category -Demote -SeedingRoot $seeding -StashDevice stash -PoolDevice pool -TargetPath $pool
 } else {
@@ -182,6 +185,9 @@ $o.Sync = @(Sync-HashallPayload -Uri $qbt -Category $category | Where-Object qBi
 $o.TorrentByPayload = @(Get-HashallTorrent -Category $category | Where-Object Payload -eq (Get-HashallPayload -Path $show).PayloadHash).Count
 $state = (Get-HashallTorrent -TorrentHash $showHash).State
 $o.TorrentByStatus = @(Get-HashallTorrent -Category $category | Where-Object Status -eq $state | Where-Object TorrentHash -eq $showHash).Count
+$check = Get-HashallTorrent -TorrentHash $showHash | Test-HashallTorrent -Uri $qbt -Force
+$o.CheckByColumns = @($check | Where-Object Pieces -gt 0 | Where-Object Bad -eq 0 | Where-Object Read -eq 70000 | Where-Object Status -eq Complete).Count
+$o.FileBySize = @($check.Files | Where-Object Size -gt 35000 | Where-Object Status -eq Complete).Count
 [pscustomobject]$o
 ", Data, _qbt.Url, _category, c.Show, c.ShowHash, a, b).Succeeded();
         var o = r.Output.Single();
@@ -201,6 +207,8 @@ $o.TorrentByStatus = @(Get-HashallTorrent -Category $category | Where-Object Sta
         Assert.Equal("1", Get("Sync"));
         Assert.Equal("1", Get("TorrentByPayload"));
         Assert.Equal("1", Get("TorrentByStatus"));
+        Assert.Equal("1", Get("CheckByColumns"));
+        Assert.Equal("1", Get("FileBySize"));
 
         _qbt.Delete(c.GoneHash);
         var gone = Ps.Run(@"
