@@ -58,8 +58,10 @@ public sealed class RacyScanTests : IDisposable
                 using var cmd = c.CreateCommand();
                 cmd.CommandText = "SELECT hashed_scan_start_ns - mtime_ns FROM files WHERE file_id = $id;";
                 cmd.Parameters.AddWithValue("$id", _f.Row(racy).FileId);
-                if ((long)cmd.ExecuteScalar()! <= Scanner.RacyMarginNs)
+                long startedAfter = (long)cmd.ExecuteScalar()!;
+                if (startedAfter <= Scanner.RacyMarginNs)
                     return;
+                Console.WriteLine($"racy: try {attempt}: the scan started {startedAfter / 1_000_000} ms after '{racy}' was written, over the margin; trying again");
             }
             Assert.True(attempt < 5, $"in {attempt} tries, no scan started within {Scanner.RacyMarginNs / 1_000_000} ms of writing '{racy}'");
             _f.Dispose();
