@@ -126,18 +126,18 @@ open(sys.argv[1], "wb").write(lt.bencode(t.generate()))
         byte[] data = File.ReadAllBytes(torrent);
         TorrentMetainfo.Parse(data); // warm up
         long before = GC.GetAllocatedBytesForCurrentThread();
-        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
-        var meta = TorrentMetainfo.Parse(data, torrent);
+        TorrentMetainfo meta = null!;
+        var cpu = ThreadCpu.Of(() => meta = TorrentMetainfo.Parse(data, torrent));
         watch.Stop();
-        cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(100_000, meta.Files.Count);
         AssertMatches(TorrentSamples.Describe(torrent), meta, torrent);
         TorrentChecks.AssertConsistent(meta);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"parsing {data.Length} bytes took {watch.Elapsed}");
+        // CPU time of the parsing thread, not wall-clock: other test classes and the hosted-engine tests share the cores.
+        Assert.True(cpu < TimeSpan.FromSeconds(5), $"parsing {data.Length} bytes took {cpu} of CPU ({watch.Elapsed} wall-clock)");
         Assert.True(allocated < 20L * data.Length, $"parsing {data.Length} bytes allocated {allocated}");
-        Console.WriteLine($"large torrent: {data.Length} bytes, {meta.Files.Count} files, parsed in {watch.ElapsedMilliseconds} ms ({cpu.TotalMilliseconds:F0} ms CPU of the process), {allocated / 1048576} MiB allocated");
+        Console.WriteLine($"large torrent: {data.Length} bytes, {meta.Files.Count} files, parsed in {watch.ElapsedMilliseconds} ms ({cpu.TotalMilliseconds:F0} ms CPU of the parsing thread), {allocated / 1048576} MiB allocated");
     }
 
     /// <summary>The parser's reading of a torrent equals libtorrent's (files, offsets, pad flags, roots, pieces, ids, trackers).</summary>

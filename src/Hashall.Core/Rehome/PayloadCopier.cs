@@ -351,8 +351,12 @@ namespace Hashall.Core.Rehome
             /// <summary>False once copy_file_range is missing from libc or the kernel (ENOSYS): not tried again.</summary>
             private static volatile bool _rangeAvailable = true;
 
-            /// <summary>Set by the last copy: whether copy_file_range moved its bytes (tests and benchmarks read it).</summary>
-            internal static bool LastUsedCopyFileRange { get; private set; }
+            /// <summary>
+            /// Bytes this thread copied with copy_file_range, and with read/write (tests read them). Per
+            /// thread: a copy is made on its caller's thread, so copies running elsewhere never mix in.
+            /// </summary>
+            [ThreadStatic]
+            internal static long BytesByRange, BytesByReadWrite;
 
             private static int ONoFollow => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 || RuntimeInformation.ProcessArchitecture == Architecture.Arm ? 0x8000 : 0x20000;
 
@@ -376,9 +380,13 @@ namespace Hashall.Core.Rehome
                     try
                     {
                         long total = CopyRange(input, output, expected.Size, bytesDone, cancel, out bool ranged);
-                        if (!ranged)
+                        if (ranged)
+                            BytesByRange += total;
+                        else
+                        {
                             total = CopyBuffered(input, output, source, target, total, bytesDone, cancel);
-                        LastUsedCopyFileRange = ranged;
+                            BytesByReadWrite += total;
+                        }
                         if (total != expected.Size)
                             throw new HashallException("RehomeSourceChanged", HashallErrorKind.InvalidData,
                                 $"'{source}' changed while it was copied ({total} bytes read, {expected.Size} expected); nothing was removed.", source);
