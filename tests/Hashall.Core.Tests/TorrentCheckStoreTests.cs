@@ -359,7 +359,7 @@ public sealed class TorrentCheckStoreTests : IDisposable
 
                 var sound = new FileCheck { FullPath = intact, Status = FileCheckStatus.Damaged };
                 Assert.Equal(ScanDamageVerdict.DamagedWhenScanned, store.DamagedSinceScan(sound).Verdict);
-                Assert.Contains("already damaged when last scanned", sound.Detail);
+                Assert.Contains("unchanged since its last scan", sound.Detail);
                 Assert.Equal(ScanDamageVerdict.NotCatalogued, store.DamagedSinceScan(new FileCheck { FullPath = outside, Status = FileCheckStatus.Damaged }).Verdict);
                 var refused = Assert.Throws<HashallException>(() => store.DamagedSinceScan(new FileCheck { FullPath = intact, Status = FileCheckStatus.Complete }));
                 Assert.Equal("FileNotDamaged", refused.ErrorId);

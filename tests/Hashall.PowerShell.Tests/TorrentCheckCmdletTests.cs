@@ -140,6 +140,17 @@ public sealed class TorrentCheckCmdletTests : CatalogSessionTest, IClassFixture<
         var both = Ps.Run("Test-HashallTorrent $args[0] -Path $args[1] -SavePath $args[1]", tb.Torrent, b);
         Assert.Equal("TorrentPathConflict,Hashall.PowerShell.Torrents.TestHashallTorrentCommand", both.TerminatingErrorId);
 
+        // "Don't create subfolder": a one-file torrent's file sits in a download folder among other files,
+        // none of which is an extra of this torrent.
+        Write("Film.2020/Film.2020.mkv", 70_000, 60);
+        var film = QBittorrentFixture.MakeTorrent(Path.Combine(Data, "Film.2020"), _torrents, 15);
+        Directory.CreateDirectory(Tree.Path("dl"));
+        File.Move(Path.Combine(Data, "Film.2020", "Film.2020.mkv"), Tree.Path("dl", "Film.2020.mkv"));
+        File.WriteAllText(Tree.Path("dl", "someone else's.txt"), "x");
+        var flat = Assert.Single(Ps.Run("Test-HashallTorrent $args[0] -Path $args[1]", film.Torrent, Tree.Path("dl", "Film.2020.mkv")).Succeeded().Output);
+        Assert.Equal("Complete", Status(flat));
+        Assert.Equal(new[] { "Film.2020.mkv" }, ((IEnumerable<object>)flat.Properties["Files"].Value).Select(PSObject.AsPSObject).Select(f => (string)f.Properties["RelativePath"].Value));
+
         // -WhatIf names the torrent and reads nothing.
         var whatIf = Ps.Run("Test-HashallTorrent $args[0] -Path $args[1] -WhatIf", tb.Torrent, b).Succeeded();
         Assert.Empty(whatIf.Output);
@@ -183,7 +194,7 @@ try { $cmd = $c.CreateCommand(); $cmd.CommandText = ""UPDATE files SET ctime_ns 
         var rot = Ps.Run("Test-HashallTorrent -TorrentHash $args[1] -Uri $args[0]", _qbt.Url, t1.Hash).Succeeded();
         var check = Assert.Single(rot.Output);
         Assert.Equal("Damaged", Status(check));
-        Assert.Contains("since its last scan", (string)FileOf(check, "ep01.mkv").Properties["Detail"].Value);
+        Assert.Contains("damaged since its last scan (bit rot)", (string)FileOf(check, "ep01.mkv").Properties["Detail"].Value);
         Assert.Contains(rot.Warnings, w => w.Contains(rotten));
         Ps.Run("Invoke-HashallScan $args[0]", v1).Succeeded();
         string after = (string)Ps.Run("(Get-HashallFile -LiteralPath $args[0]).Sha1", rotten).Succeeded().Output.Single().BaseObject;
@@ -220,8 +231,13 @@ try { $cmd = $c.CreateCommand(); $cmd.CommandText = ""UPDATE files SET ctime_ns 
         Assert.Equal(5L * 64 * 1048576 + 10 * 4099, Long(check, "BytesRead"));
         Assert.Contains(progress, p => p.PercentComplete > 0 && p.PercentComplete < 100 && p.SecondsRemaining >= 0 && p.StatusDescription.Contains("/s"));
 
-        // One hashing thread, stopped at the first progress record (written as reading starts).
+        // One hashing thread, stopped at the first progress record (written as reading starts): the check
+        // ends without a result, and the catalog still holds the first run's check, not a half-read one.
+        string CheckedAt() => Convert.ToString(Ps.Run(@"$c = [Microsoft.Data.Sqlite.SqliteConnection]::new(""Data Source=$($args[0]);Pooling=False""); $c.Open()
+try { $cmd = $c.CreateCommand(); $cmd.CommandText = 'SELECT group_concat(checked_at) FROM torrent_checks'; $cmd.ExecuteScalar() } finally { $c.Dispose() }", Db).Succeeded().Output.Single().BaseObject)!;
+        string before = CheckedAt();
         var stoppedAfter = Ps.RunAndStop("Test-HashallTorrent $args[0] -Path $args[1] -Force -ThrottleLimit 1", p => p.RecordType == ProgressRecordType.Processing, torrent, big);
-        Assert.True(stoppedAfter < TimeSpan.FromSeconds(3), $"stopped after {stoppedAfter}");
+        Assert.True(stoppedAfter < TimeSpan.FromSeconds(10), $"stopped after {stoppedAfter}"); // a hang guard
+        Assert.Equal(before, CheckedAt());
     }
 }

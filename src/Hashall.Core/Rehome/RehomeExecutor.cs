@@ -253,6 +253,8 @@ namespace Hashall.Core.Rehome
         {
             var files = At(sources[0].Files, plan.SourcePath, plan.SourcePath);
             long total = files.Sum(f => f.Size);
+            // Asked for before anything is copied: a qBittorrent that cannot export fails the plan now, not after the copy.
+            var metainfo = VerifyPieces && job.Step < RehomeStep.Relocating ? ExportMetainfo(plan) : null;
             if (job.Step < RehomeStep.Verified)
             {
                 if (plan.Decision == RehomeDecision.Move)
@@ -278,8 +280,8 @@ namespace Hashall.Core.Rehome
             }
             if (job.Step < RehomeStep.Linked && plan.Links.Count > 0)
                 MakeLinks(plan, job);
-            if (job.Step < RehomeStep.Relocating && VerifyPieces)
-                CheckPieces(plan, job);
+            if (metainfo != null)
+                CheckPieces(plan, job, metainfo);
             if (job.Step < RehomeStep.Relocating)
             {
                 if (job.Torrents.Count == 0)
@@ -626,11 +628,11 @@ namespace Hashall.Core.Rehome
         /// metainfo qBittorrent exports: damage the catalog's SHA-1s cannot see (a file that was already
         /// bad when scanned) fails here, naming the file, before any torrent is stopped.
         /// </summary>
-        private void CheckPieces(RehomePlan plan, RehomeJob job)
+        private void CheckPieces(RehomePlan plan, RehomeJob job, Dictionary<string, TorrentMetainfo> metainfo)
         {
             foreach (var t in plan.Torrents.Where(t => t.Role == "relocate"))
             {
-                var meta = TorrentMetainfo.Parse(_client.Export(t.TorrentHash), $"qBittorrent {_client.Instance} torrent {t.TorrentHash}");
+                var meta = metainfo[t.TorrentHash];
                 var check = TorrentVerifier.Verify(meta, TorrentChecker.ContentRoot(meta, t.TargetPath), new TorrentVerifyOptions(),
                     Progress(plan, job, $"Checking the pieces of '{t.Name}' on the target", meta.TotalLength), _cancel);
                 if (check.Status != TorrentCheckStatus.Complete)
@@ -645,6 +647,11 @@ namespace Hashall.Core.Rehome
                 _journal.Note(job, $"'{t.TargetPath}' of torrent {t.TorrentHash}: all {check.PiecesTotal} pieces match the torrent's own hashes ({check.Version})");
             }
         }
+
+        /// <summary>The metainfo of every torrent to relocate, exported from qBittorrent (Web API 2.8.11, qBittorrent 4.5, or later).</summary>
+        private Dictionary<string, TorrentMetainfo> ExportMetainfo(RehomePlan plan) =>
+            plan.Torrents.Where(t => t.Role == "relocate").ToDictionary(t => t.TorrentHash,
+                t => TorrentMetainfo.Parse(_client.Export(t.TorrentHash), $"qBittorrent {_client.Instance} torrent {t.TorrentHash}"), StringComparer.OrdinalIgnoreCase);
 
         /// <summary>qBittorrent checks sibling torrents one after the other: the budget grows with their number.</summary>
         private TimeSpan Deadline(RehomePlan plan) =>

@@ -45,7 +45,7 @@ namespace Hashall.Core.Torrents
     /// per torrent and content path, with each file's verdict and its stat when read. A rerun asks
     /// <see cref="UnchangedSinceComplete"/> whether a Complete check still holds; a Damaged file is
     /// compared with its catalog row by <see cref="DamagedSinceScan"/>. One thread at a time (it uses
-    /// the catalog's connection): parallel checkers hand their results to one recording thread.
+    /// the catalog's connection): the checker records after its hashing threads have finished.
     /// </summary>
     public sealed class TorrentCheckStore
     {
@@ -269,7 +269,7 @@ VALUES ($id, $n, $path, $length, $disk, $status, $detail, $ranges, $pieces, $che
             if (string.Equals(result.Sha1Now, row.Sha1, StringComparison.OrdinalIgnoreCase))
             {
                 result.Verdict = ScanDamageVerdict.DamagedWhenScanned;
-                AddDetail(file, $"already damaged when last scanned (its SHA-1 {row.Sha1} is the catalog's)");
+                AddDetail(file, $"unchanged since its last scan (its SHA-1 {row.Sha1} is the catalog's): the damage was there when it was scanned, or lies in another file under the failed piece");
                 return result;
             }
             result.Verdict = ScanDamageVerdict.DamagedSinceScan;
@@ -294,7 +294,7 @@ VALUES ($id, $n, $path, $length, $disk, $status, $detail, $ranges, $pieces, $che
             return update.ExecuteNonQuery();
         });
 
-        private static void AddDetail(FileCheck file, string text) =>
+        internal static void AddDetail(FileCheck file, string text) =>
             file.Detail = string.IsNullOrEmpty(file.Detail) ? text : file.Detail + "; " + text;
 
         private TorrentCheck? Load(string sql, string hash, string contentPath) => Load(sql, hash, contentPath, out _, out _);

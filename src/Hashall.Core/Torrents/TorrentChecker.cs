@@ -53,7 +53,7 @@ namespace Hashall.Core.Torrents
             }
             string trimmed = contentPath.TrimEnd('/');
             string suffix = "/" + only?.RelativePath;
-            return only != null && trimmed.EndsWith(suffix, StringComparison.Ordinal) && !System.IO.Directory.Exists(trimmed)
+            return only != null && trimmed.EndsWith(suffix, StringComparison.Ordinal) && System.IO.File.Exists(trimmed) && !System.IO.Directory.Exists(trimmed)
                 ? trimmed.Substring(0, trimmed.Length - suffix.Length)
                 : contentPath;
         }
@@ -86,16 +86,16 @@ namespace Hashall.Core.Torrents
                 if (file.Status != FileCheckStatus.Damaged)
                     continue;
                 cancel.ThrowIfCancellationRequested();
-                var damage = store.DamagedSinceScan(file);
-                switch (damage.Verdict)
+                try
                 {
-                    case ScanDamageVerdict.DamagedSinceScan:
-                        file.Detail = $"damaged since its last scan: same size and modification time, but its SHA-1 is now {damage.Sha1Now}, not the catalog's {damage.CatalogSha1} (bit rot or a failing disk); marked for the next scan to read again";
-                        Warnings.Add($"'{file.FullPath}' of '{meta.Name}' was damaged after its last scan (bit rot or a failing disk): its SHA-1 changed while its size and modification time did not.");
-                        break;
-                    case ScanDamageVerdict.DamagedWhenScanned:
-                        file.Detail = "already damaged when it was last scanned (the catalog's SHA-1 is of these bytes)";
-                        break;
+                    // The store says in the file's Detail what the comparison with the catalog found.
+                    if (store.DamagedSinceScan(file, cancel).Verdict == ScanDamageVerdict.DamagedSinceScan)
+                        Warnings.Add($"'{file.FullPath}' of '{meta.Name}' was damaged after its last scan (bit rot or a failing disk): its SHA-1 changed while its size and modification time did not. The next scan reads it again.");
+                }
+                catch (HashallException e)
+                {
+                    // Vanished or changing under the re-read: the verdict stands, without the comparison.
+                    TorrentCheckStore.AddDetail(file, "not compared with the catalog: " + e.Message);
                 }
             }
             store.Record(check);

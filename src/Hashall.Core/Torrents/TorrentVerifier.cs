@@ -743,6 +743,8 @@ namespace Hashall.Core.Torrents
                 check.Identity = new FileIdentity(s.DeviceNumber, s.Inode, s.Size, s.MtimeNs, s.CtimeNs);
                 var bad = new List<ByteRange>();
                 int neighbours = 0;
+                var sharedWith = new SortedSet<string>(StringComparer.Ordinal);
+                bool onlyShared = true;
                 check.Pieces = PieceSpan(f, out int first, out int last);
                 for (int p = first; p <= last && check.Pieces > 0; p++)
                 {
@@ -760,6 +762,11 @@ namespace Hashall.Core.Torrents
                         neighbours++; // this file's bytes were all there: another file under the piece was not
                         continue;
                     }
+                    // A v1 piece over two files fails for either: say which other files it also holds.
+                    var others = OtherFilesIn(p, index);
+                    if (others.Count == 0)
+                        onlyShared = false;
+                    sharedWith.UnionWith(others);
                     if (bad.Count > 0 && bad[bad.Count - 1].End == from)
                         bad[bad.Count - 1] = new ByteRange(bad[bad.Count - 1].Start, to - bad[bad.Count - 1].Start);
                     else
@@ -769,7 +776,11 @@ namespace Hashall.Core.Torrents
                 if (s.Size != f.Length)
                     check.Status = FileCheckStatus.SizeMismatch;
                 else if (bad.Count > 0)
+                {
                     check.Status = FileCheckStatus.Damaged;
+                    if (onlyShared)
+                        check.Detail = $"every failed piece also holds {string.Join(", ", sharedWith)}: the damage may be there rather than here";
+                }
                 else
                 {
                     check.Status = FileCheckStatus.Complete;
@@ -777,6 +788,17 @@ namespace Hashall.Core.Torrents
                         check.Detail = $"{neighbours} piece(s) shared with a missing or short file could not be checked";
                 }
                 return check;
+            }
+
+            /// <summary>The other non-empty files (pad files aside) whose bytes lie in piece <paramref name="piece"/>.</summary>
+            private List<string> OtherFilesIn(int piece, int index)
+            {
+                var names = new List<string>();
+                long start = piece * _pl, end = Math.Min(start + _pl, _streamLength);
+                for (int x = ExtentAt(start); x < _extents.Count && _extents[x].Start < end; x++)
+                    if (_extents[x].File >= 0 && _extents[x].File != index && _extents[x].End > start)
+                        names.Add(_files[_extents[x].File].RelativePath);
+                return names;
             }
 
             private int PieceSpan(MetainfoFile f, out int first, out int last)
@@ -795,6 +817,10 @@ namespace Hashall.Core.Torrents
             /// <summary>Regular files under the root folder that the torrent does not list (symlinked folders are not followed).</summary>
             private void Extras(List<FileCheck> files)
             {
+                // Only in the torrent's own root folder: a content path that is a save folder (qBittorrent's
+                // "don't create subfolder" layout) holds other torrents' files, which are not extras of this one.
+                if (!string.Equals(Path.GetFileName(_contentPath.TrimEnd('/')), _meta.Name, StringComparison.Ordinal))
+                    return;
                 if (FileSystemApi.TryLstat(_contentPath, out var root) != 0 || root.Kind != FileKind.Directory)
                     return;
                 var listed = new HashSet<string>(StringComparer.Ordinal);

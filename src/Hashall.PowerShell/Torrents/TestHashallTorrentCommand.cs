@@ -141,9 +141,10 @@ namespace Hashall.PowerShell.Torrents
 
         private void CheckExported(string hash)
         {
+            // No qBittorrent is a terminating error: every other torrent would fail the same way.
+            var client = Client();
             try
             {
-                var client = Client();
                 // qBittorrent knows a torrent by its id; a v2 infohash (or a hybrid's v1) is its id through the catalog.
                 var info = client.Torrents(hashes: new[] { hash }).FirstOrDefault()
                     ?? KnownTorrents().Where(t => Matches(t, hash)).Select(t => client.Torrents(hashes: new[] { t.TorrentHash }).FirstOrDefault()).FirstOrDefault(t => t != null)
@@ -178,8 +179,17 @@ namespace Hashall.PowerShell.Torrents
         {
             if (_client == null)
             {
-                _client = NewClient();
-                _client.Connect();
+                var client = NewClient();
+                try
+                {
+                    client.Connect();
+                }
+                catch (HashallException e)
+                {
+                    client.Dispose();
+                    ThrowTerminatingError(ErrorRecords.From(e));
+                }
+                _client = client;
             }
             return _client;
         }
@@ -196,9 +206,18 @@ namespace Hashall.PowerShell.Torrents
             string activity = $"Checking {meta.Name}";
             long total = Quick ? 0 : meta.TotalLength;
             // Progress records come from the pipeline thread only: one at once, then the byte count polled while the check runs.
-            WriteProgress(ProgressFor(activity, 0, total, clock.Elapsed));
-            while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(250))
-                WriteProgress(ProgressFor(activity, Interlocked.Read(ref read), total, clock.Elapsed));
+            try
+            {
+                WriteProgress(ProgressFor(activity, 0, total, clock.Elapsed));
+                while (!((IAsyncResult)work).AsyncWaitHandle.WaitOne(250))
+                    WriteProgress(ProgressFor(activity, Interlocked.Read(ref read), total, clock.Elapsed));
+            }
+            catch (PipelineStoppedException)
+            {
+                // Ctrl+C (StopToken is cancelled): the check stops within its current read; it uses the catalog, so wait for it.
+                ((IAsyncResult)work).AsyncWaitHandle.WaitOne();
+                throw;
+            }
             WriteProgress(new ProgressRecord(ProgressId, activity, "Done") { RecordType = ProgressRecordType.Completed });
             TorrentCheck check;
             try
