@@ -512,8 +512,12 @@ public sealed class QBittorrentUriSecretTests : CatalogSessionTest
             {
                 foreach (string whatIf in new[] { "", "-WhatIf" })
                 {
-                    string call = command == "Invoke-RehomePlan" ? $"Invoke-RehomePlan -Path $args[1] -Uri $args[0] -Confirm:$false {whatIf}"
-                        : $"{command} -Uri $args[0] {whatIf}";
+                    string call = command switch
+                    {
+                        "Invoke-RehomePlan" => $"Invoke-RehomePlan -Path $args[1] -Uri $args[0] -Confirm:$false {whatIf}",
+                        "Test-HashallTorrent" => $"Test-HashallTorrent -TorrentHash 0123456789abcdef0123456789abcdef01234567 -Uri $args[0] {whatIf}",
+                        _ => $"{command} -Uri $args[0] {whatIf}",
+                    };
                     // Everything a user could see: every stream, the host (-WhatIf text, Out-Default), the error's every field.
                     var result = Ps.Run(call + " *>&1 | Out-Default", uri, plan);
                     string seen = result.HostText + string.Concat(result.Output.Select(o => o.ToString())) + string.Concat(result.Warnings)
