@@ -18,6 +18,8 @@ BeforeDiscovery {
         @{ View = 'RehomePlan'; Expect = '\bMove\s+Show\.S01\s+2\.9 KiB\s+1\s+target has room' }
         @{ View = 'RehomeResult'; Expect = '\bBlocked\s+Block\s+Film\.2019\s+0 B\s+0\s+\d+\.\d s\s+external consumer' }
         @{ View = 'RehomeSummary'; Expect = '(?m)^Copied\s*: 0 B\s*$' }
+        @{ View = 'TorrentCheck'; Expect = '(?m)^Complete\s+13\s+0\s+3\.0 MiB\s+\d+\.\d s\s+a\s*$' }
+        @{ View = 'FileCheck'; Expect = '(?m)^Complete\s+3\.0 MiB\s+big\.bin\s*$' }
     )
 }
 
@@ -82,6 +84,10 @@ BeforeAll {
     $blocked.Reasons.Add('external consumer')
     $objects.RehomeResult = $blocked | Invoke-RehomePlan -Uri 'http://127.0.0.1:9' -Confirm:$false
     $objects.RehomeSummary = $blocked | Invoke-RehomePlan -Uri 'http://127.0.0.1:9' -Confirm:$false -Summary
+    # A piece check of folder a (a v1 torrent by mktorrent, 256 KiB pieces: 13 of them).
+    & mktorrent -p -l 18 -a http://127.0.0.1:1/announce -o (Join-Path $TestDrive 'a.torrent') (Join-Path $tree 'a') | Out-Null
+    $objects.TorrentCheck = Test-HashallTorrent (Join-Path $TestDrive 'a.torrent') -Path (Join-Path $tree 'a')
+    $objects.FileCheck = $objects.TorrentCheck.Files | Where-Object RelativePath -eq 'big.bin'
     $script:objects = $objects
 }
 
