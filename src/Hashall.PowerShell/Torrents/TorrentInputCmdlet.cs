@@ -78,8 +78,11 @@ namespace Hashall.PowerShell.Torrents
                 }
                 catch (ItemNotFoundException)
                 {
-                    throw new HashallException("TorrentFileNotFound", HashallErrorKind.NotFound, $"No torrent file matches '{pattern}'.", pattern);
+                    found = Array.Empty<string>();
                 }
+                // A wildcard that matches nothing is named (PowerShell's own expansion is silent about it).
+                if (!found.Any())
+                    throw new HashallException("TorrentFileNotFound", HashallErrorKind.NotFound, $"No torrent file matches '{pattern}'.", pattern);
             }
             var files = new List<string>();
             foreach (string path in found)
