@@ -505,12 +505,14 @@ public sealed class QBittorrentUriSecretTests : CatalogSessionTest
         var commands = Ps.Run("Get-Command -Module Hashall -ParameterName Uri | ForEach-Object Name").Succeeded().Output.Select(o => o.ToString()).ToList();
         Assert.Contains("Sync-HashallPayload", commands);
         Assert.Contains("Invoke-RehomePlan", commands);
+        var previews = Ps.Run("Get-Command -Module Hashall -ParameterName WhatIf | ForEach-Object Name").Succeeded().Output.Select(o => o.ToString()).ToHashSet();
         foreach (string uri in new[] { $"http://127.0.0.1:1/?password={secret}", $"http://127.0.0.1:1?password={secret}&x=1", $"http://127.0.0.1:1/api#{secret}",
                      $"http://admin:{secret}@127.0.0.1:1/", $"http://admin:{secret}@127.0.0.1:1/?password={secret}" })
         {
             foreach (string command in commands)
             {
-                foreach (string whatIf in new[] { "", "-WhatIf" })
+                // Read-only commands (Find-HashallTorrentData) have no -WhatIf.
+                foreach (string whatIf in previews.Contains(command) ? new[] { "", "-WhatIf" } : new[] { "" })
                 {
                     string call = command == "Invoke-RehomePlan" ? $"Invoke-RehomePlan -Path $args[1] -Uri $args[0] -Confirm:$false {whatIf}"
                         : $"{command} -Uri $args[0] {whatIf}";
