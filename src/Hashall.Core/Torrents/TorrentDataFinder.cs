@@ -108,6 +108,13 @@ namespace Hashall.Core.Torrents
             _db = db ?? throw new ArgumentNullException(nameof(db));
         }
 
+        /// <summary>
+        /// Finds and proves <paramref name="meta"/>'s data among the catalog's files. <paramref name="source"/>
+        /// is the .torrent file's path (also <see cref="TorrentDataMatch.TorrentFile"/>) or 'qBittorrent
+        /// &lt;address&gt;' for exported metainfo. <paramref name="bytesRead"/> gets each increment of bytes
+        /// read (on the calling thread). Cancellation throws OperationCanceledException between reads
+        /// of at most 1 MiB. Catalog errors throw HashallException; a candidate that cannot be read is skipped.
+        /// </summary>
         public TorrentDataMatch Find(TorrentMetainfo meta, string source, TorrentDataOptions options, Action<long>? bytesRead, CancellationToken cancel)
         {
             if (meta == null)
