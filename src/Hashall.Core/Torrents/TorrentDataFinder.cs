@@ -555,8 +555,9 @@ namespace Hashall.Core.Torrents
                         continue;
                     if (t.SharedFailed || t.SharedPassed == 0)
                     {
+                        // The reason it is unmatched replaces any note about a skipped candidate.
                         t.Chosen = null;
-                        t.Detail ??= t.SharedFailed ? "a piece it shares with the files beside it fails with every candidate tried"
+                        t.Detail = t.SharedFailed ? "a piece it shares with the files beside it fails with every candidate tried"
                             : "smaller than a piece, and no piece holding it could be checked (a file beside it was not found)";
                     }
                     else
