@@ -77,11 +77,44 @@ namespace Hashall.Core.Torrents
 
         private readonly CatalogDatabase _db;
 
+        /// <summary>The letter pairs of a name, lower-cased, as sorted ints.</summary>
+        private static int[] LetterPairs(string name)
+        {
+            string s = name.ToLowerInvariant();
+            var pairs = new int[Math.Max(0, s.Length - 1)];
+            for (int i = 0; i < pairs.Length; i++)
+                pairs[i] = (s[i] << 16) | s[i + 1];
+            Array.Sort(pairs);
+            return pairs;
+        }
+
+        /// <summary>Dice coefficient of two sorted letter-pair lists (0 to 1): twice the pairs in common over all pairs.</summary>
+        private static double Dice(int[] a, int[] b)
+        {
+            if (a.Length + b.Length == 0)
+                return 0;
+            int common = 0;
+            for (int i = 0, j = 0; i < a.Length && j < b.Length;)
+            {
+                if (a[i] == b[j]) { common++; i++; j++; }
+                else if (a[i] < b[j]) i++;
+                else j++;
+            }
+            return 2.0 * common / (a.Length + b.Length);
+        }
+
         public TorrentDataFinder(CatalogDatabase db)
         {
             _db = db ?? throw new ArgumentNullException(nameof(db));
         }
 
+        /// <summary>
+        /// Finds and proves <paramref name="meta"/>'s data among the catalog's files. <paramref name="source"/>
+        /// is the .torrent file's path (also <see cref="TorrentDataMatch.TorrentFile"/>) or 'qBittorrent
+        /// &lt;address&gt;' for exported metainfo. <paramref name="bytesRead"/> gets each increment of bytes
+        /// read (on the calling thread). Cancellation throws OperationCanceledException between reads
+        /// of at most 1 MiB. Catalog errors throw HashallException; a candidate that cannot be read is skipped.
+        /// </summary>
         public TorrentDataMatch Find(TorrentMetainfo meta, string source, TorrentDataOptions options, Action<long>? bytesRead, CancellationToken cancel)
         {
             if (meta == null)
@@ -102,10 +135,18 @@ namespace Hashall.Core.Torrents
             public long MtimeNs;
             public string FullPath = "";
             public string Name = "";
-            // ranking
+            private int[]? _pairs;
+            /// <summary>The lower-case name's letter pairs, sorted (computed once, shared by every torrent file of this length).</summary>
+            public int[] Pairs => _pairs ??= LetterPairs(Name);
+        }
+
+        /// <summary>A candidate's rank keys for one torrent file (a struct: a catalogued row may serve many torrent files).</summary>
+        private struct RankKey
+        {
             public int NameClass;
             public double Similarity;
             public int DeviceRank;
+            public Candidate Candidate;
         }
 
         private sealed class Target
@@ -253,31 +294,31 @@ namespace Hashall.Core.Torrents
                 {
                     if (!found.TryGetValue(t.File.Length, out var list))
                         continue;
-                    var ranked = new List<Candidate>(list.Count);
-                    string lower = t.Name.ToLowerInvariant();
-                    var pairs = Pairs(lower);
-                    foreach (var c in list)
+                    var keys = new RankKey[list.Count];
+                    var pairs = LetterPairs(t.Name);
+                    for (int i = 0; i < keys.Length; i++)
                     {
-                        // One candidate row may serve several torrent files of one length: rank a copy.
-                        var r = new Candidate
+                        var c = list[i];
+                        int nameClass = NameClass(t.Name, c.Name);
+                        keys[i] = new RankKey
                         {
-                            FileId = c.FileId, DeviceId = c.DeviceId, Size = c.Size, Sha1 = c.Sha1, Inode = c.Inode, MtimeNs = c.MtimeNs,
-                            FullPath = c.FullPath, Name = c.Name,
-                            NameClass = NameClass(t.Name, c.Name),
+                            Candidate = c,
+                            NameClass = nameClass,
+                            Similarity = nameClass <= 1 ? 1 : Dice(pairs, c.Pairs),
                             DeviceRank = deviceRank[c.DeviceId],
                         };
-                        r.Similarity = r.NameClass <= 1 ? 1 : Dice(pairs, c.Name.ToLowerInvariant());
-                        ranked.Add(r);
                     }
-                    ranked.Sort((a, b) =>
+                    Array.Sort(keys, (a, b) =>
                     {
                         int x = a.NameClass.CompareTo(b.NameClass);
                         if (x == 0) x = b.Similarity.CompareTo(a.Similarity);
                         if (x == 0) x = a.DeviceRank.CompareTo(b.DeviceRank);
-                        if (x == 0) x = Payloads.CodePointComparer.Instance.Compare(a.FullPath, b.FullPath);
+                        if (x == 0) x = Payloads.CodePointComparer.Instance.Compare(a.Candidate.FullPath, b.Candidate.FullPath);
                         return x;
                     });
-                    t.Ranked = ranked;
+                    t.Ranked = new List<Candidate>(keys.Length);
+                    foreach (var k in keys)
+                        t.Ranked.Add(k.Candidate);
                 }
             }
 
@@ -291,37 +332,11 @@ namespace Hashall.Core.Torrents
                 return a.Length > 0 && string.Equals(a, b, StringComparison.OrdinalIgnoreCase) ? 2 : 3;
             }
 
-            private static Dictionary<int, int> Pairs(string s)
-            {
-                var pairs = new Dictionary<int, int>();
-                for (int i = 0; i + 1 < s.Length; i++)
-                {
-                    int key = (s[i] << 16) | s[i + 1];
-                    pairs[key] = pairs.TryGetValue(key, out int n) ? n + 1 : 1;
-                }
-                return pairs;
-            }
+            /// <summary>How doubtful a chosen candidate's name is: lower is surer (name class, then similarity).</summary>
+            private static double Doubt(Target t) =>
+                NameClass(t.Name, t.Chosen!.Name) * 2 - (NameClass(t.Name, t.Chosen.Name) <= 1 ? 1 : Dice(LetterPairs(t.Name), t.Chosen.Pairs));
 
-            /// <summary>Dice coefficient of the letter pairs of two lower-case names (0 to 1).</summary>
-            private static double Dice(Dictionary<int, int> want, string have)
-            {
-                int wantCount = want.Values.Sum(), haveCount = Math.Max(0, have.Length - 1);
-                if (wantCount + haveCount == 0)
-                    return 0;
-                var left = new Dictionary<int, int>(want);
-                int common = 0;
-                for (int i = 0; i + 1 < have.Length; i++)
-                {
-                    int key = (have[i] << 16) | have[i + 1];
-                    if (left.TryGetValue(key, out int n) && n > 0)
-                    {
-                        left[key] = n - 1;
-                        common++;
-                    }
-                }
-                return 2.0 * common / (wantCount + haveCount);
-            }
-
+            // ---- reading ----
             // ---- reading ----
 
             private void Count(long n)
@@ -540,8 +555,9 @@ namespace Hashall.Core.Torrents
                         continue;
                     if (t.SharedFailed || t.SharedPassed == 0)
                     {
+                        // The reason it is unmatched replaces any note about a skipped candidate.
                         t.Chosen = null;
-                        t.Detail ??= t.SharedFailed ? "a piece it shares with the files beside it fails with every candidate tried"
+                        t.Detail = t.SharedFailed ? "a piece it shares with the files beside it fails with every candidate tried"
                             : "smaller than a piece, and no piece holding it could be checked (a file beside it was not found)";
                     }
                     else
@@ -592,7 +608,7 @@ namespace Hashall.Core.Torrents
                     // is found in a few tries, where every combination would never end.
                     int tries = 1;
                     var free = run.Where(t => !t.HasOwn && !t.Locked)
-                        .OrderByDescending(t => t.Chosen!.NameClass).ThenBy(t => t.Chosen!.Similarity).ThenBy(t => t.Index).ToList();
+                        .OrderByDescending(Doubt).ThenBy(t => t.Index).ToList();
                     foreach (var t in free)
                     {
                         var kept = t.Chosen;
