@@ -24,6 +24,7 @@
         'Get-HashallSibling'
         'New-RehomePlan', 'Invoke-RehomePlan'
         'Test-HashallTorrent'
+        'Find-HashallTorrentData'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
@@ -46,6 +47,8 @@
   journal (New-RehomePlan, Invoke-RehomePlan).
 - Offline verification of data against a torrent's own pieces (v1 SHA-1, v2 merkle, hybrid), with a
   verdict per file, remembered in the catalog (Test-HashallTorrent).
+- Finding a torrent's data among the catalogued files under any names, proven piece by piece without
+  changing anything (Find-HashallTorrentData).
 Tested on Linux x64 with PowerShell 7; see README for the platforms whose code paths are untested.
 '@
         }

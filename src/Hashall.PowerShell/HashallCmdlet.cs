@@ -39,11 +39,11 @@ namespace Hashall.PowerShell
         }
 
         /// <summary>
-        /// True for the cmdlets that only read (verb Get): they never create a catalog, a missing one is
+        /// True for the cmdlets that only read (verbs Get and Find): they never create a catalog, a missing one is
         /// CatalogNotFound. The rest (scan, Set-, New-, Invoke-, Sync-) create it on first use.
         /// </summary>
         protected bool ReadsOnly =>
-            ((CmdletAttribute?)Attribute.GetCustomAttribute(GetType(), typeof(CmdletAttribute)))?.VerbName == VerbsCommon.Get;
+            ((CmdletAttribute?)Attribute.GetCustomAttribute(GetType(), typeof(CmdletAttribute)))?.VerbName is VerbsCommon.Get or VerbsCommon.Find;
 
         /// <summary>True under -WhatIf (given, or through $WhatIfPreference).</summary>
         protected bool WhatIfActive =>

@@ -158,6 +158,34 @@ public sealed class QueryPlanTests : IDisposable
     }
 
     [Fact]
+    public void TorrentDataCandidatesAreIndexSearchesByLength()
+    {
+        // Find-HashallTorrentData: one statement per device per batch of lengths, each length a search
+        // of the content index (device_id, size), never a pass over the device's files.
+        string made = _f.Tree.Path("made/Set");
+        Directory.CreateDirectory(made);
+        for (int i = 0; i < 3; i++)
+        {
+            File.WriteAllBytes(Path.Combine(made, $"f{i}.bin"), ScanFixture.RandomBytes(40_000 + i, i));
+            _f.Write($"lib/g{i}.bin", ScanFixture.RandomBytes(40_000 + i, i));
+        }
+        for (int i = 0; i < 50; i++)
+            _f.Write($"other/o{i}.bin", ScanFixture.RandomBytes(1000 + i, 100 + i));
+        _f.Scan();
+        var meta = Torrents.TorrentMetainfo.Load(TorrentSamples.MkTorrent(made, _f.Tree.Path(""), 15));
+        using var db = CatalogDatabase.Open(_f.Db);
+        Torrents.TorrentDataMatch? m = null;
+        var traced = Trace(db, () => m = new Torrents.TorrentDataFinder(db).Find(meta, "t", new Torrents.TorrentDataOptions(), null, CancellationToken.None));
+        Assert.Equal(Torrents.TorrentDataStatus.Complete, m!.Status);
+        var reads = traced.Distinct().Where(s => Regex.IsMatch(s, @"\bfiles\b") && s.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase)).ToList();
+        var candidates = Assert.Single(reads, s => s.Contains("size IN"));
+        var plan = Plan(db, candidates);
+        Assert.True(plan.Any(l => l.Contains("USING INDEX ix_files_content (device_id=? AND size=?")), string.Join("\n", plan));
+        Assert.DoesNotContain(plan, l => ScanOfFiles.IsMatch(l));
+        Assert.All(reads, s => Assert.DoesNotContain(Plan(db, s), l => ScanOfFiles.IsMatch(l)));
+    }
+
+    [Fact]
     public void AHashLookupOverEveryDeviceIsTheOneFullPassAndSaysWhy()
     {
         // Get-HashallFile -Hash without a device matches SHA-1, SHA-256 or quick hash alike: only an

@@ -505,19 +505,20 @@ public sealed class QBittorrentUriSecretTests : CatalogSessionTest
         var commands = Ps.Run("Get-Command -Module Hashall -ParameterName Uri | ForEach-Object Name").Succeeded().Output.Select(o => o.ToString()).ToList();
         Assert.Contains("Sync-HashallPayload", commands);
         Assert.Contains("Invoke-RehomePlan", commands);
+        var previews = Ps.Run("Get-Command -Module Hashall -ParameterName WhatIf | ForEach-Object Name").Succeeded().Output.Select(o => o.ToString()).ToHashSet();
+        // The torrent commands need a torrent (a mandatory parameter would prompt): one qBittorrent would be asked for.
+        var takeTorrents = Ps.Run("Get-Command -Module Hashall -ParameterName TorrentHash | ForEach-Object Name").Succeeded().Output.Select(o => o.ToString()).ToHashSet();
         foreach (string uri in new[] { $"http://127.0.0.1:1/?password={secret}", $"http://127.0.0.1:1?password={secret}&x=1", $"http://127.0.0.1:1/api#{secret}",
                      $"http://admin:{secret}@127.0.0.1:1/", $"http://admin:{secret}@127.0.0.1:1/?password={secret}" })
         {
             foreach (string command in commands)
             {
-                foreach (string whatIf in new[] { "", "-WhatIf" })
+                // Read-only commands (Find-HashallTorrentData) have no -WhatIf.
+                foreach (string whatIf in previews.Contains(command) ? new[] { "", "-WhatIf" } : new[] { "" })
                 {
-                    string call = command switch
-                    {
-                        "Invoke-RehomePlan" => $"Invoke-RehomePlan -Path $args[1] -Uri $args[0] -Confirm:$false {whatIf}",
-                        "Test-HashallTorrent" => $"Test-HashallTorrent -TorrentHash 0123456789abcdef0123456789abcdef01234567 -Uri $args[0] {whatIf}",
-                        _ => $"{command} -Uri $args[0] {whatIf}",
-                    };
+                    string call = command == "Invoke-RehomePlan" ? $"Invoke-RehomePlan -Path $args[1] -Uri $args[0] -Confirm:$false {whatIf}"
+                        : takeTorrents.Contains(command) ? $"{command} -TorrentHash 0123456789abcdef0123456789abcdef01234567 -Uri $args[0] {whatIf}"
+                        : $"{command} -Uri $args[0] {whatIf}";
                     // Everything a user could see: every stream, the host (-WhatIf text, Out-Default), the error's every field.
                     var result = Ps.Run(call + " *>&1 | Out-Default", uri, plan);
                     string seen = result.HostText + string.Concat(result.Output.Select(o => o.ToString())) + string.Concat(result.Warnings)

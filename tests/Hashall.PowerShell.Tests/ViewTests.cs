@@ -106,6 +106,9 @@ Get-HashallTorrent -Category $category
 $check = @(Get-HashallTorrent -Category $category)[0] | Test-HashallTorrent -Uri $qbt
 $check
 $check.Files[0]
+$found = @(Get-HashallTorrent -Category $category)[0] | Find-HashallTorrentData -Uri $qbt
+$found
+$found.Files[0]
 if ($isRoot) {
     $rehome = New-RehomePlan -Category $category -Demote -SeedingRoot $seeding -StashDevice stash -PoolDevice pool -TargetPath $pool
 } else {
@@ -188,6 +191,9 @@ $o.TorrentByStatus = @(Get-HashallTorrent -Category $category | Where-Object Sta
 $check = Get-HashallTorrent -TorrentHash $showHash | Test-HashallTorrent -Uri $qbt -Force
 $o.CheckByColumns = @($check | Where-Object Pieces -gt 0 | Where-Object Bad -eq 0 | Where-Object Read -eq 70000 | Where-Object Status -eq Complete).Count
 $o.FileBySize = @($check.Files | Where-Object Size -gt 35000 | Where-Object Status -eq Complete).Count
+$found = Get-HashallTorrent -TorrentHash $showHash | Find-HashallTorrentData -Uri $qbt
+$o.FoundByColumns = @($found | Where-Object Status -eq Complete | Where-Object Share -eq 1 | Where-Object Matched -eq 70000 | Where-Object Read -gt 0 | Where-Object Device -eq stash).Count
+$o.FoundFileBySize = @($found.Files | Where-Object Size -eq 40000 | Where-Object Verified | Where-Object MatchedPath -like '*e0.mkv').Count
 [pscustomobject]$o
 ", Data, _qbt.Url, _category, c.Show, c.ShowHash, a, b).Succeeded();
         var o = r.Output.Single();
@@ -209,6 +215,8 @@ $o.FileBySize = @($check.Files | Where-Object Size -gt 35000 | Where-Object Stat
         Assert.Equal("1", Get("TorrentByStatus"));
         Assert.Equal("1", Get("CheckByColumns"));
         Assert.Equal("1", Get("FileBySize"));
+        Assert.Equal("1", Get("FoundByColumns"));
+        Assert.Equal("1", Get("FoundFileBySize"));
 
         _qbt.Delete(c.GoneHash);
         var gone = Ps.Run(@"

@@ -24,7 +24,7 @@ Describe 'Module' {
     It 'has full help for <_>' -ForEach @('Invoke-HashallScan', 'Get-HashallFile', 'Get-HashallDuplicate', 'Get-HashallDevice', 'Set-HashallDevice',
         'New-HashallLinkPlan', 'Get-HashallLinkPlan', 'Invoke-HashallLinkPlan',
         'Sync-HashallPayload', 'Get-HashallTorrent', 'Get-HashallPayload', 'Get-HashallSibling', 'New-RehomePlan', 'Invoke-RehomePlan',
-        'Test-HashallTorrent') {
+        'Test-HashallTorrent', 'Find-HashallTorrentData') {
         $help = Get-Help $_ -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty
         $help.Description | Should -Not -BeNullOrEmpty
@@ -254,6 +254,40 @@ Describe 'Test-HashallTorrent' {
         Test-HashallTorrent $torrent -Path $content -WhatIf | Should -BeNullOrEmpty
         { Test-HashallTorrent $torrent -Path $content -SavePath $TestDrive -ErrorAction Stop } |
             Should -Throw -ErrorId 'TorrentPathConflict,Hashall.PowerShell.Torrents.TestHashallTorrentCommand'
+    }
+}
+
+Describe 'Find-HashallTorrentData' {
+    BeforeAll {
+        # The torrent is made from the data under its release names; the catalog holds a copy under other names.
+        $script:release = Join-Path $TestDrive 'release/Film [2021]'
+        $script:library = Join-Path $TestDrive 'library/films'
+        New-Item -ItemType Directory -Path $release, $library | Out-Null
+        $rng = [Random]::new(21)
+        foreach ($f in @(@('film.mkv', 'Film (2021).mkv', 300000), @('film.srt', 'Film (2021).en.srt', 4000))) {
+            $b = [byte[]]::new($f[2]); $rng.NextBytes($b)
+            [IO.File]::WriteAllBytes((Join-Path $release $f[0]), $b)
+            [IO.File]::WriteAllBytes((Join-Path $library $f[1]), $b)
+        }
+        $script:watch = Join-Path $TestDrive 'find-watch'
+        New-Item -ItemType Directory -Path $watch | Out-Null
+        & mktorrent -p -l 15 -a http://127.0.0.1:1/announce -o (Join-Path $watch 'Film [2021].torrent') $release | Out-Null
+        $script:haveMktorrent = $LASTEXITCODE -eq 0
+        Remove-Item -Recurse -LiteralPath (Join-Path $TestDrive 'release')
+        Invoke-HashallScan $library | Out-Null
+    }
+
+    It 'finds renamed data for .torrent files piped from Get-ChildItem, and says CatalogNotFound without a catalog' {
+        if (-not $haveMktorrent) { Set-ItResult -Skipped -Because 'mktorrent is not installed' }
+        $r = Get-ChildItem $watch -Filter *.torrent | Find-HashallTorrentData | Where-Object Status -eq Complete
+        $r.Name | Should -Be 'Film [2021]'
+        $r.Share | Should -Be 1
+        ($r.Files | Where-Object RelativePath -eq 'film.mkv').MatchedPath | Should -Be (Join-Path $library 'Film (2021).mkv')
+        ($r | Format-Table | Out-String) | Should -Match 'Complete\s+100\.0 %'
+        $missing = Join-Path $TestDrive 'no-such.db'
+        { Find-HashallTorrentData $watch -Database $missing -ErrorAction Stop } |
+            Should -Throw -ErrorId 'CatalogNotFound,Hashall.PowerShell.Torrents.FindHashallTorrentDataCommand'
+        Test-Path $missing | Should -BeFalse
     }
 }
 
