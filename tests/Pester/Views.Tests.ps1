@@ -20,6 +20,8 @@ BeforeDiscovery {
         @{ View = 'RehomeSummary'; Expect = '(?m)^Copied\s*: 0 B\s*$' }
         @{ View = 'TorrentCheck'; Expect = '(?m)^Complete\s+13\s+0\s+3\.0 MiB\s+\d+\.\d s\s+a\s*$' }
         @{ View = 'FileCheck'; Expect = '(?m)^Complete\s+3\.0 MiB\s+big\.bin\s*$' }
+        @{ View = 'TorrentDataMatch'; Expect = '(?m)^Complete\s+100\.0 %\s+3\.0 MiB\s+[\d.]+ [KMG]?i?B\s+views\s+a\s*$' }
+        @{ View = 'TorrentFileMatch'; Expect = '(?m)^big\.bin\s+3\.0 MiB\s+True\s+\S*/big\.bin\s*$' }
     )
 }
 
@@ -88,6 +90,8 @@ BeforeAll {
     & mktorrent -p -l 18 -a http://127.0.0.1:1/announce -o (Join-Path $TestDrive 'a.torrent') (Join-Path $tree 'a') | Out-Null
     $objects.TorrentCheck = Test-HashallTorrent (Join-Path $TestDrive 'a.torrent') -Path (Join-Path $tree 'a')
     $objects.FileCheck = $objects.TorrentCheck.Files | Where-Object RelativePath -eq 'big.bin'
+    $objects.TorrentDataMatch = Find-HashallTorrentData (Join-Path $TestDrive 'a.torrent')
+    $objects.TorrentFileMatch = $objects.TorrentDataMatch.Files | Where-Object RelativePath -eq 'big.bin'
     $script:objects = $objects
 }
 
