@@ -388,4 +388,23 @@ public sealed class TorrentDataFinderTests : IDisposable
         using var cts = new CancellationTokenSource();
         Assert.ThrowsAny<OperationCanceledException>(() => new TorrentDataFinder(db).Find(meta, "t", new TorrentDataOptions(), _ => cts.Cancel(), cts.Token));
     }
+    [Fact]
+    public void AReleaseRenamedFileByFileIsTriedBeforeSameNamedFilesOfEqualSizeElsewhere()
+    {
+        // Ten parts; each of 12 other folders holds a same-named part of the same size but other bytes,
+        // more than MaxCandidates (8): ranked by name alone, the renamed true copy would never be tried.
+        var parts = Enumerable.Range(0, 10).Select(i => ($"part{i:00}.bin", R(40_000 + i, 500 + i))).ToArray();
+        var meta = V1(Content("Release", parts), 15);
+        for (int i = 0; i < parts.Length; i++)
+            _f.Write($"kept/release-{i:00}.dat", parts[i].Item2);
+        for (int folder = 0; folder < 12; folder++)
+            for (int i = 0; i < parts.Length; i += 3) // a few parts per folder: less of the torrent than the true folder
+                _f.Write($"other{folder:00}/part{i:00}.bin", R(40_000 + i, 9_000 + folder * 10 + i));
+        _f.Scan();
+        var m = Find(meta);
+        Assert.Equal(TorrentDataStatus.Complete, m.Status);
+        for (int i = 0; i < parts.Length; i++)
+            Assert.EndsWith($"kept/release-{i:00}.dat", File(m, $"part{i:00}.bin").MatchedPath);
+        Assert.Equal(m.TotalBytes, m.BytesRead); // no decoy was read
+    }
 }

@@ -60,7 +60,9 @@ public sealed class TorrentDataCmdletTests : CatalogSessionTest, IClassFixture<Q
         Release("Show.S01/ep01.mkv", 300_000, 1, "library/Show (2024)/Season 1/Show - 1x01.mkv");
         Release("Show.S01/ep02.mkv", 200_001, 2, "library/Show (2024)/Season 1/Show - 1x02.mkv");
         Release("Show.S01/Subs/en.srt", 5_000, 3, "subs/show-1x01.en.srt");
+        // The decoys fill a folder as the release would (both episodes), so that folder ranks as high as the true one.
         Write("downloads/Show.S01/ep01.mkv", 300_000, 99);
+        Write("downloads/Show.S01/ep02.mkv", 200_001, 98);
         // Pack: the big file is there, the small one is not (Partial, 200,000 of 205,000 bytes).
         Release("Pack/big.bin", 200_000, 4, "misc/renamed-big.bin");
         Release("Pack/small.nfo", 5_000, 5, null);

@@ -29,7 +29,10 @@ namespace Hashall.Core.Torrents
     /// devices. One statement per device per batch of <see cref="SizeBatch"/> distinct lengths, each an
     /// index search of ix_files_content (device_id, size) (<see cref="CandidatesSql"/>), never a
     /// statement per file or per candidate.</para>
-    /// <para><b>Rank</b> (per torrent file): the same file name, then the same name in another case, then
+    /// <para><b>Rank</b> (per torrent file): first the candidates under a folder that holds candidates
+    /// for more of the torrent's files (the folder a candidate implies for the torrent's root: its own
+    /// folder less the torrent file's sub-folders), so a release renamed file by file is tried before
+    /// same-named files of equal size elsewhere; then the same file name, then the same name in another case, then
     /// the same extension, then others; within each, higher name similarity (Dice coefficient of the
     /// lower-case names' letter pairs); then the device where most of the torrent's files have
     /// candidates (a device holding candidates for all of them comes first); then the path (code point
@@ -143,6 +146,7 @@ namespace Hashall.Core.Torrents
         /// <summary>A candidate's rank keys for one torrent file (a struct: a catalogued row may serve many torrent files).</summary>
         private struct RankKey
         {
+            public int Coverage;
             public int NameClass;
             public double Similarity;
             public int DeviceRank;
@@ -290,6 +294,26 @@ namespace Hashall.Core.Torrents
                             filesPerDevice[d] = filesPerDevice.TryGetValue(d, out int n) ? n + 1 : 1;
                 var deviceRank = filesPerDevice.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key)
                     .Select((kv, i) => (kv.Key, i)).ToDictionary(x => x.Key, x => x.i);
+                // Root coverage: where a candidate would put the torrent's root (its folder, less the torrent
+                // file's own sub-folders), and how many of the torrent's files have a candidate under that root.
+                // A folder holding most of the torrent under other names beats same-named files elsewhere.
+                var rootOf = new Dictionary<(Target, Candidate), string>();
+                var coverage = new Dictionary<string, HashSet<int>>(StringComparer.Ordinal);
+                foreach (var t in _targets)
+                {
+                    if (!found.TryGetValue(t.File.Length, out var list))
+                        continue;
+                    string subdir = t.File.Path.Count > 1 ? "/" + string.Join("/", t.File.Path.Take(t.File.Path.Count - 1)) : "";
+                    foreach (var c in list)
+                    {
+                        string parent = c.FullPath.Substring(0, Math.Max(0, c.FullPath.LastIndexOf('/')));
+                        string root = subdir.Length > 0 && parent.EndsWith(subdir, StringComparison.Ordinal) ? parent.Substring(0, parent.Length - subdir.Length) : parent;
+                        rootOf[(t, c)] = root;
+                        if (!coverage.TryGetValue(root, out var files))
+                            coverage[root] = files = new HashSet<int>();
+                        files.Add(t.Index);
+                    }
+                }
                 foreach (var t in _targets)
                 {
                     if (!found.TryGetValue(t.File.Length, out var list))
@@ -300,9 +324,11 @@ namespace Hashall.Core.Torrents
                     {
                         var c = list[i];
                         int nameClass = NameClass(t.Name, c.Name);
+                        int covered = coverage[rootOf[(t, c)]].Count;
                         keys[i] = new RankKey
                         {
                             Candidate = c,
+                            Coverage = covered > 1 ? covered : 1, // one file alone says nothing
                             NameClass = nameClass,
                             Similarity = nameClass <= 1 ? 1 : Dice(pairs, c.Pairs),
                             DeviceRank = deviceRank[c.DeviceId],
@@ -310,7 +336,8 @@ namespace Hashall.Core.Torrents
                     }
                     Array.Sort(keys, (a, b) =>
                     {
-                        int x = a.NameClass.CompareTo(b.NameClass);
+                        int x = b.Coverage.CompareTo(a.Coverage);
+                        if (x == 0) x = a.NameClass.CompareTo(b.NameClass);
                         if (x == 0) x = b.Similarity.CompareTo(a.Similarity);
                         if (x == 0) x = a.DeviceRank.CompareTo(b.DeviceRank);
                         if (x == 0) x = Payloads.CodePointComparer.Instance.Compare(a.Candidate.FullPath, b.Candidate.FullPath);
