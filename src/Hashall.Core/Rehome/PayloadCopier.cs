@@ -142,7 +142,7 @@ namespace Hashall.Core.Rehome
 
         /// <summary>
         /// <paramref name="verified"/>: inodes of the copy already read back and hashed by this process,
-        /// with their SHA-1 and their status then; one still the same (size, mtime, ctime) is not read again.
+        /// with their SHA-1 and their status then; one still the same (size, mtime, and ctime unless only its link count grew) is not read again.
         /// </summary>
         private static void Verify(IReadOnlyList<PayloadFile> files, string root, Action<long> bytesDone, CancellationToken cancel,
             IReadOnlyDictionary<(ulong, ulong), (string Sha1, FileStatus Status)>? verified)
@@ -167,8 +167,10 @@ namespace Hashall.Core.Rehome
                 // Names of one inode are read once, unless the catalog expects different content for them.
                 if (!seen.Add((st.DeviceNumber, st.Inode, file.Sha1)))
                     continue;
+                // Unchanged since it was read back: same size, mtime and ctime; or only more links, which the
+                // copy itself makes for a payload's hard links (a link moves the inode's ctime, not its bytes).
                 if (verified != null && verified.TryGetValue((st.DeviceNumber, st.Inode), out var done) && done.Status.Size == st.Size
-                    && done.Status.MtimeNs == st.MtimeNs && done.Status.CtimeNs == st.CtimeNs)
+                    && done.Status.MtimeNs == st.MtimeNs && (done.Status.CtimeNs == st.CtimeNs || st.LinkCount > done.Status.LinkCount))
                 {
                     if (!string.Equals(done.Sha1, file.Sha1, StringComparison.OrdinalIgnoreCase))
                         throw new HashallException("RehomeVerifyFailed", HashallErrorKind.InvalidData,
