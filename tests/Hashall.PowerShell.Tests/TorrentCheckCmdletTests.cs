@@ -209,6 +209,11 @@ try { $cmd = $c.CreateCommand(); $cmd.CommandText = ""UPDATE files SET ctime_ns 
         var byV2 = Assert.Single(Ps.Run("Test-HashallTorrent -TorrentHash $args[1] -Uri $args[0]", _qbt.Url, th.V2).Succeeded().Output);
         Assert.Equal(th.Hash, (string)byV2.Properties["Hash"].Value);
 
+        // What is no whole hash is refused by name (a prefix would have matched a torrent in the catalog).
+        var partial = Ps.Run("Test-HashallTorrent -TorrentHash $args[1], 'zz' -Uri $args[0] -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object FullyQualifiedErrorId", _qbt.Url, th.V2[..8]);
+        Assert.Equal(new[] { "TorrentHashInvalid,Hashall.PowerShell.Torrents.TestHashallTorrentCommand", "TorrentHashInvalid,Hashall.PowerShell.Torrents.TestHashallTorrentCommand" }, partial.Output.Select(o => (string)o.BaseObject));
+        Assert.DoesNotContain(partial.Output, o => o.BaseObject is not string);
+
         // A hash qBittorrent does not have is named.
         var missing = Ps.Run("Test-HashallTorrent -TorrentHash 0123456789abcdef0123456789abcdef01234567 -Uri $args[0] -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object FullyQualifiedErrorId", _qbt.Url);
         Assert.Equal("TorrentNotFound,Hashall.PowerShell.Torrents.TestHashallTorrentCommand", Assert.Single(missing.Output).BaseObject);

@@ -53,7 +53,7 @@ namespace Hashall.Core.Torrents
             }
             string trimmed = contentPath.TrimEnd('/');
             string suffix = "/" + only?.RelativePath;
-            return only != null && trimmed.EndsWith(suffix, StringComparison.Ordinal) && System.IO.File.Exists(trimmed) && !System.IO.Directory.Exists(trimmed)
+            return only != null && trimmed.EndsWith(suffix, StringComparison.Ordinal) && System.IO.File.Exists(trimmed)
                 ? trimmed.Substring(0, trimmed.Length - suffix.Length)
                 : contentPath;
         }

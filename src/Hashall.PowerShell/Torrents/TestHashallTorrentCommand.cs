@@ -1,16 +1,8 @@
 using System;
-using System.Collections.Generic;
-using System.IO;
 using System.Linq;
 using System.Management.Automation;
-using System.Threading;
-using System.Threading.Tasks;
 using Hashall.Core;
-using Hashall.Core.Payloads;
-using Hashall.Core.QBittorrent;
 using Hashall.Core.Torrents;
-using Hashall.PowerShell.Formatting;
-using Hashall.PowerShell.Payloads;
 
 namespace Hashall.PowerShell.Torrents
 {

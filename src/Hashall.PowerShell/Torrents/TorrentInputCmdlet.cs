@@ -41,7 +41,14 @@ namespace Hashall.PowerShell.Torrents
             if (ParameterSetName == "TorrentHash")
             {
                 foreach (string hash in TorrentHash)
-                    exported(hash);
+                {
+                    // A short or odd string would match torrents by prefix in the catalog: only whole hashes are taken.
+                    if (!IsTorrentHash(hash))
+                        WriteHashallError(new HashallException("TorrentHashInvalid", HashallErrorKind.InvalidArgument,
+                            $"'{hash}' is not a torrent hash: give qBittorrent's id or a v1 infohash (40 hexadecimal digits) or a v2 infohash (64).", hash));
+                    else
+                        exported(hash);
+                }
                 return;
             }
             foreach (string pattern in TorrentFile)
@@ -118,11 +125,14 @@ namespace Hashall.PowerShell.Torrents
             return _known.Value.Torrents;
         }
 
-        /// <summary>True when <paramref name="hash"/> is the torrent's id, its v1 infohash, or a prefix of its v2 infohash.</summary>
+        /// <summary>True when <paramref name="hash"/> is the torrent's id, its v1 infohash, or its v2 infohash (whole, or cut to 40 digits as qBittorrent's id is).</summary>
         protected static bool Matches(HashallTorrent t, string hash) =>
             string.Equals(t.TorrentHash, hash, StringComparison.OrdinalIgnoreCase)
             || string.Equals(t.InfohashV1, hash, StringComparison.OrdinalIgnoreCase)
-            || (t.InfohashV2 != null && t.InfohashV2.StartsWith(hash, StringComparison.OrdinalIgnoreCase));
+            || (t.InfohashV2 != null && (hash.Length == 40 || hash.Length == 64) && t.InfohashV2.StartsWith(hash, StringComparison.OrdinalIgnoreCase));
+
+        private static bool IsTorrentHash(string hash) =>
+            (hash.Length == 40 || hash.Length == 64) && hash.All(c => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
 
         private QBittorrentClient Client()
         {
