@@ -278,10 +278,9 @@ public sealed class TorrentCheckStoreTests : IDisposable
             Assert.Equal(0L, old.Scalar("SELECT count(*) FROM sqlite_master WHERE name = 'torrent_checks';"));
         }
         string sha1 = TempTree.Sha1Sum(Path.Combine(_f.Data, "a.bin"));
-        using (var db = CatalogDatabase.Open(_f.Db))
+        using (var db = CatalogDatabase.Open(_f.Db, false, Migrations.All.Take(9).ToList()))
         {
             Assert.Equal(9, db.SchemaVersion);
-            Assert.Equal(9, Migrations.Latest);
             Assert.Equal("torrent piece checks", db.Scalar("SELECT name FROM schema_migrations WHERE version = 9;"));
             Assert.Equal(sha1, _f.Row("a.bin").Sha1);
             var store = new TorrentCheckStore(db);

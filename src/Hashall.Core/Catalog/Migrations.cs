@@ -273,6 +273,46 @@ CREATE TABLE torrent_check_files (
     PRIMARY KEY (check_id, ordinal)
 ) WITHOUT ROWID;
 "),
+            new Migration(10, "torrent seeding journal", @"
+-- One row per Add-HashallTorrent run for one torrent (adding it, or repairing one qBittorrent has).
+-- An open job (running or failed) is what a rerun for the same torrent resumes; the lease keeps two
+-- runs off one torrent.
+CREATE TABLE seed_jobs (
+    job_id            INTEGER PRIMARY KEY,
+    torrent_hash      TEXT NOT NULL,
+    name              TEXT NOT NULL,
+    mode              TEXT NOT NULL CHECK (mode IN ('add', 'repair')),
+    instance          TEXT NOT NULL,
+    save_path         TEXT NOT NULL,
+    step              TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('running', 'failed', 'done', 'incomplete', 'rolled-back')),
+    -- 1 once this job added the torrent to qBittorrent (only then may a rollback delete it)
+    torrent_added     INTEGER NOT NULL DEFAULT 0,
+    message           TEXT,
+    started_at        TEXT NOT NULL,
+    updated_at        TEXT NOT NULL,
+    lock_owner        TEXT,
+    lock_expires_at   TEXT
+);
+CREATE INDEX ix_seed_jobs_torrent ON seed_jobs (torrent_hash, job_id);
+-- Every folder, hard link and copy a job makes, journalled as planned BEFORE it is made and as made
+-- after: a rollback removes only these (and only while they are still the inode recorded), a rerun
+-- accepts a planned link that exists as the source's inode as its own.
+CREATE TABLE seed_links (
+    job_id        INTEGER NOT NULL REFERENCES seed_jobs(job_id) ON DELETE CASCADE,
+    path          TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('folder', 'link', 'copy')),
+    source        TEXT,
+    -- a copy is written here first (same folder), then renamed to path without replacing anything
+    temp_path     TEXT,
+    size          INTEGER NOT NULL DEFAULT 0,
+    state         TEXT NOT NULL CHECK (state IN ('planned', 'made', 'removed')),
+    -- st_dev and inode of what was made (a copy's: recorded before its rename)
+    device_number INTEGER,
+    inode         INTEGER,
+    PRIMARY KEY (job_id, path)
+) WITHOUT ROWID;
+"),
         };
 
         public static int Latest => All[All.Count - 1].Version;

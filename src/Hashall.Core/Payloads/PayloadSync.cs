@@ -18,6 +18,20 @@ namespace Hashall.Core.Payloads
 
         public PayloadSync(CatalogDatabase db) => _db = db;
 
+        /// <summary>Records one torrent of qBittorrent (by its id) and its payload, as a sync of just that torrent would; nothing else is marked gone.</summary>
+        public void Record(QBittorrentClient client, string hash)
+        {
+            var torrent = client.Torrents(hashes: new[] { hash }).FirstOrDefault()
+                ?? throw new HashallException("TorrentNotFound", HashallErrorKind.NotFound, $"qBittorrent at {client.Instance} has no torrent {hash}.", hash);
+            var files = client.Files(torrent.Hash);
+            var payload = new PayloadBuilder(_db).ForTorrent(torrent, files);
+            var store = new PayloadStore(_db);
+            using var batch = new WriteBatch(_db);
+            long payloadId = store.SavePayload(batch, payload);
+            store.SaveTorrent(batch, client.Instance, torrent, payloadId);
+            batch.Commit();
+        }
+
         public PayloadSyncResult Run(QBittorrentClient client, string? category, string? tag, bool write, Action<int, int, string> progress)
         {
             var clock = Stopwatch.StartNew();

@@ -88,6 +88,7 @@ namespace Hashall.Core.QBittorrent
                 Name = Str(t, "name"),
                 SavePath = Str(t, "save_path"),
                 ContentPath = Str(t, "content_path"),
+                DownloadPath = Str(t, "download_path"),
                 Category = Str(t, "category"),
                 Tags = Str(t, "tags").Split(new[] { ',' }, StringSplitOptions.RemoveEmptyEntries).Select(s => s.Trim()).Where(s => s.Length > 0).ToList(),
                 State = Str(t, "state"),
@@ -125,6 +126,50 @@ namespace Hashall.Core.QBittorrent
         /// </summary>
         public void SetLocation(IEnumerable<string> hashes, string location) =>
             Post("torrents/setLocation", ("hashes", string.Join("|", hashes)), ("location", location));
+
+        /// <summary>
+        /// Adds a .torrent (torrents/add, multipart) stopped, with the torrent's own layout (contentLayout
+        /// Original, no automatic management) at <paramref name="savePath"/>, to be checked before it is
+        /// started. Web API 2.11+ reads 'stopped', older ones 'paused': both are sent. qBittorrent answers
+        /// 'Fails.' (200) for a torrent it already has or cannot add (TorrentAddFailed), 415 for an invalid file.
+        /// </summary>
+        public void AddTorrent(byte[] torrent, string fileName, string savePath, string? category, IEnumerable<string>? tags)
+        {
+            using var form = new MultipartFormDataContent();
+            var file = new ByteArrayContent(torrent);
+            file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/x-bittorrent");
+            form.Add(file, "torrents", fileName);
+            void Field(string name, string value) => form.Add(new StringContent(value), name);
+            Field("savepath", savePath);
+            Field("autoTMM", "false");
+            Field("paused", "true");
+            Field("stopped", "true");
+            Field("skip_checking", "false");
+            Field("contentLayout", "Original");
+            Field("root_folder", "true"); // before contentLayout (Web API 2.7): keep the torrent's root folder
+            if (!string.IsNullOrEmpty(category))
+                Field("category", category!);
+            string tagText = tags == null ? "" : string.Join(",", tags);
+            if (tagText.Length > 0)
+                Field("tags", tagText);
+            using var response = Send(() => _http.PostAsync("torrents/add", form, _cancel));
+            string body = response.Content.ReadAsStringAsync().GetAwaiter().GetResult().Trim();
+            if (response.StatusCode == HttpStatusCode.UnsupportedMediaType)
+                throw new HashallException("TorrentAddFailed", HashallErrorKind.InvalidData,
+                    $"qBittorrent at {_connection.BaseUri} refused '{fileName}' as not a valid torrent file (415).", fileName);
+            if (response.StatusCode == HttpStatusCode.Forbidden)
+                EnsureSuccess(response, "torrents/add");
+            if (!response.IsSuccessStatusCode || body == "Fails.")
+                throw new HashallException("TorrentAddFailed", HashallErrorKind.ResourceUnavailable,
+                    $"qBittorrent at {_connection.BaseUri} did not add '{fileName}' (answer: {(int)response.StatusCode} {body}); it answers so for a torrent it already has.", fileName);
+        }
+
+        /// <summary>Removes torrents from qBittorrent; their files stay on disk (deleteFiles=false).</summary>
+        public void Delete(IEnumerable<string> hashes) =>
+            Post("torrents/delete", ("hashes", string.Join("|", hashes)), ("deleteFiles", "false"));
+
+        /// <summary>qBittorrent's default save path (app/defaultSavePath): where torrents go without a save path of their own.</summary>
+        public string DefaultSavePath() => GetText("app/defaultSavePath").Trim();
 
         public void Recheck(IEnumerable<string> hashes) => Post("torrents/recheck", ("hashes", string.Join("|", hashes)));
 

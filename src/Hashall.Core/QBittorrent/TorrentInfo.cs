@@ -13,6 +13,8 @@ namespace Hashall.Core.QBittorrent
         public string SavePath { get; set; } = "";
         /// <summary>The file (single-file torrent) or root folder (multi-file) on disk.</summary>
         public string ContentPath { get; set; } = "";
+        /// <summary>Where an unfinished torrent's data is kept when qBittorrent uses a separate download folder; empty otherwise.</summary>
+        public string DownloadPath { get; set; } = "";
         public string Category { get; set; } = "";
         public IList<string> Tags { get; set; } = new List<string>();
         public string State { get; set; } = "";
