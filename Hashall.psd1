@@ -25,6 +25,7 @@
         'New-RehomePlan', 'Invoke-RehomePlan'
         'Test-HashallTorrent'
         'Find-HashallTorrentData'
+        'Add-HashallTorrent'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
@@ -49,6 +50,10 @@
   verdict per file, remembered in the catalog (Test-HashallTorrent).
 - Finding a torrent's data among the catalogued files under any names, proven piece by piece without
   changing anything (Find-HashallTorrentData).
+- Seeding a torrent from data already on disk: its tree laid out with hard links to the proven files,
+  added stopped, rechecked and started at the expected progress, under a crash-safe journal; or the
+  missing files of a torrent qBittorrent has, laid out where it expects them (Add-HashallTorrent;
+  Get-HashallTorrent -State).
 Tested on Linux x64 with PowerShell 7; see README for the platforms whose code paths are untested.
 '@
         }

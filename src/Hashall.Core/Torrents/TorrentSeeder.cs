@@ -215,7 +215,7 @@ namespace Hashall.Core.Torrents
         private static string Sanitise(string component) => ContentFile.LibtorrentName(component) ?? component;
 
         /// <summary>A path component that could leave the save path or name nothing.</summary>
-        internal static bool Unsafe(string component) =>
+        public static bool Unsafe(string component) =>
             component.Length == 0 || component == "." || component == ".." || component.IndexOf('\0') >= 0 || component.IndexOf('/') >= 0
             || (FileSystemApi.IsWindows && (component.IndexOf('\\') >= 0 || component.IndexOf(':') >= 0));
 

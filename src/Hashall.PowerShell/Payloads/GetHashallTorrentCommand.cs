@@ -33,12 +33,19 @@ namespace Hashall.PowerShell.Payloads
         [Parameter]
         public string? Tag { get; set; }
 
+        /// <summary>Only torrents in one of these qBittorrent states (as the last Sync-HashallPayload recorded them: missingFiles, stalledDL, pausedUP...); wildcards allowed.</summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(TorrentStateCompleter))]
+        [SupportsWildcards]
+        public string[]? State { get; set; }
+
         /// <summary>Include torrents qBittorrent no longer has.</summary>
         [Parameter]
         public SwitchParameter IncludeGone { get; set; }
 
         protected override void Process()
         {
+            var states = State?.Select(s => new WildcardPattern(s, WildcardOptions.IgnoreCase)).ToList();
             var patterns = TorrentHash?.Select(h => new WildcardPattern(h, WildcardOptions.IgnoreCase)).ToList();
             foreach (var t in new PayloadStore(Catalog).Torrents(IncludeGone))
             {
@@ -52,6 +59,8 @@ namespace Hashall.PowerShell.Payloads
                 if (Category != null && t.Category != Category)
                     continue;
                 if (Tag != null && !t.Tags.Contains(Tag))
+                    continue;
+                if (states != null && !states.Any(p => p.IsMatch(t.State)))
                     continue;
                 WriteObject(t);
             }
