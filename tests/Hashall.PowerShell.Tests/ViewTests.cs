@@ -91,7 +91,7 @@ public sealed class ViewTests : CatalogSessionTest, IClassFixture<QBittorrentFix
     {
         var c = MakeCatalog();
         var output = Ps.Run(@"
-$data, $qbt, $category, $show, $seeding, $pool, $isRoot = $args
+$data, $qbt, $category, $show, $seeding, $pool, $isRoot, $aTorrent, $seedPath = $args
 Invoke-HashallScan $data
 Get-HashallFile
 Get-HashallDuplicate
@@ -109,6 +109,8 @@ $check.Files[0]
 $found = @(Get-HashallTorrent -Category $category)[0] | Find-HashallTorrentData -Uri $qbt
 $found
 $found.Files[0]
+# A torrent of folder a (catalogued, not in qBittorrent) seeded from its own files.
+Find-HashallTorrentData $aTorrent | Add-HashallTorrent -Uri $qbt -SavePath $seedPath
 if ($isRoot) {
     $rehome = New-RehomePlan -Category $category -Demote -SeedingRoot $seeding -StashDevice stash -PoolDevice pool -TargetPath $pool
 } else {
@@ -119,7 +121,8 @@ if ($isRoot) {
 $rehome
 $rehome | Where-Object Decision -eq 'Block' | Invoke-RehomePlan -Uri $qbt -Confirm:$false
 $rehome | Where-Object Decision -eq 'Block' | Invoke-RehomePlan -Uri $qbt -Confirm:$false -Summary
-", Data, _qbt.Url, _category, c.Show, Path.Combine(Data, "seeding"), c.Pool, Capabilities.CanMountTmpfs).Succeeded().Output;
+", Data, _qbt.Url, _category, c.Show, Path.Combine(Data, "seeding"), c.Pool, Capabilities.CanMountTmpfs,
+    QBittorrentFixture.MakeTorrent(Path.Combine(Data, "a"), Tree.Path("torrents")).Torrent, Tree.Path("seeded")).Succeeded().Output;
         var byType = new Dictionary<string, PSObject>();
         foreach (var o in output)
             byType.TryAdd(o.TypeNames[0], o);

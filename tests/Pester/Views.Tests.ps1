@@ -22,6 +22,7 @@ BeforeDiscovery {
         @{ View = 'FileCheck'; Expect = '(?m)^Complete\s+3\.0 MiB\s+big\.bin\s*$' }
         @{ View = 'TorrentDataMatch'; Expect = '(?m)^Complete\s+100\.0 %\s+3\.0 MiB\s+[\d.]+ [KMG]?i?B\s+views\s+a\s*$' }
         @{ View = 'TorrentFileMatch'; Expect = '(?m)^big\.bin\s+3\.0 MiB\s+True\s+\S*/big\.bin\s*$' }
+        @{ View = 'TorrentSeedResult'; Expect = '(?m)^Added\s+100\.0 %\s+2\s+3\.0 MiB\s+0 B\s+stalledUP\s+a\s*$' }
     )
 }
 
@@ -92,6 +93,8 @@ BeforeAll {
     $objects.FileCheck = $objects.TorrentCheck.Files | Where-Object RelativePath -eq 'big.bin'
     $objects.TorrentDataMatch = Find-HashallTorrentData (Join-Path $TestDrive 'a.torrent')
     $objects.TorrentFileMatch = $objects.TorrentDataMatch.Files | Where-Object RelativePath -eq 'big.bin'
+    # What Add-HashallTorrent writes for folder a seeded by hard links (qBittorrent is not needed to show it).
+    $objects.TorrentSeedResult = [Hashall.Core.Torrents.TorrentSeedResult]@{ Status = 'Added'; Name = 'a'; Progress = 1.0; Links = 2; BytesLinked = 3145828; State = 'stalledUP' }
     $script:objects = $objects
 }
 

@@ -270,6 +270,10 @@ namespace Hashall.Core.Torrents
                 if (!request.Repair)
                     AddTorrent(plan, job, log);
                 _journal.Advance(job, "checking");
+                // A torrent that errored (missingFiles) and still runs never ends a recheck on qBittorrent 4.5
+                // (it sits in checkingUP at 0 %): stopped first, it checks at once. An added torrent is stopped already.
+                if (request.Repair)
+                    _client.Stop(new[] { plan.Hash });
                 _client.Recheck(new[] { plan.Hash });
                 log($"Rechecking '{plan.Name}' in qBittorrent.");
             }

@@ -1,0 +1,288 @@
+using System.Management.Automation;
+using System.Text.Json;
+using Hashall.Tests.Shared;
+
+namespace Hashall.PowerShell.Tests;
+
+/// <summary>
+/// Add-HashallTorrent with a real qBittorrent and real files: .torrent files made by mktorrent (v1) and
+/// libtorrent (hybrid) from release folders whose data is catalogued under other names; laid out with
+/// hard links, added, rechecked to 100 % (or to the share of a Partial), across devices with -AllowCopy,
+/// refusals before anything is made, a kill mid-way resumed, and -Repair of a torrent in missingFiles.
+/// </summary>
+public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<QBittorrentFixture>
+{
+    private readonly QBittorrentFixture _qbt;
+    private readonly string _torrents;
+    private readonly string _releases;
+    private readonly string _seeds;
+    private readonly string _category = "cross-seed-" + Guid.NewGuid().ToString("N")[..8];
+
+    public TorrentSeedCmdletTests(QBittorrentFixture qbt)
+    {
+        _qbt = qbt;
+        _torrents = Tree.Path("torrents");
+        _releases = Tree.Path("releases");
+        _seeds = Tree.Path("seeds");
+        Directory.CreateDirectory(_torrents);
+        Directory.CreateDirectory(_releases);
+        Directory.CreateDirectory(_seeds);
+    }
+
+    /// <summary>Writes a release file (outside the scanned data) and, unless <paramref name="copyAs"/> is null, the same bytes under the data folder by another name.</summary>
+    private void Release(string relative, int size, int seed, string? copyAs)
+    {
+        var bytes = new byte[size];
+        new Random(seed).NextBytes(bytes);
+        string full = Path.Combine(_releases, relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        File.WriteAllBytes(full, bytes);
+        if (copyAs == null)
+            return;
+        string copy = Path.Combine(Data, copyAs);
+        Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+        File.WriteAllBytes(copy, bytes);
+    }
+
+    private (string Torrent, string Hash) MakeTorrent(string release, int exponent = 15) =>
+        QBittorrentFixture.MakeTorrent(Path.Combine(_releases, release), _torrents, exponent);
+
+    private void Scan()
+    {
+        TempTree.Age(Data);
+        Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();
+    }
+
+    private static string Status(PSObject o) => o.Properties["Status"].Value.ToString()!;
+
+    private static (ulong Device, ulong Inode, long Links) Stat(string path)
+    {
+        var parts = TempTree.Run("stat", "-c", "%d %i %h", path).Trim().Split(' ');
+        return (ulong.Parse(parts[0]), ulong.Parse(parts[1]), long.Parse(parts[2]));
+    }
+
+    /// <summary>Every name under a folder (files and folders), sorted; empty when it does not exist.</summary>
+    private static string[] Names(string root) =>
+        Directory.Exists(root) ? Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray() : [];
+
+    private RunResult Add(string script, params object?[] args) => Ps.Run(script, [_qbt.Url, .. args]);
+
+    [RequiresFact(Needs.QBittorrent)]
+    public void AV1TorrentUnderOtherNamesIsLaidOutWithHardLinksAddedCheckedToFullAndStarted()
+    {
+        Release("Show.S01/ep01.mkv", 300_000, 1, "library/Show (2024)/Season 1/Show - 1x01.mkv");
+        Release("Show.S01/ep02.mkv", 200_001, 2, "library/Show (2024)/Season 1/Show - 1x02.mkv");
+        Release("Show.S01/Subs/en.srt", 5_000, 3, "subs/show-1x01.en.srt");
+        var show = MakeTorrent("Show.S01");
+        Scan();
+        string saved = Path.Combine(_seeds, _category, "Show.S01");
+        string[] sources = ["library/Show (2024)/Season 1/Show - 1x01.mkv", "library/Show (2024)/Season 1/Show - 1x02.mkv", "subs/show-1x01.en.srt"];
+        var before = sources.Select(s => Stat(Path.Combine(Data, s))).ToArray();
+
+        // -WhatIf names every folder, link and the add, and changes nothing (no folder, no torrent, no journal row).
+        var whatIf = Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SaveRoot $args[2] -Category $args[3] -WhatIf", show.Torrent, _seeds, _category).Succeeded();
+        Assert.Empty(whatIf.Output);
+        Assert.Contains($"What if: Performing the operation \"Hard link to '{Path.Combine(Data, sources[0])}'\" on target \"{Path.Combine(saved, "ep01.mkv")}\"", whatIf.HostText);
+        Assert.Contains($"on target \"{Path.Combine(saved, "Subs", "en.srt")}\"", whatIf.HostText);
+        Assert.Contains($"Create folder\" on target \"{Path.Combine(saved, "Subs")}\"", whatIf.HostText);
+        Assert.Contains($"Add 'Show.S01' ({show.Hash}) stopped at '{Path.Combine(_seeds, _category)}' in category '{_category}', recheck it and start it at 100.0%", whatIf.HostText.Replace("100.0 %", "100.0%"));
+        Assert.Empty(Names(_seeds));
+        Assert.Null(_qbt.State(show.Hash));
+        Assert.Equal(0L, Convert.ToInt64(Ps.Run("(Get-HashallFile -Path $args[0]).Count", _seeds).Output.Single().BaseObject));
+
+        // The pipeline a user types: the watch folder's .torrent files, the complete ones, added under the category.
+        var r = Add("[IO.DirectoryInfo]::new($args[1]).GetFiles('*.torrent') | Find-HashallTorrentData | Where-Object Status -eq Complete | Add-HashallTorrent -Uri $args[0] -SaveRoot $args[2] -Category $args[3] -Tag one, two",
+            _torrents, _seeds, _category).Succeeded();
+        var added = Assert.Single(r.Output);
+        Assert.Equal(("Added", show.Hash, 3, 505_001L, 0L), (Status(added), (string)added.Properties["Hash"].Value, (int)added.Properties["Links"].Value, Long(added, "BytesLinked"), Long(added, "BytesCopied")));
+        Assert.Equal(1.0, (double)added.Properties["Progress"].Value);
+        Assert.Equal(Path.Combine(_seeds, _category), (string)added.Properties["SavePath"].Value);
+        Assert.Equal(saved, (string)added.Properties["ContentPath"].Value);
+        var info = _qbt.Info(show.Hash)!.Value;
+        Assert.Equal(1.0, info.Progress);
+        Assert.DoesNotContain("paused", info.State);
+        Assert.Equal(saved, info.ContentPath);
+        // Hard links: each new name is the original's inode (no new bytes), each inode now has two names.
+        string[] laidOut = ["ep01.mkv", "ep02.mkv", "Subs/en.srt"];
+        for (int i = 0; i < 3; i++)
+        {
+            var now = Stat(Path.Combine(saved, laidOut[i]));
+            Assert.Equal((before[i].Device, before[i].Inode, before[i].Links + 1), now);
+        }
+        // Recorded in the catalog: the torrent with a complete payload, its new names hashed (from their inodes).
+        var torrent = Assert.Single(Ps.Run("Get-HashallTorrent -Category $args[0]", _category).Succeeded().Output);
+        Assert.Equal((show.Hash, "complete"), ((string)torrent.Properties["TorrentHash"].Value, (string)torrent.Properties["PayloadStatus"].Value));
+        Assert.Equal(new[] { "one", "two" }, (string[])torrent.Properties["Tags"].Value);
+        // Its table.
+        string table = Add("Find-HashallTorrentData $args[1] | Out-Null; $r = [Hashall.Core.Torrents.TorrentSeedResult]::new(); $r.Status = 'Added'; $r.Progress = 1; $r.Links = 3; $r.BytesLinked = 505001; $r.State = 'stalledUP'; $r.Name = 'Show.S01'; $r | Out-Default", show.Torrent).Succeeded().HostText;
+        Assert.Matches(@"Added\s+100\.0 %\s+3\s+493 KiB\s+0 B\s+stalledUP\s+Show\.S01", table);
+
+        // Again: qBittorrent has it now, so it is refused (with the way to repair it) and nothing changes.
+        string[] names = Names(_seeds);
+        var again = Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SaveRoot $args[2] -Category $args[3]", show.Torrent, _seeds, _category);
+        Assert.Empty(again.Output);
+        var error = Assert.Single(again.Errors);
+        Assert.Equal("TorrentAlreadyAdded,Hashall.PowerShell.Torrents.AddHashallTorrentCommand", error.FullyQualifiedErrorId);
+        Assert.Contains("-Repair", error.Exception.Message);
+        Assert.Equal(names, Names(_seeds));
+    }
+
+    [RequiresFact(Needs.QBittorrent)]
+    public void AHybridTorrentIsAddedAtFullAndAPartialOneEndsAtItsPieceShareAndDownloadsTheRest()
+    {
+        Release("Album/01.flac", 70_000, 11, "music/a/track one.flac");
+        Release("Album/02.flac", 50_000, 12, "music/a/track two.flac");
+        Release("Album/cover.jpg", 9_000, 13, "music/a/folder.jpg");
+        var hybrid = QBittorrentFixture.MakeHybridTorrent(Path.Combine(_releases, "Album"), _torrents);
+        // Partial: big.bin is there, small.nfo (after it, in a shared piece) is not.
+        Release("Pack/big.bin", 200_000, 4, "misc/renamed-big.bin");
+        Release("Pack/small.nfo", 5_000, 5, null);
+        var pack = MakeTorrent("Pack");
+        Scan();
+
+        var h = Assert.Single(Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SavePath $args[2]", hybrid.Torrent, Path.Combine(_seeds, "hybrid")).Succeeded().Output);
+        Assert.Equal(("Added", hybrid.Hash, 3, 129_000L, 1.0), (Status(h), (string)h.Properties["Hash"].Value, (int)h.Properties["Links"].Value, Long(h, "BytesLinked"), (double)h.Properties["Progress"].Value));
+        Assert.Equal(1.0, _qbt.Info(hybrid.Hash)!.Value.Progress);
+        Assert.Equal(Stat(Path.Combine(Data, "music/a/track two.flac")).Inode, Stat(Path.Combine(_seeds, "hybrid", "Album", "02.flac")).Inode);
+        Assert.False(Directory.Exists(Path.Combine(_seeds, "hybrid", "Album", ".pad")));
+
+        // Pieces of 32 KiB: 196,608 bytes are in pieces of big.bin alone; the piece it shares with small.nfo fails.
+        var p = Assert.Single(Add("Find-HashallTorrentData $args[1] | Where-Object Status -eq Partial | Add-HashallTorrent -Uri $args[0] -SavePath $args[2]", pack.Torrent, Path.Combine(_seeds, "partial")).Succeeded().Output);
+        double expected = 196_608.0 / 205_000;
+        Assert.Equal(("Added", 1), (Status(p), (int)p.Properties["Links"].Value));
+        Assert.Equal(expected, (double)p.Properties["ExpectedProgress"].Value, 9);
+        Assert.Equal(expected, (double)p.Properties["Progress"].Value, 3);
+        // Started: it wants only the rest (no peers here, so it stays at the matched share and downloading).
+        Thread.Sleep(1000);
+        var info = _qbt.Info(pack.Hash)!.Value;
+        Assert.Equal(expected, info.Progress, 3);
+        Assert.True(Math.Abs(info.Progress - 200_000.0 / 205_000) <= 32_768.0 / 205_000);
+        Assert.Matches("^(stalledDL|downloading|metaDL|queuedDL|forcedDL)$", info.State);
+        Assert.False(File.Exists(Path.Combine(_seeds, "partial", "Pack", "small.nfo")) && new FileInfo(Path.Combine(_seeds, "partial", "Pack", "small.nfo")).Length == 5_000 && TempTree.Sha1Sum(Path.Combine(_seeds, "partial", "Pack", "small.nfo")) == TempTree.Sha1Sum(Path.Combine(_releases, "Pack", "small.nfo")));
+    }
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void DataOnAnotherDeviceIsRefusedWithoutAllowCopyAndCopiedVerifiedWithIt()
+    {
+        Release("Movie/movie.mkv", 400_000, 21, "films/The Movie (1999).mkv");
+        Release("Movie/movie.nfo", 1_000, 22, "films/The Movie (1999).nfo");
+        var movie = MakeTorrent("Movie");
+        Scan();
+        string pool = Tree.MountTmpfs("pool");
+
+        var refused = Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SavePath $args[2]", movie.Torrent, Path.Combine(pool, "seeds"));
+        Assert.Empty(refused.Output);
+        var error = Assert.Single(refused.Errors);
+        Assert.Equal("TorrentDataOtherDevice,Hashall.PowerShell.Torrents.AddHashallTorrentCommand", error.FullyQualifiedErrorId);
+        Assert.Contains("-AllowCopy", error.Exception.Message);
+        Assert.Empty(Names(pool));
+        Assert.Null(_qbt.State(movie.Hash));
+
+        var copied = Assert.Single(Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SavePath $args[2] -AllowCopy", movie.Torrent, Path.Combine(pool, "seeds")).Succeeded().Output);
+        Assert.Equal(("Added", 0, 2, 401_000L, 1.0), (Status(copied), (int)copied.Properties["Links"].Value, (int)copied.Properties["Copies"].Value, Long(copied, "BytesCopied"), (double)copied.Properties["Progress"].Value));
+        string copy = Path.Combine(pool, "seeds", "Movie", "movie.mkv");
+        Assert.Equal(TempTree.Sha1Sum(Path.Combine(Data, "films/The Movie (1999).mkv")), TempTree.Sha1Sum(copy));
+        Assert.NotEqual(Stat(Path.Combine(Data, "films/The Movie (1999).mkv")).Device, Stat(copy).Device);
+        Assert.DoesNotContain(Names(pool), n => n.EndsWith(".part"));
+        Assert.Equal(1.0, _qbt.Info(movie.Hash)!.Value.Progress);
+    }
+
+    [RequiresFact(Needs.QBittorrent)]
+    public void AnExistingFileInTheLayoutAndAnUnsafeNameAreRefusedBeforeAnyLink()
+    {
+        Release("Show.S02/ep01.mkv", 100_000, 31, "tv/s2e1.mkv");
+        Release("Show.S02/ep02.mkv", 100_001, 32, "tv/s2e2.mkv");
+        var show = MakeTorrent("Show.S02");
+        // A folder named '..\' is a valid name here; libtorrent drops the '\' and would write to '..'.
+        Release("Escape/..\\/x.bin", 50_000, 33, "other/x.bin");
+        Release("Escape/y.bin", 50_001, 34, "other/y.bin");
+        var escape = MakeTorrent("Escape");
+        Scan();
+        string save = Path.Combine(_seeds, "s");
+        Directory.CreateDirectory(Path.Combine(save, "Show.S02"));
+        File.WriteAllText(Path.Combine(save, "Show.S02", "ep02.mkv"), "someone else's");
+        var sourceLinks = Stat(Path.Combine(Data, "tv/s2e1.mkv")).Links;
+
+        var exists = Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SavePath $args[2]", show.Torrent, save);
+        var error = Assert.Single(exists.Errors);
+        Assert.Equal("TorrentLayoutPathExists,Hashall.PowerShell.Torrents.AddHashallTorrentCommand", error.FullyQualifiedErrorId);
+        Assert.Contains(Path.Combine(save, "Show.S02", "ep02.mkv"), error.Exception.Message);
+        Assert.Equal("someone else's", File.ReadAllText(Path.Combine(save, "Show.S02", "ep02.mkv")));
+        Assert.Equal([Path.Combine(save, "Show.S02"), Path.Combine(save, "Show.S02", "ep02.mkv")], Names(save));
+        Assert.Equal(sourceLinks, Stat(Path.Combine(Data, "tv/s2e1.mkv")).Links);
+        Assert.Null(_qbt.State(show.Hash));
+
+        var match = Assert.Single(Ps.Run("Find-HashallTorrentData $args[0]", escape.Torrent).Succeeded().Output);
+        Assert.Equal("Complete", Status(match));
+        var unsafeRun = Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SavePath $args[2]", escape.Torrent, Path.Combine(_seeds, "e", "inner"));
+        var unsafeError = Assert.Single(unsafeRun.Errors);
+        Assert.Equal("TorrentPathUnsafe,Hashall.PowerShell.Torrents.AddHashallTorrentCommand", unsafeError.FullyQualifiedErrorId);
+        Assert.False(Directory.Exists(Path.Combine(_seeds, "e")));
+        Assert.Null(_qbt.State(escape.Hash));
+        Assert.Equal(1L, Stat(Path.Combine(Data, "other/x.bin")).Links);
+    }
+
+    [RequiresFact(Needs.QBittorrent)]
+    public void AKillWhileLinkingThousandsOfFilesIsResumedByTheRerunAndLeavesNothingHalfMade()
+    {
+        // 3,000 files: more than ten journal batches of links, and the finder's size batches.
+        const int count = 3000;
+        for (int i = 0; i < count; i++)
+            Release($"Many/d{i % 7}/f{i:D4}.bin", 1_000 + i, 100 + i, $"flat/renamed-{i:D4}.dat");
+        var many = MakeTorrent("Many", 16);
+        Scan();
+        string save = Path.Combine(_seeds, "many");
+        string find = $"Import-Module '{ModuleFolder.Manifest}'; Find-HashallTorrentData '{many.Torrent}' -Database '{Db}' | Add-HashallTorrent -Uri '{_qbt.Url}' -SavePath '{save}' -Database '{Db}'";
+
+        // Killed at the 600th link: two batches journalled as made, the third journalled as planned and partly linked.
+        var (exit, output) = ChildShell.Run(find, new Dictionary<string, string> { ["HASHALL_FAULT"] = "seed-link:600" });
+        Assert.NotEqual(0, exit);
+        Assert.Contains("HASHALL_FAULT", output);
+        int linked = Directory.EnumerateFiles(save, "*", SearchOption.AllDirectories).Count();
+        Assert.Equal(600, linked);
+        Assert.Null(_qbt.State(many.Hash));
+        // Someone runs it again: the job resumes; the 600 links are taken as its own, the rest are made.
+        var r = Assert.Single(Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SavePath $args[2]", many.Torrent, save).Succeeded().Output);
+        Assert.Equal(("Added", count, true), (Status(r), (int)r.Properties["Links"].Value, (bool)r.Properties["Resumed"].Value));
+        Assert.Equal(1.0, (double)r.Properties["Progress"].Value);
+        var files = Directory.EnumerateFiles(save, "*", SearchOption.AllDirectories).ToList();
+        Assert.Equal(count, files.Count);
+        for (int i = 0; i < count; i += 97)
+            Assert.Equal(Stat(Path.Combine(Data, $"flat/renamed-{i:D4}.dat")).Inode, Stat(Path.Combine(save, "Many", $"d{i % 7}", $"f{i:D4}.bin")).Inode);
+        Assert.Equal(1.0, _qbt.Info(many.Hash)!.Value.Progress);
+        Assert.Equal("done", Ps.Run("$db = $args[0]; [Hashall.Core.Catalog.CatalogDatabase]::Open($db).Scalar(\"SELECT group_concat(status) FROM seed_jobs\")", Db).Succeeded().Output.Single().BaseObject);
+    }
+
+    [RequiresFact(Needs.QBittorrent)]
+    public void ATorrentInMissingFilesIsRepairedWhereQBittorrentExpectsItsData()
+    {
+        Release("Lost.S01/e1.mkv", 150_000, 41, "library/Lost/Lost 1x01.mkv");
+        Release("Lost.S01/e2.mkv", 150_001, 42, "library/Lost/Lost 1x02.mkv");
+        var lost = MakeTorrent("Lost.S01");
+        Scan();
+        // qBittorrent seeds it from a folder that is then lost while it is down: it comes back as missingFiles.
+        string old = Path.Combine(_seeds, "old");
+        Directory.CreateDirectory(old);
+        TempTree.Run("cp", "-r", Path.Combine(_releases, "Lost.S01"), old);
+        _qbt.Add(lost.Torrent, lost.Hash, old, _category);
+        _qbt.Kill();
+        Directory.Delete(Path.Combine(old, "Lost.S01"), true);
+        _qbt.Restart();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (_qbt.State(lost.Hash) != "missingFiles" && DateTime.UtcNow < deadline)
+            Thread.Sleep(100);
+        Assert.Equal("missingFiles", _qbt.State(lost.Hash));
+        Ps.Run("Sync-HashallPayload -Uri $args[0] -Category $args[1]", _qbt.Url, _category).Succeeded();
+
+        var r = Assert.Single(Add("Get-HashallTorrent -State missingFiles | Find-HashallTorrentData -Uri $args[0] | Add-HashallTorrent -Repair -Uri $args[0]").Succeeded().Output);
+        Assert.Equal(("Repaired", lost.Hash, 2, 1.0), (Status(r), (string)r.Properties["Hash"].Value, (int)r.Properties["Links"].Value, (double)r.Properties["Progress"].Value));
+        Assert.Equal(Stat(Path.Combine(Data, "library/Lost/Lost 1x01.mkv")).Inode, Stat(Path.Combine(old, "Lost.S01", "e1.mkv")).Inode);
+        var info = _qbt.Info(lost.Hash)!.Value;
+        Assert.Equal((1.0, old), (info.Progress, info.SavePath.TrimEnd('/')));
+        Assert.DoesNotContain("paused", info.State);
+        Assert.Empty(Add("Get-HashallTorrent -State missingFiles").Succeeded().Output); // the sync after the repair recorded its new state
+        // -State completes qBittorrent's states.
+        var completions = Ps.Run("(TabExpansion2 'Get-HashallTorrent -State missing' 31).CompletionMatches.CompletionText").Succeeded().Output.Select(o => (string)o.BaseObject);
+        Assert.Equal(new[] { "missingFiles" }, completions);
+    }
+}
