@@ -10,7 +10,8 @@ namespace Hashall.Core
     /// link exists, the rename over the duplicate has not happened), link-after-rename (the duplicate
     /// is a link now, its outcome not yet in the batch), rehome-copy (a file copied),
     /// rehome-link (a hard link of a torrent's own layout made), rehome-relocate (qBittorrent told the new location, not yet confirmed), rehome-remove (a source
-    /// file removed). Unset in normal use.
+    /// file removed), seed-link (a hard link of Add-HashallTorrent's layout made, not yet journalled as made),
+    /// seed-copy (a copy written, not yet verified), seed-add (qBittorrent told to add the torrent, not yet journalled as added). Unset in normal use.
     /// </summary>
     internal static class FaultInjection
     {

@@ -282,7 +282,7 @@ namespace Hashall.Core.Torrents
                 var error = e as HashallException ?? (e is OperationCanceledException
                     ? new HashallException("TorrentSeedStopped", HashallErrorKind.ResourceUnavailable, $"Stopped while laying out '{plan.Name}'.", plan.Hash, e)
                     : new HashallException("TorrentLayoutFailed", HashallErrorKind.WriteError, $"Laying out '{plan.Name}' failed: {e.Message}", plan.Hash, e));
-                Rollback(plan, job, result, error, log);
+                Rollback(plan.Hash, plan.Name, job, result, error, log);
                 result.Duration = clock.Elapsed;
                 if (e is OperationCanceledException)
                     throw;
@@ -451,6 +451,7 @@ namespace Hashall.Core.Torrents
             {
                 _journal.Advance(job, "adding");
                 _client.AddTorrent(request.TorrentBytes ?? throw new InvalidOperationException("No .torrent bytes to add."), request.TorrentFileName, plan.SavePath, request.Category, request.Tags);
+                FaultInjection.At("seed-add");
                 var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
                 while (_client.Torrents(hashes: new[] { plan.Hash }).FirstOrDefault() == null)
                 {
@@ -506,7 +507,22 @@ namespace Hashall.Core.Torrents
         }
 
         /// <summary>Removes what this job made (names still the inode it made, folders left empty) and the torrent it added.</summary>
-        private void Rollback(SeedPlan plan, SeedJob job, TorrentSeedResult result, HashallException error, Action<string> log)
+        /// <summary>
+        /// After <see cref="Plan"/> refused a torrent that has an open job (an earlier run killed mid-way, and
+        /// now something is in the way): removes what that job made and the torrent it added, so nothing stays
+        /// half made. Returns the rolled-back result; null when there was no open job.
+        /// </summary>
+        public TorrentSeedResult? RollbackOpen(string hash, string name, HashallException reason, Action<string> log)
+        {
+            if (_journal.OpenJob(hash) == null)
+                return null;
+            var job = _journal.Acquire(hash, name, "add", _client.Instance, "", Lease.NewOwner());
+            var result = new TorrentSeedResult { Hash = hash, Name = name, JobId = job.JobId, Resumed = true, SavePath = job.SavePath, Instance = _client.Instance, Database = _db.Path };
+            Rollback(hash, name, job, result, reason, log);
+            return result;
+        }
+
+        private void Rollback(string hash, string name, SeedJob job, TorrentSeedResult result, HashallException error, Action<string> log)
         {
             var cancel = _client.Cancellation;
             _client.Cancellation = CancellationToken.None;
@@ -514,11 +530,11 @@ namespace Hashall.Core.Torrents
             {
                 if (job.TorrentAdded || job.Step == "adding")
                 {
-                    if (_client.Torrents(hashes: new[] { plan.Hash }).Any())
+                    if (_client.Torrents(hashes: new[] { hash }).Any())
                     {
-                        _client.Delete(new[] { plan.Hash });
+                        _client.Delete(new[] { hash });
                         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-                        while (_client.Torrents(hashes: new[] { plan.Hash }).Any() && DateTime.UtcNow < deadline)
+                        while (_client.Torrents(hashes: new[] { hash }).Any() && DateTime.UtcNow < deadline)
                             Thread.Sleep(100);
                     }
                     _journal.Advance(job, "rolling back", torrentAdded: false);
@@ -543,7 +559,7 @@ namespace Hashall.Core.Torrents
                 }
                 _journal.Save(job, removed);
                 _journal.Finish(job, "rolled-back", error.Message);
-                log($"Rolled back '{plan.Name}': {removed.Count(r => r.Kind != "folder")} name(s) and {removed.Count(r => r.Kind == "folder")} folder(s) this job made removed{(job.Step == "rolling back" ? ", and the torrent it added" : "")}.");
+                log($"Rolled back '{name}': {removed.Count(r => r.Kind != "folder")} name(s) and {removed.Count(r => r.Kind == "folder")} folder(s) this job made removed{(job.Step == "rolling back" ? ", and the torrent it added" : "")}.");
                 result.Links = result.Copies = 0;
                 result.BytesLinked = result.BytesCopied = 0;
             }

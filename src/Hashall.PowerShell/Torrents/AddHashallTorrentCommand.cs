@@ -135,7 +135,21 @@ namespace Hashall.PowerShell.Torrents
             if (!Repair)
                 request.SavePath = ChooseSavePath(client);
             var seeder = new TorrentSeeder(Catalog, client);
-            var plan = seeder.Plan(request);
+            SeedPlan plan;
+            try
+            {
+                plan = seeder.Plan(request);
+            }
+            catch (HashallException e) when (!WhatIfActive)
+            {
+                // An earlier run of this torrent was killed mid-way and now cannot go on: what it made is removed.
+                var rolledBack = seeder.RollbackOpen(request.Meta.Hash, request.Meta.Name, e, WriteVerbose);
+                if (rolledBack == null)
+                    throw;
+                WriteHashallError(e);
+                WriteObject(rolledBack);
+                return;
+            }
             if (!Confirm(plan))
                 return;
             var result = seeder.Execute(plan, WriteVerbose, _ => { }, WriteWarning, StopToken);
