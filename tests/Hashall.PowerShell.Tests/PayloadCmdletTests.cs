@@ -505,6 +505,7 @@ public sealed class QBittorrentUriSecretTests : CatalogSessionTest
         var commands = Ps.Run("Get-Command -Module Hashall -ParameterName Uri | ForEach-Object Name").Succeeded().Output.Select(o => o.ToString()).ToList();
         Assert.Contains("Sync-HashallPayload", commands);
         Assert.Contains("Invoke-RehomePlan", commands);
+        Assert.Contains("Add-HashallTorrent", commands);
         var previews = Ps.Run("Get-Command -Module Hashall -ParameterName WhatIf | ForEach-Object Name").Succeeded().Output.Select(o => o.ToString()).ToHashSet();
         // The torrent commands need a torrent (a mandatory parameter would prompt): one qBittorrent would be asked for.
         var takeTorrents = Ps.Run("Get-Command -Module Hashall -ParameterName TorrentHash | ForEach-Object Name").Succeeded().Output.Select(o => o.ToString()).ToHashSet();
@@ -517,6 +518,7 @@ public sealed class QBittorrentUriSecretTests : CatalogSessionTest
                 foreach (string whatIf in previews.Contains(command) ? new[] { "", "-WhatIf" } : new[] { "" })
                 {
                     string call = command == "Invoke-RehomePlan" ? $"Invoke-RehomePlan -Path $args[1] -Uri $args[0] -Confirm:$false {whatIf}"
+                        : command == "Add-HashallTorrent" ? $"[Hashall.Core.Torrents.TorrentDataMatch]::new() | Add-HashallTorrent -Uri $args[0] {whatIf}"
                         : takeTorrents.Contains(command) ? $"{command} -TorrentHash 0123456789abcdef0123456789abcdef01234567 -Uri $args[0] {whatIf}"
                         : $"{command} -Uri $args[0] {whatIf}";
                     // Everything a user could see: every stream, the host (-WhatIf text, Out-Default), the error's every field.
