@@ -249,7 +249,8 @@ namespace Hashall.Core.Torrents
         /// reach the expected progress leaves the torrent stopped (Incomplete). A kill leaves the job open:
         /// the next run for this torrent resumes it.
         /// </summary>
-        public TorrentSeedResult Execute(SeedPlan plan, Action<string> log, Action<long> bytesDone, Action<string> warn, CancellationToken cancel)
+        public TorrentSeedResult Execute(SeedPlan plan, Action<string> log, Action<long> bytesDone, Action<string> warn, CancellationToken cancel,
+            Action<string, double>? checking = null)
         {
             var clock = Stopwatch.StartNew();
             var request = plan.Request;
@@ -290,30 +291,49 @@ namespace Hashall.Core.Torrents
             }
 
             // qBittorrent checks; the torrent stays stopped unless its progress is what the layout promises.
-            var info = WaitChecked(plan, request.CheckTimeout, cancel, out bool timedOut);
-            result.Progress = info?.Progress ?? 0;
-            result.State = info?.State ?? "";
-            if (timedOut || info == null || result.Progress + ProgressTolerance < plan.ExpectedProgress)
+            // From here on nothing is rolled back: the layout and the torrent are whole, only the check is pending.
+            try
             {
-                result.Status = TorrentSeedStatus.Incomplete;
-                result.ErrorId = timedOut ? "TorrentCheckTimeout" : "TorrentProgressShort";
-                result.Message = timedOut
-                    ? $"qBittorrent did not finish checking '{plan.Name}' within {request.CheckTimeout.TotalSeconds:0} s (state {result.State}, progress {result.Progress:P1}); it was left stopped. Start it when its check is done."
-                    : $"qBittorrent reports '{plan.Name}' at {result.Progress:P2} after its recheck, less than the {plan.ExpectedProgress:P2} laid out: some data is not what the torrent needs. It was left stopped, with its files in place.";
-                _journal.Finish(job, "incomplete", result.Message);
-            }
-            else
-            {
-                if (!request.NoStart)
+                var info = WaitChecked(plan, request.CheckTimeout, cancel, checking, out bool timedOut);
+                result.Progress = info?.Progress ?? 0;
+                result.State = info?.State ?? "";
+                if (timedOut || info == null || result.Progress + ProgressTolerance < plan.ExpectedProgress)
                 {
-                    _journal.Advance(job, "starting");
-                    _client.Start(new[] { plan.Hash });
-                    info = WaitStarted(plan.Hash, cancel) ?? info;
-                    result.State = info.State;
+                    result.Status = TorrentSeedStatus.Incomplete;
+                    result.ErrorId = timedOut ? "TorrentCheckTimeout" : "TorrentProgressShort";
+                    result.Message = timedOut
+                        ? $"qBittorrent did not finish checking '{plan.Name}' within {request.CheckTimeout.TotalSeconds:0} s (state {result.State}, progress {result.Progress:P1}); it was left stopped. Start it when its check is done."
+                        : $"qBittorrent reports '{plan.Name}' at {result.Progress:P2} after its recheck, less than the {plan.ExpectedProgress:P2} laid out: some data is not what the torrent needs. It was left stopped, with its files in place.";
+                    _journal.Finish(job, "incomplete", result.Message);
                 }
-                result.Status = request.Repair ? TorrentSeedStatus.Repaired : TorrentSeedStatus.Added;
-                _journal.Finish(job, "done", null);
-                log($"'{plan.Name}' is at {result.Progress:P1} in qBittorrent ({result.State}).");
+                else
+                {
+                    if (!request.NoStart)
+                    {
+                        _journal.Advance(job, "starting");
+                        _client.Start(new[] { plan.Hash });
+                        info = WaitStarted(plan.Hash, cancel) ?? info;
+                        result.State = info.State;
+                    }
+                    result.Status = request.Repair ? TorrentSeedStatus.Repaired : TorrentSeedStatus.Added;
+                    _journal.Finish(job, "done", null);
+                    log($"'{plan.Name}' is at {result.Progress:P1} in qBittorrent ({result.State}).");
+                }
+            }
+            catch (Exception e) when (e is HashallException || e is OperationCanceledException)
+            {
+                // Ctrl+C or qBittorrent gone while it checks: the job ends (a rerun must not find it held), the torrent stays as it is.
+                string message = e is OperationCanceledException
+                    ? $"Stopped while qBittorrent checked '{plan.Name}': it was left as it is (stopped unless it had been started)."
+                    : $"'{plan.Name}' is laid out and in qBittorrent, but its check could not be followed: {e.Message}";
+                _journal.Finish(job, "incomplete", message);
+                if (e is OperationCanceledException)
+                    throw;
+                result.Status = TorrentSeedStatus.Incomplete;
+                result.ErrorId = ((HashallException)e).ErrorId;
+                result.Message = message;
+                result.Duration = clock.Elapsed;
+                return result;
             }
             Record(plan, warn, cancel);
             result.Duration = clock.Elapsed;
@@ -466,7 +486,7 @@ namespace Hashall.Core.Torrents
         }
 
         /// <summary>Polls until qBittorrent's check is over (a checking state seen and gone, or the progress already expected, or 3 s without one).</summary>
-        private TorrentInfo? WaitChecked(SeedPlan plan, TimeSpan timeout, CancellationToken cancel, out bool timedOut)
+        private TorrentInfo? WaitChecked(SeedPlan plan, TimeSpan timeout, CancellationToken cancel, Action<string, double>? checking, out bool timedOut)
         {
             var clock = Stopwatch.StartNew();
             bool seenChecking = false;
@@ -475,9 +495,11 @@ namespace Hashall.Core.Torrents
             {
                 cancel.ThrowIfCancellationRequested();
                 info = _client.Torrents(hashes: new[] { plan.Hash }).FirstOrDefault();
-                bool checking = info == null || CheckingStates.Contains(info.State);
-                seenChecking |= checking && info != null;
-                if (!checking && (seenChecking || info!.Progress + ProgressTolerance >= plan.ExpectedProgress || clock.Elapsed > TimeSpan.FromSeconds(3)))
+                bool busy = info == null || CheckingStates.Contains(info.State);
+                seenChecking |= busy && info != null;
+                if (info != null)
+                    checking?.Invoke(info.State, info.Progress);
+                if (!busy && (seenChecking || info!.Progress + ProgressTolerance >= plan.ExpectedProgress || clock.Elapsed > TimeSpan.FromSeconds(3)))
                 {
                     timedOut = false;
                     return info;

@@ -152,10 +152,36 @@ namespace Hashall.PowerShell.Torrents
             }
             if (!Confirm(plan))
                 return;
-            var result = seeder.Execute(plan, WriteVerbose, _ => { }, WriteWarning, StopToken);
+            TorrentSeedResult result;
+            try
+            {
+                long total = plan.Actions.Where(a => a.Kind == "link" || a.Kind == "copy").Sum(a => a.Size), done = 0;
+                var sinceProgress = System.Diagnostics.Stopwatch.StartNew();
+                string activity = $"Seeding {plan.Name}";
+                result = seeder.Execute(plan, WriteVerbose, n =>
+                {
+                    done += n;
+                    if (sinceProgress.ElapsedMilliseconds < 250 && done < total)
+                        return;
+                    sinceProgress.Restart();
+                    WriteProgress(new ProgressRecord(1, activity, $"Laid out {ByteSize.Format(done)} of {ByteSize.Format(total)}") { PercentComplete = total > 0 ? (int)Math.Min(100, done * 100 / total) : 100 });
+                }, WriteWarning, StopToken, (state, progress) =>
+                {
+                    if (sinceProgress.ElapsedMilliseconds < 250)
+                        return;
+                    sinceProgress.Restart();
+                    WriteProgress(new ProgressRecord(1, activity, $"qBittorrent checks it: {state}, {progress:P1} of {plan.ExpectedProgress:P1} expected") { PercentComplete = (int)Math.Min(100, progress * 100) });
+                });
+                WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
+            }
+            catch (OperationCanceledException)
+            {
+                throw new PipelineStoppedException(); // Ctrl+C: what this run laid out was rolled back, or the torrent left as it was
+            }
             if (result.ErrorId != null)
                 WriteError(new ErrorRecord(new HashallException(result.ErrorId, HashallErrorKind.ResourceUnavailable, result.Message ?? result.ErrorId, result.Hash),
-                    result.ErrorId, result.Status == TorrentSeedStatus.RolledBack ? ErrorCategory.WriteError : ErrorCategory.OperationTimeout, result));
+                    result.ErrorId, result.ErrorId == "TorrentCheckTimeout" ? ErrorCategory.OperationTimeout : result.ErrorId == "TorrentProgressShort" ? ErrorCategory.InvalidResult
+                        : result.Status == TorrentSeedStatus.RolledBack ? ErrorCategory.WriteError : ErrorCategory.ConnectionError, result));
             WriteObject(result);
         }
 
