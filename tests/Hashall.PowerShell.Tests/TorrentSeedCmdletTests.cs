@@ -300,6 +300,17 @@ public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<Q
         Directory.CreateDirectory(old);
         TempTree.Run("cp", "-r", Path.Combine(_releases, "Lost.S01"), old);
         _qbt.Add(lost.Torrent, lost.Hash, old, _category);
+        // The user renamed a file in qBittorrent: the repair must lay it out under the new name.
+        using (var http = new HttpClient { BaseAddress = new Uri(_qbt.Url + "api/v2/") })
+        {
+            var renamed = http.PostAsync("torrents/renameFile", new FormUrlEncodedContent(new Dictionary<string, string>
+                { ["hash"] = lost.Hash, ["oldPath"] = "Lost.S01/e2.mkv", ["newPath"] = "Lost.S01/Extras/e2 renamed.mkv" })).GetAwaiter().GetResult();
+            renamed.EnsureSuccessStatusCode();
+        }
+        var renameDeadline = DateTime.UtcNow.AddSeconds(20);
+        while (!File.Exists(Path.Combine(old, "Lost.S01", "Extras", "e2 renamed.mkv")) && DateTime.UtcNow < renameDeadline)
+            Thread.Sleep(50);
+        Assert.True(File.Exists(Path.Combine(old, "Lost.S01", "Extras", "e2 renamed.mkv")));
         _qbt.Kill();
         Directory.Delete(Path.Combine(old, "Lost.S01"), true);
         _qbt.Restart();
@@ -312,6 +323,8 @@ public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<Q
         var r = Assert.Single(Add("Get-HashallTorrent -State missingFiles | Find-HashallTorrentData -Uri $args[0] | Add-HashallTorrent -Repair -Uri $args[0]").Succeeded().Output);
         Assert.Equal(("Repaired", lost.Hash, 2, 1.0), (Status(r), (string)r.Properties["Hash"].Value, (int)r.Properties["Links"].Value, (double)r.Properties["Progress"].Value));
         Assert.Equal(Stat(Path.Combine(Data, "library/Lost/Lost 1x01.mkv")).Inode, Stat(Path.Combine(old, "Lost.S01", "e1.mkv")).Inode);
+        Assert.Equal(Stat(Path.Combine(Data, "library/Lost/Lost 1x02.mkv")).Inode, Stat(Path.Combine(old, "Lost.S01", "Extras", "e2 renamed.mkv")).Inode);
+        Assert.False(File.Exists(Path.Combine(old, "Lost.S01", "e2.mkv")));
         var info = _qbt.Info(lost.Hash)!.Value;
         Assert.Equal((1.0, old), (info.Progress, info.SavePath.TrimEnd('/')));
         Assert.DoesNotContain("paused", info.State);
