@@ -18,6 +18,7 @@
         'New-HashallLinkPlan'
         'Get-HashallLinkPlan'
         'Invoke-HashallLinkPlan'
+        'Undo-HashallLinkPlan'
         'Sync-HashallPayload'
         'Get-HashallTorrent'
         'Get-HashallPayload'
@@ -49,6 +50,10 @@
   verdict per file, remembered in the catalog (Test-HashallTorrent).
 - Finding a torrent's data among the catalogued files under any names, proven piece by piece without
   changing anything (Find-HashallTorrentData).
+- Link plans can be undone: each linked path gets its own copy back with its own owner, permissions
+  and mtime, crash-safe and resumable (Undo-HashallLinkPlan); keep rules choose the copy that stays
+  and protect paths that must never be replaced (New-HashallLinkPlan -KeepPath, -KeepOrder,
+  -ProtectPath); a large plan runs a night at a time (Invoke-HashallLinkPlan -Limit, -MaximumBytes).
 Tested on Linux x64 with PowerShell 7; see README for the platforms whose code paths are untested.
 '@
         }

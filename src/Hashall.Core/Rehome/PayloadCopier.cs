@@ -203,7 +203,7 @@ namespace Hashall.Core.Rehome
                 throw failure;
         }
 
-        private static void CopyFile(string source, string target, FileStatus expected, byte[] buffer, Action<long> bytesDone, CancellationToken cancel)
+        internal static void CopyFile(string source, string target, FileStatus expected, byte[] buffer, Action<long> bytesDone, CancellationToken cancel)
         {
             using var input = FileReader.OpenRead(source, sequential: true);
             using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
