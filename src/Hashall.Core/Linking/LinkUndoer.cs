@@ -60,6 +60,13 @@ namespace Hashall.Core.Linking
         /// <summary>Paths per catalog commit (three statements each).</summary>
         internal const int PathsPerCommit = 2048;
 
+        /// <summary>
+        /// Copies made before they are flushed together (one syncfs) and renamed over their paths: one
+        /// journal commit for the batch instead of one fsync per file.
+        /// </summary>
+        internal const int CopiesPerFlush = 256;
+        internal const long BytesPerFlush = 64L << 20;
+
         private const int CompareBytes = 1 << 20;
 
         private readonly CatalogDatabase _db;
@@ -121,6 +128,8 @@ namespace Hashall.Core.Linking
             int uncommitted = 0;
             byte[] buffer = FileSystemApi.IsWindows || FileSystemApi.IsMacOS ? ArrayPool<byte>.Shared.Rent(1 << 20) : Array.Empty<byte>();
             var run = new PathRun(this, batch, device, plan, result, unsynced, buffer, cancel);
+            var copies = new List<Copy>();
+            long copiedBytes = 0;
 
             // Outcomes are committed only after the folders of the renames they record are flushed:
             // a committed 'undone' is on disk.
@@ -135,6 +144,30 @@ namespace Hashall.Core.Linking
                 batch.Commit();
                 uncommitted = 0;
                 sinceCommit.Restart();
+            }
+
+            // The copies made so far reach the disk (one syncfs), then each is renamed over its path.
+            bool Flush()
+            {
+                if (copies.Count == 0)
+                    return true;
+                FileMetadata.SyncFileSystem(Path.GetDirectoryName(copies[0].Temp) ?? ".");
+                bool go = true;
+                foreach (var copy in copies)
+                {
+                    if (go)
+                    {
+                        run.Finish(copy);
+                        if (++uncommitted >= PathsPerCommit || sinceCommit.Elapsed.TotalSeconds >= 3)
+                            Commit();
+                    }
+                    else
+                        HardLinks.Remove(copy.Temp);
+                    go = go && !cancel.IsCancellationRequested;
+                }
+                copies.Clear();
+                copiedBytes = 0;
+                return go;
             }
 
             try
@@ -171,27 +204,40 @@ namespace Hashall.Core.Linking
                             _store.Renew(plan.PlanId, owner);
                             sinceRenew.Restart();
                         }
-                        if (run.Undo(action, path) == Step.Stop)
+                        changed = true;
+                        var step = run.Prepare(action, path, out var copy);
+                        if (copy != null)
+                        {
+                            copies.Add(copy);
+                            copiedBytes += copy.Size;
+                        }
+                        else if (++uncommitted >= PathsPerCommit || sinceCommit.Elapsed.TotalSeconds >= 3)
+                            Commit();
+                        if (step == Step.Stop)
                         {
                             result.Completed = false;
-                            changed = true;
+                            Flush();
                             return Finish();
                         }
-                        changed = true;
                         done += action.Size;
-                        if (++uncommitted >= PathsPerCommit || sinceCommit.Elapsed.TotalSeconds >= 3)
-                            Commit();
+                        if ((copies.Count >= CopiesPerFlush || copiedBytes >= BytesPerFlush) && !Flush())
+                            result.Completed = false;
                     }
                     if (!result.Completed && cancel.IsCancellationRequested)
                         break;
                 }
+                Flush();
                 observer.Progress(total, total, "");
             }
             finally
             {
                 try
                 {
-                    Commit(); // what was done on disk is recorded, even when stopping or failing
+                    // Copies not renamed (a failure or a stop mid-batch) are removed; what was done on
+                    // disk is recorded, even when stopping or failing.
+                    foreach (var copy in copies)
+                        HardLinks.Remove(copy.Temp);
+                    Commit();
                 }
                 finally
                 {
@@ -236,6 +282,25 @@ namespace Hashall.Core.Linking
 
         private enum Step { Next, Stop }
 
+        /// <summary>A path's copy, made and given its metadata, waiting to be flushed and renamed over the path.</summary>
+        private sealed class Copy
+        {
+            public Copy(LinkAction action, LinkActionPath path, string temp, FileStatus linked)
+            {
+                Action = action;
+                Path = path;
+                Temp = temp;
+                Linked = linked;
+            }
+
+            public LinkAction Action { get; }
+            public LinkActionPath Path { get; }
+            public string Temp { get; }
+            /// <summary>The path as it was copied (a link of the canonical inode).</summary>
+            public FileStatus Linked { get; }
+            public long Size => Linked.Size;
+        }
+
         /// <summary>Undoes one path at a time, recording each outcome in the batch.</summary>
         private sealed class PathRun
         {
@@ -260,8 +325,13 @@ namespace Hashall.Core.Linking
                 _cancel = cancel;
             }
 
-            public Step Undo(LinkAction action, LinkActionPath path)
+            /// <summary>
+            /// Checks one path and copies it to its temporary name with its original metadata (not yet
+            /// flushed); <paramref name="copy"/> is null when the path's outcome was recorded instead.
+            /// </summary>
+            public Step Prepare(LinkAction action, LinkActionPath path, out Copy? copy)
             {
+                copy = null;
                 string full = path.FullName;
                 string dir = Path.GetDirectoryName(full) ?? ".";
                 string temp = PathText.Join(dir, $".hashall-undo-{_plan.PlanId}-{path.FileId}.tmp");
@@ -290,7 +360,7 @@ namespace Hashall.Core.Linking
                     if (FileSystemApi.IsWindows || FileSystemApi.IsMacOS)
                         PayloadCopier.CopyFile(full, temp, st, _buffer, _ => { }, _cancel);
                     else
-                        PayloadCopier.NativeCopy.Copy(full, temp, st, _ => { }, _cancel);
+                        PayloadCopier.NativeCopy.Copy(full, temp, st, _ => { }, _cancel, flush: false); // flushed with its batch
                     FaultInjection.At("undo-after-copy");
                     var original = new FileStatus(st.DeviceNumber, st.Inode, st.Size, 1, mtime, FileKind.Regular,
                         path.OriginalMode ?? st.Permissions, path.OriginalUid ?? st.Uid, path.OriginalGid ?? st.Gid);
@@ -318,25 +388,39 @@ namespace Hashall.Core.Linking
                     HardLinks.Remove(temp);
                     return Outcome(action, path, "failed", $"cannot copy it in '{dir}': {e.Message}");
                 }
-                // The path must still be the link that was copied.
+                copy = new Copy(action, path, temp, st);
+                return Step.Next;
+            }
+
+            /// <summary>Renames a flushed copy over its path, if the path is still the link that was copied, and records the outcome.</summary>
+            public void Finish(Copy copy)
+            {
+                var action = copy.Action;
+                var path = copy.Path;
+                var st = copy.Linked;
+                string full = path.FullName, temp = copy.Temp;
+                string dir = Path.GetDirectoryName(full) ?? ".";
                 if (FileSystemApi.TryLstat(full, out var again) != 0 || again.Inode != st.Inode || again.Size != st.Size || again.MtimeNs != st.MtimeNs)
                 {
                     HardLinks.Remove(temp);
-                    return Outcome(action, path, "skipped", "changed while it was copied: left alone");
+                    Outcome(action, path, "skipped", "changed while it was copied: left alone");
+                    return;
                 }
                 FaultInjection.At("undo-before-rename");
+                int error;
                 error = HardLinks.Replace(temp, full);
                 if (error != 0)
                 {
                     HardLinks.Remove(temp);
-                    return Outcome(action, path, "failed", $"cannot replace it: {HardLinks.Describe(error)}");
+                    Outcome(action, path, "failed", $"cannot replace it: {HardLinks.Describe(error)}");
+                    return;
                 }
                 _unsynced.Add(dir);
                 FaultInjection.At("undo-after-rename");
                 _result.BytesCopied += st.Size;
-                if (FileSystemApi.TryLstat(full, out var copy) != 0)
-                    copy = new FileStatus(st.DeviceNumber, 0, st.Size, 1, mtime, FileKind.Regular);
-                return Done(action, path, copy, null, canonicalLinksLeft: again.LinkCount - 1);
+                if (FileSystemApi.TryLstat(full, out var now) != 0)
+                    now = new FileStatus(st.DeviceNumber, 0, st.Size, 1, path.OriginalMtimeNs ?? action.DuplicateMtimeNs, FileKind.Regular);
+                Done(action, path, now, null, canonicalLinksLeft: again.LinkCount - 1);
             }
 
             /// <summary>Whether <paramref name="full"/> holds the canonical file's bytes (the canonical path still its inode).</summary>
