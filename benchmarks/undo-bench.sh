@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Undo benchmark: Undo-HashallLinkPlan (copy back, restore owner/mode/mtime, fsync each copy, rename
+# Undo benchmark: Undo-HashallLinkPlan (copy back, restore owner/mode/mtime, flush the copies (one syncfs per batch), rename
 # over the link, flush each folder, record each path) against `cp -r --preserve=all` of the same linked
 # paths to a new tree, followed by `sync` (the copies on disk, as undo's are), in the same run, on warm
 # page cache. Throughput = bytes copied back / seconds.
@@ -59,7 +59,7 @@ mbps() { awk -v b="$1" -v t="$2" 'BEGIN { if (t + 0 == 0) print "-"; else printf
 echo
 echo "| tool | seconds | paths | MiB/s |"
 echo "|---|---|---|---|"
-echo "| Undo-HashallLinkPlan (fsync per file, owner/mode/mtime restored, outcomes recorded) | $undo | $undone | $(mbps "$copied" "$undo") |"
+echo "| Undo-HashallLinkPlan (copies flushed before each rename, owner/mode/mtime restored, folders flushed, outcomes recorded) | $undo | $undone | $(mbps "$copied" "$undo") |"
 echo "| cp -r --preserve=all + sync | $cpt | $paths | $(mbps "$bytes" "$cpt") |"
 echo
 echo "$paths linked paths, $bytes bytes; undo takes $(ratio "$undo" "$cpt")x the time of cp --preserve=all + sync; bytes copied equal: $([ "$copied" = "$bytes" ] && echo yes || echo NO); paths still linked after undo: $left"
