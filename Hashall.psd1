@@ -18,6 +18,7 @@
         'New-HashallLinkPlan'
         'Get-HashallLinkPlan'
         'Invoke-HashallLinkPlan'
+        'Undo-HashallLinkPlan'
         'Sync-HashallPayload'
         'Get-HashallTorrent'
         'Get-HashallPayload'
@@ -54,6 +55,10 @@
   added stopped, rechecked and started at the expected progress, under a crash-safe journal; or the
   missing files of a torrent qBittorrent has, laid out where it expects them (Add-HashallTorrent;
   Get-HashallTorrent -State).
+- Link plans can be undone: each linked path gets its own copy back with its own owner, permissions
+  and mtime, crash-safe and resumable (Undo-HashallLinkPlan); keep rules choose the copy that stays
+  and protect paths that must never be replaced (New-HashallLinkPlan -KeepPath, -KeepOrder,
+  -ProtectPath); a large plan runs a night at a time (Invoke-HashallLinkPlan -Limit, -MaximumBytes).
 Tested on Linux x64 with PowerShell 7; see README for the platforms whose code paths are untested.
 '@
         }

@@ -100,6 +100,7 @@ $plan = New-HashallLinkPlan -Device stash
 $plan
 Get-HashallLinkPlan -Id $plan.PlanId -Action
 Invoke-HashallLinkPlan -Id $plan.PlanId -Confirm:$false
+Undo-HashallLinkPlan -Id $plan.PlanId -Confirm:$false
 Get-HashallPayload -Path $show
 Sync-HashallPayload -Uri $qbt -Category $category
 Get-HashallTorrent -Category $category
@@ -186,6 +187,7 @@ $duplicate = @([IO.Path]::Combine($a, 'big.bin'), [IO.Path]::Combine($b, 'big-co
 $o.ActionByDuplicate = @(Get-HashallLinkPlan -Id $plan.PlanId -Action | Where-Object Duplicate -eq $duplicate | Where-Object ActionId -eq $action.ActionId).Count
 $o.Linked = @(Invoke-HashallLinkPlan -Id $plan.PlanId -Confirm:$false | Where-Object Reclaimed -eq 3MB).Count
 $o.PlanReclaimed = @(Get-HashallLinkPlan | Where-Object Reclaimed -eq 3MB).Count
+$o.Undone = @(Undo-HashallLinkPlan -Id $plan.PlanId -Confirm:$false | Where-Object Copied -eq 3MB | Where-Object Undone -eq 1).Count
 $o.Payload = @(Get-HashallPayload -Path $show | Where-Object Size -eq 70000 | Where-Object FileCount -eq 2 | Where-Object MissingCount -eq 0).Count
 $o.Sync = @(Sync-HashallPayload -Uri $qbt -Category $category | Where-Object qBittorrent -like '*.*' | Where-Object Torrents -eq 2).Count
 $o.TorrentByPayload = @(Get-HashallTorrent -Category $category | Where-Object Payload -eq (Get-HashallPayload -Path $show).PayloadHash).Count
@@ -212,6 +214,7 @@ $o.FoundFileBySize = @($found.Files | Where-Object Size -eq 40000 | Where-Object
         Assert.Equal("1", Get("ActionByDuplicate"));
         Assert.Equal("1", Get("Linked"));
         Assert.Equal("1", Get("PlanReclaimed"));
+        Assert.Equal("1", Get("Undone"));
         Assert.Equal("1", Get("Payload"));
         Assert.Equal("1", Get("Sync"));
         Assert.Equal("1", Get("TorrentByPayload"));

@@ -23,6 +23,7 @@ BeforeDiscovery {
         @{ View = 'TorrentDataMatch'; Expect = '(?m)^Complete\s+100\.0 %\s+3\.0 MiB\s+[\d.]+ [KMG]?i?B\s+views\s+a\s*$' }
         @{ View = 'TorrentFileMatch'; Expect = '(?m)^big\.bin\s+3\.0 MiB\s+True\s+\S*/big\.bin\s*$' }
         @{ View = 'TorrentSeedResult'; Expect = '(?m)^Added\s+100\.0 %\s+2\s+3\.0 MiB\s+0 B\s+stalledUP\s+a\s*$' }
+        @{ View = 'LinkUndoResult'; Expect = '\b1\s+0\s+0\s+3\.0 MiB\s+True\s+\d\d:\d\d:\d\d\.\d{3}' }
     )
 }
 
@@ -68,6 +69,7 @@ BeforeAll {
     $objects.LinkResult = Invoke-HashallLinkPlan -Id $plan.PlanId -Confirm:$false
     $objects.LinkPlan = Get-HashallLinkPlan -Id $plan.PlanId
     $objects.LinkAction = Get-HashallLinkPlan -Id $plan.PlanId -Action
+    $objects.LinkUndoResult = Undo-HashallLinkPlan -Id $plan.PlanId -Path (Join-Path $tree 'b') -Confirm:$false
 
     # qBittorrent's types as a sync writes them (the hosted tests get them from a real qBittorrent).
     $objects.HashallTorrent = [Hashall.Core.Payloads.HashallTorrent]@{

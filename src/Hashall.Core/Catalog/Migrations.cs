@@ -313,6 +313,20 @@ CREATE TABLE seed_links (
     PRIMARY KEY (job_id, path)
 ) WITHOUT ROWID;
 "),
+            new Migration(12, "link undo", @"
+-- What a linked path was before it became a link (lstat just before the rename over it), so that
+-- Undo-HashallLinkPlan gives it back its own owner, group, permissions and mtime. NULL for paths
+-- linked before this version (undo then takes the action's recorded duplicate mtime and the shared
+-- inode's owner and permissions, which were the path's own unless the plan ran with -Force).
+ALTER TABLE link_action_paths ADD COLUMN uid INTEGER;
+ALTER TABLE link_action_paths ADD COLUMN gid INTEGER;
+ALTER TABLE link_action_paths ADD COLUMN mode INTEGER;
+ALTER TABLE link_action_paths ADD COLUMN mtime_ns INTEGER;
+-- Undo's outcome per path (NULL: never undone); status stays 'linked' so an undone plan is never executed again.
+ALTER TABLE link_action_paths ADD COLUMN undo_status TEXT CHECK (undo_status IN ('undone', 'skipped', 'failed'));
+ALTER TABLE link_action_paths ADD COLUMN undo_reason TEXT;
+ALTER TABLE link_plans ADD COLUMN undone_at TEXT;
+"),
         };
 
         public static int Latest => All[All.Count - 1].Version;

@@ -54,6 +54,7 @@ namespace Hashall.Core.Linking
             var batch = new WriteBatch(_db, maxRows: StatementsPerCommit, maxSeconds: 3);
             var buffers = new CompareBuffers();
             Dictionary<long, LinkAction>? current = null;
+            var limit = new RunLimit(options.Limit, options.MaximumBytes);
             try
             {
                 foreach (var action in todo)
@@ -61,6 +62,13 @@ namespace Hashall.Core.Linking
                     if (cancel.IsCancellationRequested)
                     {
                         result.Completed = false;
+                        break;
+                    }
+                    if (limit.Reached(action.Size))
+                    {
+                        // -Limit / -MaximumBytes: the rest stays pending for the next run.
+                        result.Completed = false;
+                        result.Limited = true;
                         break;
                     }
                     if (sinceProgress.ElapsedMilliseconds >= 250)
@@ -73,6 +81,7 @@ namespace Hashall.Core.Linking
                         result.Completed = false;
                         continue;
                     }
+                    limit.Count(action.Size);
                     if (owner == null)
                     {
                         // Taken at the first real change, so -WhatIf writes nothing at all; then the
@@ -239,6 +248,7 @@ namespace Hashall.Core.Linking
                     HardLinks.Remove(temp);
                     return Outcome(path, "skipped", "changed while being linked");
                 }
+                LinkUndoStore.RecordOriginal(_batch, _action, path, again); // what undo gives the path back
                 error = HardLinks.Replace(temp, full);
                 if (error != 0)
                 {

@@ -13,7 +13,7 @@ namespace Hashall.Core.Linking
         /// <summary>The path the plan is limited to, relative to the filesystem's root ("" for the whole device).</summary>
         public string Scope { get; set; } = "";
         public long MinimumSize { get; set; }
-        /// <summary>preview, pending, running, incomplete (stopped part-way), done, or partial (done with skips or failures).</summary>
+        /// <summary>preview, pending, running, incomplete (stopped part-way), done, partial (done with skips or failures), undone (every linked path undone) or partially-undone.</summary>
         public string Status { get; set; } = "pending";
         /// <summary>Duplicate inodes to replace by links.</summary>
         public int ActionCount { get; set; }
@@ -25,6 +25,9 @@ namespace Hashall.Core.Linking
         public int Skipped { get; set; }
         public int Failed { get; set; }
         public int Pending { get; set; }
+        /// <summary>Linked paths given their own copy back by Undo-HashallLinkPlan.</summary>
+        public int Undone { get; set; }
+        public DateTime? UndoneAt { get; set; }
         /// <summary>Files in scope known only by a quick (sample) hash, left out: a plan never rests on a sample.</summary>
         public long LeftOut { get; set; }
         public DateTime CreatedAt { get; set; }
@@ -68,6 +71,14 @@ namespace Hashall.Core.Linking
         public string FullName { get; set; } = "";
         public string Status { get; set; } = "pending";
         public string? Reason { get; set; }
+        /// <summary>Undo-HashallLinkPlan's outcome: null (not undone), undone, skipped or failed.</summary>
+        public string? UndoStatus { get; set; }
+        public string? UndoReason { get; set; }
+        /// <summary>The path's owner, group, permissions and mtime just before it was linked (null: linked by an older version).</summary>
+        public uint? OriginalUid { get; set; }
+        public uint? OriginalGid { get; set; }
+        public int? OriginalMode { get; set; }
+        public long? OriginalMtimeNs { get; set; }
 
         public override string ToString() => FullName;
     }
@@ -86,6 +97,8 @@ namespace Hashall.Core.Linking
         public IList<string> Reasons { get; } = new List<string>();
         /// <summary>False when stopped (Ctrl+C) or when -WhatIf or -Confirm left actions out; running the plan again resumes.</summary>
         public bool Completed { get; set; }
+        /// <summary>True when -Limit or -MaximumBytes stopped the run: the plan stays incomplete, the next run continues.</summary>
+        public bool Limited { get; set; }
         public TimeSpan Duration { get; set; }
         public string Database { get; set; } = "";
     }

@@ -19,11 +19,11 @@ SELECT p.plan_id, p.name, p.device_id, coalesce(d.alias, d.mount_point), p.scope
        (SELECT count(*) FROM link_actions a WHERE a.plan_id = p.plan_id),
        (SELECT coalesce(sum(a.bytes_saved), 0) FROM link_actions a WHERE a.plan_id = p.plan_id),
        (SELECT coalesce(sum(a.bytes_reclaimed), 0) FROM link_actions a WHERE a.plan_id = p.plan_id),
-       coalesce(x.linked, 0), coalesce(x.skipped, 0), coalesce(x.failed, 0), coalesce(x.pending, 0)
+       coalesce(x.linked, 0), coalesce(x.skipped, 0), coalesce(x.failed, 0), coalesce(x.pending, 0), coalesce(x.undone, 0), p.undone_at
 FROM link_plans p JOIN devices d ON d.device_id = p.device_id
 -- every path of a plan counted in one pass (a plan of a million paths was read four times)
 LEFT JOIN (SELECT a.plan_id, sum(x.status = 'linked') AS linked, sum(x.status = 'skipped') AS skipped,
-                  sum(x.status = 'failed') AS failed, sum(x.status = 'pending') AS pending
+                  sum(x.status = 'failed') AS failed, sum(x.status = 'pending') AS pending, sum(x.undo_status = 'undone') AS undone
            FROM link_action_paths x JOIN link_actions a ON a.action_id = x.action_id" + (one ? " WHERE a.plan_id = $id" : "") + @"
            GROUP BY a.plan_id) x ON x.plan_id = p.plan_id" + (one ? " WHERE p.plan_id = $id" : "");
 
@@ -151,6 +151,9 @@ VALUES ($plan, $sha1, $size, $cfile, $cpath, $cinode, $cmtime, $dinode, $dmtime,
                         {
                             FileId = r.GetInt64(13), Path = r.GetString(14), FullName = Full(r.GetString(14)),
                             Status = r.GetString(15), Reason = r.IsDBNull(16) ? null : r.GetString(16),
+                            UndoStatus = r.IsDBNull(17) ? null : r.GetString(17), UndoReason = r.IsDBNull(18) ? null : r.GetString(18),
+                            OriginalUid = r.IsDBNull(19) ? (uint?)null : (uint)r.GetInt64(19), OriginalGid = r.IsDBNull(20) ? (uint?)null : (uint)r.GetInt64(20),
+                            OriginalMode = r.IsDBNull(21) ? (int?)null : (int)r.GetInt64(21), OriginalMtimeNs = r.IsDBNull(22) ? (long?)null : r.GetInt64(22),
                         });
                 }
                 if (a != null)
@@ -160,7 +163,8 @@ VALUES ($plan, $sha1, $size, $cfile, $cpath, $cinode, $cmtime, $dinode, $dmtime,
 
         /// <summary>A plan's actions and their paths in execution order (action id, then path), by index: no sort.</summary>
         internal const string ActionsSql = @"SELECT a.action_id, a.sha1, a.size, a.canonical_file_id, a.canonical_path, a.canonical_inode, a.canonical_mtime_ns,
-    a.duplicate_inode, a.duplicate_mtime_ns, a.bytes_saved, a.status, a.reason, a.bytes_reclaimed, x.file_id, x.path, x.status, x.reason
+    a.duplicate_inode, a.duplicate_mtime_ns, a.bytes_saved, a.status, a.reason, a.bytes_reclaimed, x.file_id, x.path, x.status, x.reason,
+    x.undo_status, x.undo_reason, x.uid, x.gid, x.mode, x.mtime_ns
 FROM link_actions a LEFT JOIN link_action_paths x ON x.action_id = a.action_id
 WHERE a.plan_id = $id ORDER BY a.action_id, x.path;";
 
@@ -282,7 +286,10 @@ WHERE action_id = $id;",
                     };
                     plan.PathCount = plan.Linked + plan.Skipped + plan.Failed + plan.Pending;
                     bool running = !r.IsDBNull(9) && Lease.IsLive(r.GetString(9), r.GetString(10));
+                    plan.Undone = (int)r.GetInt64(18);
+                    plan.UndoneAt = r.IsDBNull(19) ? (DateTime?)null : CatalogTime.Parse(r.GetString(19));
                     plan.Status = running ? "running"
+                        : plan.Undone > 0 ? (plan.Undone == plan.Linked ? "undone" : "partially-undone")
                         : plan.Pending == plan.PathCount && plan.ExecutedAt == null ? "pending"
                         : plan.Pending > 0 ? "incomplete"
                         : plan.Skipped + plan.Failed > 0 ? "partial" : "done";

@@ -10,9 +10,10 @@ namespace Hashall.Core.Linking
 {
     /// <summary>
     /// Builds a link plan from the catalog's duplicate groups (same size and full SHA-1, distinct inodes,
-    /// one device). Per group the canonical inode is the one with the most links, then the oldest
-    /// mtime, then the shortest path, then the first path in ordinal order; every other inode becomes
-    /// one action that replaces each of its paths by a link of the canonical file.
+    /// one device). Per group the canonical inode is chosen by <see cref="Rules"/> (by default the one
+    /// with the most links, then the oldest mtime, then the shortest path, then the first path in
+    /// ordinal order); every other inode not protected becomes one action that replaces each of its
+    /// paths by a link of the canonical file.
     /// Groups are streamed from the catalog and actions decided one group at a time: a plan is either
     /// counted (<see cref="Preview"/>) or written to the catalog as it is decided (<see cref="Store"/>),
     /// never held whole in memory.
@@ -22,6 +23,9 @@ namespace Hashall.Core.Linking
         private readonly CatalogDatabase _db;
 
         public LinkPlanner(CatalogDatabase db) => _db = db;
+
+        /// <summary>Which copy of a group is kept and which are never replaced (see <see cref="KeepRules"/>).</summary>
+        public KeepRules Rules { get; set; } = KeepRules.Default;
 
         /// <summary>The plan as <see cref="Store"/> would write it (counts, status preview, no actions); the catalog is only read.</summary>
         public LinkPlan Preview(HashallDevice device, string scope, long minimumSize, string? name)
@@ -70,19 +74,15 @@ namespace Hashall.Core.Linking
             foreach (var group in query.DuplicateRows(deviceId, minimumSize))
             {
                 var files = scope.Length == 0 ? group : group.Where(f => InScope(f.Path, scope)).ToList();
-                var inodes = files.GroupBy(f => f.Inode)
-                    .Select(g => g.OrderBy(f => f.Path, StringComparer.Ordinal).ToList())
-                    .OrderByDescending(paths => paths.Max(f => f.LinkCount))
-                    .ThenBy(paths => paths[0].MtimeNs)
-                    .ThenBy(paths => paths.Min(f => f.Path.Length))
-                    .ThenBy(paths => paths[0].Path, StringComparer.Ordinal)
-                    .ToList();
+                var inodes = Rules.Rank(files.GroupBy(f => f.Inode).Select(g => g.OrderBy(f => f.Path, StringComparer.Ordinal).ToList()), Full);
                 if (inodes.Count < 2)
                     continue;
                 var canonical = inodes[0][0];
                 string canonicalFull = Full(canonical.Path);
                 foreach (var duplicate in inodes.Skip(1))
                 {
+                    if (Rules.IsProtected(duplicate, Full))
+                        continue; // -ProtectPath: never replaced, stays a separate copy
                     // The inode's data is freed only when its last link goes: links outside the catalog keep it.
                     long links = duplicate.Max(f => f.LinkCount);
                     var action = new LinkAction

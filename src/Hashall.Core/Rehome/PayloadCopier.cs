@@ -203,7 +203,7 @@ namespace Hashall.Core.Rehome
                 throw failure;
         }
 
-        private static void CopyFile(string source, string target, FileStatus expected, byte[] buffer, Action<long> bytesDone, CancellationToken cancel)
+        internal static void CopyFile(string source, string target, FileStatus expected, byte[] buffer, Action<long> bytesDone, CancellationToken cancel)
         {
             using var input = FileReader.OpenRead(source, sequential: true);
             using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
@@ -362,7 +362,8 @@ namespace Hashall.Core.Rehome
 
             private static int ONoFollow => RuntimeInformation.ProcessArchitecture == Architecture.Arm64 || RuntimeInformation.ProcessArchitecture == Architecture.Arm ? 0x8000 : 0x20000;
 
-            public static unsafe void Copy(string source, string target, FileStatus expected, Action<long> bytesDone, CancellationToken cancel)
+            /// <param name="flush">False: the caller makes the copy durable itself (link undo flushes a batch of copies with one syncfs).</param>
+            public static unsafe void Copy(string source, string target, FileStatus expected, Action<long> bytesDone, CancellationToken cancel, bool flush = true)
             {
                 int input, output;
                 fixed (byte* p = FileSystemApi.ToNativePath(source))
@@ -392,11 +393,14 @@ namespace Hashall.Core.Rehome
                         if (total != expected.Size)
                             throw new HashallException("RehomeSourceChanged", HashallErrorKind.InvalidData,
                                 $"'{source}' changed while it was copied ({total} bytes read, {expected.Size} expected); nothing was removed.", source);
-                        if (fsync(output) != 0)
-                            throw Error("fsync", target, Marshal.GetLastWin32Error());
-                        // On disk now: drop its pages, so the read-back reads the disk, not what was just written.
-                        // (tmpfs keeps files only in memory: there this changes nothing.)
-                        posix_fadvise(output, 0, 0, FadvDontNeed);
+                        if (flush)
+                        {
+                            if (fsync(output) != 0)
+                                throw Error("fsync", target, Marshal.GetLastWin32Error());
+                            // On disk now: drop its pages, so the read-back reads the disk, not what was just written.
+                            // (tmpfs keeps files only in memory: there this changes nothing.)
+                            posix_fadvise(output, 0, 0, FadvDontNeed);
+                        }
                     }
                     finally
                     {

@@ -27,7 +27,7 @@ namespace Hashall.PowerShell.Linking
 
         /// <summary>Only plans in these states.</summary>
         [Parameter]
-        [ValidateSet("pending", "running", "incomplete", "done", "partial", IgnoreCase = true)]
+        [ValidateSet("pending", "running", "incomplete", "done", "partial", "undone", "partially-undone", IgnoreCase = true)]
         public string[]? Status { get; set; }
 
         /// <summary>Write the plans' actions (each duplicate inode, its paths and their outcome) instead of the plans.</summary>

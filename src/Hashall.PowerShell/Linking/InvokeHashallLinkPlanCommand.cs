@@ -28,6 +28,16 @@ namespace Hashall.PowerShell.Linking
         [Parameter]
         public SwitchParameter Force { get; set; }
 
+        /// <summary>At most this many actions (duplicate inodes) per plan in this run; a later run continues.</summary>
+        [Parameter]
+        [ValidateRange(1, int.MaxValue)]
+        public int Limit { get; set; }
+
+        /// <summary>At most this many bytes of duplicates per plan in this run (the first action always runs); a later run continues.</summary>
+        [Parameter]
+        [ValidateRange(1, long.MaxValue)]
+        public long MaximumBytes { get; set; }
+
         protected override void Process()
         {
             foreach (var id in Id)
@@ -40,10 +50,17 @@ namespace Hashall.PowerShell.Linking
                 }
                 try
                 {
-                    var result = new LinkExecutor(Catalog).Execute(id, new LinkOptions { Verify = Verify, Force = Force }, this, StopToken);
+                    var result = new LinkExecutor(Catalog).Execute(id, new LinkOptions
+                    {
+                        Verify = Verify, Force = Force,
+                        Limit = MyInvocation.BoundParameters.ContainsKey(nameof(Limit)) ? Limit : (int?)null,
+                        MaximumBytes = MyInvocation.BoundParameters.ContainsKey(nameof(MaximumBytes)) ? MaximumBytes : (long?)null,
+                    }, this, StopToken);
                     WriteProgress(new ProgressRecord(1, Activity, "Done") { RecordType = ProgressRecordType.Completed });
                     foreach (var reason in result.Reasons.Take(20))
                         WriteVerbose(reason);
+                    if (result.Limited)
+                        WriteVerbose($"Link plan {id}: -Limit/-MaximumBytes reached; the rest stays pending; run it again to continue.");
                     WriteObject(result);
                 }
                 catch (HashallException e) when (e.ErrorId == "LinkPlanBusy" || e.ErrorId == "LinkPlanNotFound")

@@ -35,6 +35,18 @@ namespace Hashall.PowerShell.Linking
         [Parameter]
         public string? Name { get; set; }
 
+        /// <summary>Wildcards over full paths, in priority order: the copy matching the first one is kept (the canonical file).</summary>
+        [Parameter]
+        public string[]? KeepPath { get; set; }
+
+        /// <summary>How the kept copy is chosen after -KeepPath: MostLinks (default), Oldest, Newest, ShortestPath, PathOrder.</summary>
+        [Parameter]
+        public KeepOrder KeepOrder { get; set; } = KeepOrder.MostLinks;
+
+        /// <summary>Wildcards over full paths: a matching path is never replaced (it may only be the kept copy).</summary>
+        [Parameter]
+        public string[]? ProtectPath { get; set; }
+
         protected override void Process()
         {
             if (Device == null && Path == null)
@@ -69,7 +81,11 @@ namespace Hashall.PowerShell.Linking
 
         private void Plan(HashallDevice device, string scope)
         {
-            var planner = new LinkPlanner(Catalog);
+            string here = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+            var planner = new LinkPlanner(Catalog)
+            {
+                Rules = new KeepRules { Keep = PathPatterns.For(KeepPath, here), Order = KeepOrder, Protect = PathPatterns.For(ProtectPath, here) },
+            };
             string where = $"device '{device.Alias ?? device.MountPoint}'" + (scope.Length > 0 ? $" under '{scope}'" : "");
             // The plan is written to the catalog as its groups are read, never held whole. When the
             // store may be declined (-WhatIf, -Confirm), it is counted first, to ask with its figures.

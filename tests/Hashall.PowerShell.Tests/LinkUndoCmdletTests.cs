@@ -1,0 +1,159 @@
+using Hashall.Tests.Shared;
+
+namespace Hashall.PowerShell.Tests;
+
+/// <summary>Undo-HashallLinkPlan, keep rules and limited runs as a user types them; crashes in a child process.</summary>
+public sealed class LinkUndoCmdletTests : CatalogSessionTest
+{
+    /// <summary><paramref name="groups"/> contents, each written <paramref name="copies"/> times, in <paramref name="dirs"/> folders per copy.</summary>
+    private void Duplicates(string root, int groups, int copies, int size, int dirs = 10)
+    {
+        for (int g = 0; g < groups; g++)
+        {
+            var bytes = new byte[size];
+            new Random(g).NextBytes(bytes);
+            for (int c = 0; c < copies; c++)
+            {
+                string dir = Path.Combine(root, $"copy{c}", $"d{g % dirs}");
+                Directory.CreateDirectory(dir);
+                File.WriteAllBytes(Path.Combine(dir, $"file{g}.bin"), bytes);
+            }
+        }
+    }
+
+    private Dictionary<string, string> Contents() =>
+        Directory.GetFiles(Data, "*", SearchOption.AllDirectories)
+            .ToDictionary(p => p, p => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(p))));
+
+    private Dictionary<string, ulong> Inodes() => TempTree.Inodes(Data);
+
+    private string Status() => (string)Ps.Run("(Get-HashallLinkPlan -Id 1).Status").Succeeded().Output.Single().BaseObject;
+
+    [Fact]
+    public void KeepPathWhatIfAndPathSubsetsThenTheWholePlan()
+    {
+        Duplicates(Data, groups: 3, copies: 3, size: 20_000);
+        // The copies written last are kept: -KeepPath overrides the oldest-first default.
+        var plan = Ps.Run("Invoke-HashallScan $args[0] | Out-Null; New-HashallLinkPlan -Device $args[0] -KeepPath ($args[0] + '/copy2/*')", Data).Succeeded().Output.Single();
+        Assert.Equal(6L, Long(plan, "PathCount"));
+        Assert.All(Ps.Run("Get-HashallLinkPlan -Id 1 -Action").Succeeded().Output,
+            a => Assert.StartsWith(Path.Combine(Data, "copy2") + "/", (string)a.Properties["Canonical"].Value));
+        Ps.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false").Succeeded();
+        Assert.Equal(3, Inodes().Values.Distinct().Count());
+        var before = Contents();
+        var inodes = Inodes();
+
+        var whatIf = Ps.Run("Undo-HashallLinkPlan -Id 1 -WhatIf").Succeeded();
+        var lines = whatIf.HostText.Split('\n').Where(l => l.StartsWith("What if: Performing the operation \"Give back its own copy of")).ToList();
+        Assert.Equal(6, lines.Count);
+        Assert.Contains(lines, l => l.Contains(Path.Combine(Data, "copy0", "d1", "file1.bin")));
+        Assert.Equal(inodes, Inodes());
+        Assert.Equal("done", Status());
+
+        var part = Ps.Run("Undo-HashallLinkPlan -Id 1 -Path ($args[0] + '/copy1/*') -Confirm:$false", Data).Succeeded().Output.Single();
+        Assert.Equal("Hashall.Core.Linking.LinkUndoResult", part.TypeNames[0]);
+        Assert.Equal(3L, Long(part, "Undone"));
+        Assert.Equal(6, Inodes().Values.Distinct().Count()); // copy1 separate, copy0 still linked to copy2
+        for (int g = 0; g < 3; g++)
+            Assert.Equal(Inodes()[Path.Combine(Data, "copy0", $"d{g}", $"file{g}.bin")], Inodes()[Path.Combine(Data, "copy2", $"d{g}", $"file{g}.bin")]);
+        Assert.Equal("partially-undone", Status());
+        Assert.Single(Ps.Run("Get-HashallLinkPlan -Status partially-undone").Succeeded().Output);
+
+        var rest = Ps.Run("Get-HashallLinkPlan -Id 1 | Undo-HashallLinkPlan -Confirm:$false").Succeeded().Output.Single();
+        Assert.Equal(3L, Long(rest, "Undone"));
+        Assert.Equal(9, Inodes().Values.Distinct().Count());
+        Assert.Equal("undone", Status());
+        Assert.Equal(before, Contents());
+        // Nothing left for the device to reclaim was undone silently: the catalog sees the duplicates again.
+        Assert.Equal(3 * 2 * 20_000L, Long(Ps.Run("Get-HashallDevice -Device $args[0]", Data).Succeeded().Output.Single(), "ReclaimableBytes"));
+    }
+
+    [Fact]
+    public void UndoKilledTwiceMidRunResumesAndEndsAsOneRunWould()
+    {
+        // 3,000 undos in 200 folders: more than one batch of copies (256) and of outcomes (2,048 paths a
+        // commit) before the second crash, and the paths undone since the last commit exist only on disk.
+        const int groups = 3000;
+        Duplicates(Data, groups, copies: 2, size: 1024, dirs: 200);
+        Ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] | Invoke-HashallLinkPlan -Confirm:$false | Out-Null", Data).Succeeded();
+        Assert.Equal(groups, Inodes().Values.Distinct().Count());
+        var before = Contents();
+        string undo = $"Import-Module '{ModuleFolder.Manifest}'; Undo-HashallLinkPlan -Id 1 -Database '{Db}' -Confirm:$false";
+
+        // Killed with copies made but not yet flushed and renamed over their paths (copies are renamed
+        // in batches of 256 after one syncfs): the paths undone before stay undone, the rest are links.
+        var (exit, output) = ChildShell.Run(undo, new Dictionary<string, string> { ["HASHALL_FAULT"] = "undo-after-copy:1000" });
+        Assert.NotEqual(0, exit);
+        Assert.Contains("HASHALL_FAULT", output);
+        Assert.NotEmpty(Directory.GetFiles(Data, ".hashall-undo-*", SearchOption.AllDirectories));
+        Assert.Equal(before, Contents().Where(kv => !kv.Key.Contains(".hashall-undo-")).ToDictionary());
+
+        // Killed right after a rename, 1,500 renames later: more than one commit of outcomes (2,048 paths
+        // each) before it, and the paths undone since the last commit exist only on disk.
+        (exit, output) = ChildShell.Run(undo, new Dictionary<string, string> { ["HASHALL_FAULT"] = "undo-after-rename:1500" });
+        Assert.NotEqual(0, exit);
+        Assert.Contains("HASHALL_FAULT", output);
+        Assert.Equal(before, Contents().Where(kv => !kv.Key.Contains(".hashall-undo-")).ToDictionary());
+        int onDisk = Inodes().Where(kv => !kv.Key.Contains(".hashall-undo-")).Select(kv => kv.Value).Distinct().Count() - groups;
+        Assert.InRange(onDisk, 1501, groups - 1);
+        long recorded = Long(Ps.Run("Get-HashallLinkPlan -Id 1").Succeeded().Output.Single(), "Undone");
+        Assert.InRange(recorded, 1, onDisk - 1);
+
+        var rerun = Ps.Run("Undo-HashallLinkPlan -Id 1 -Confirm:$false").Succeeded().Output.Single();
+        Assert.Equal(groups - recorded, Long(rerun, "Undone"));
+        Assert.Equal(0, Long(rerun, "Skipped") + Long(rerun, "Failed"));
+        Assert.Equal("undone", Status());
+        Assert.Equal((long)groups, Long(Ps.Run("Get-HashallLinkPlan -Id 1").Succeeded().Output.Single(), "Undone"));
+        Assert.Equal(before, Contents());
+        var inodes = Inodes();
+        Assert.Equal(2 * groups, inodes.Values.Distinct().Count());
+        Assert.Empty(Directory.GetFiles(Data, ".hashall-undo-*", SearchOption.AllDirectories));
+        var catalog = Ps.Run("Get-HashallFile | ForEach-Object { '{0}|{1}|{2}' -f $_.FullName, $_.Inode, $_.LinkCount }").Succeeded().Output
+            .Select(o => ((string)o.BaseObject).Split('|')).ToDictionary(p => p[0], p => (ulong.Parse(p[1]), p[2]));
+        Assert.Equal(inodes.OrderBy(kv => kv.Key), catalog.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.Item1)).OrderBy(kv => kv.Key));
+        Assert.All(catalog.Values, v => Assert.Equal("1", v.Item2));
+    }
+
+    [RequiresFact(Needs.Tmpfs)]
+    public void UndoRefusesOnADeviceWithoutTheRoomForTheCopies()
+    {
+        string small = Tree.MountTmpfs("small", "size=1m");
+        Duplicates(small, groups: 1, copies: 3, size: 300_000);
+        Ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Path $args[0] | Invoke-HashallLinkPlan -Confirm:$false | Out-Null", small).Succeeded();
+        File.WriteAllBytes(Path.Combine(small, "filler"), new byte[400_000]); // about 320 kB stay free, 600 kB are needed
+        var inodes = TempTree.Inodes(small);
+        var run = Ps.Run("Undo-HashallLinkPlan -Id 1 -Confirm:$false -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object { $_.FullyQualifiedErrorId; $_.Exception.Message }");
+        var text = run.Output.Select(o => (string)o.BaseObject).ToList();
+        Assert.Equal("LinkUndoNotEnoughSpace,Hashall.PowerShell.Linking.UndoHashallLinkPlanCommand", text[0]);
+        Assert.Contains("needs 600,000 bytes for 2 copies", text[1]);
+        Assert.Equal(inodes, TempTree.Inodes(small));
+        Assert.Empty(Directory.GetFiles(small, ".hashall-undo-*", SearchOption.AllDirectories));
+        Assert.Equal("done", Status());
+        // Room made: the same undo goes through.
+        File.Delete(Path.Combine(small, "filler"));
+        Assert.Equal(2L, Long(Ps.Run("Undo-HashallLinkPlan -Id 1 -Confirm:$false").Succeeded().Output.Single(), "Undone"));
+        Assert.Equal(3, TempTree.Inodes(small).Values.Distinct().Count());
+    }
+
+    [Fact]
+    public void LimitAndMaximumBytesSpreadAPlanOverRuns()
+    {
+        Duplicates(Data, groups: 5, copies: 2, size: 10_000);
+        var before = Contents();
+        Ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] | Out-Null", Data).Succeeded();
+        var first = Ps.Run("Invoke-HashallLinkPlan -Id 1 -Limit 2 -Confirm:$false").Succeeded().Output.Single();
+        Assert.Equal(2L, Long(first, "Linked"));
+        Assert.False((bool)first.Properties["Completed"].Value);
+        Assert.True((bool)first.Properties["Limited"].Value);
+        Assert.Equal("incomplete", Status());
+        var second = Ps.Run("Invoke-HashallLinkPlan -Id 1 -MaximumBytes 25000 -Confirm:$false").Succeeded().Output.Single();
+        Assert.Equal(2L, Long(second, "Linked"));
+        Assert.Equal("incomplete", Status());
+        var last = Ps.Run("Invoke-HashallLinkPlan -Id 1 -Limit 10 -Confirm:$false").Succeeded().Output.Single();
+        Assert.Equal(1L, Long(last, "Linked"));
+        Assert.True((bool)last.Properties["Completed"].Value);
+        Assert.Equal("done", Status());
+        Assert.Equal(5, Inodes().Values.Distinct().Count());
+        Assert.Equal(before, Contents());
+    }
+}
