@@ -192,6 +192,17 @@ public sealed class CloneCmdletTests : CatalogSessionTest
         Assert.Equal(digests, Digests(fs));
         Assert.Equal(inodes, TempTree.Inodes(fs));
         Assert.Equal(0L, Long(Ps.Run("Get-HashallDevice -Device $args[0]", fs).Succeeded().Output.Single(), "ReclaimableBytes"));
+
+        // A duplicate whose mtime moved no longer counts as cloned (the record holds while both files are
+        // as they were); a new clone plan shares it again, and FIEMAP finds nothing left to free.
+        string touched = Path.Combine(fs, "b", "s", "f0.bin");
+        TempTree.Run("touch", "-m", "-d", "2022-01-01", touched);
+        Ps.Run("Invoke-HashallScan $args[0] | Out-Null", fs).Succeeded();
+        Assert.Equal(20_000L, Long(Ps.Run("Get-HashallDevice -Device $args[0]", fs).Succeeded().Output.Single(), "ReclaimableBytes"));
+        var again = Ps.Run("New-HashallLinkPlan -Path $args[0] -Method Clone | Invoke-HashallLinkPlan -Confirm:$false", fs).Succeeded().Output.Single();
+        Assert.Equal(1, Long(again, "Linked"));
+        Assert.Equal(0, Long(again, "BytesReclaimed"));
+        Assert.Equal(0L, Long(Ps.Run("Get-HashallDevice -Device $args[0]", fs).Succeeded().Output.Single(), "ReclaimableBytes"));
     }
 
     [RequiresFact(Needs.Images)]
