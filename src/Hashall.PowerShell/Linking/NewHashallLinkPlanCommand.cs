@@ -125,6 +125,19 @@ namespace Hashall.PowerShell.Linking
             string folder = PathText.UnderMount(device.MountPoint, device.MountRoot, scope) ?? device.MountPoint;
             while (!Directory.Exists(folder) && System.IO.Path.GetDirectoryName(folder) is string parent && parent.Length > 0 && parent != folder)
                 folder = parent;
+            // The folder tried must be on the device (not the filesystem below an unmounted one).
+            bool onDevice;
+            try
+            {
+                onDevice = new DeviceLocator().Locate(folder).Device.Identity == device.Identity;
+            }
+            catch (HashallException)
+            {
+                onDevice = false;
+            }
+            if (!onDevice)
+                throw new HashallException("CloneProbeFailed", HashallErrorKind.ResourceUnavailable,
+                    $"Cannot tell whether device '{device.Alias ?? device.MountPoint}' can share blocks: it is not mounted at '{device.MountPoint}' now.", device.MountPoint);
             WriteVerbose($"Trying a block clone in '{folder}'.");
             string? why = BlockClones.Probe(folder);
             if (why != null)
