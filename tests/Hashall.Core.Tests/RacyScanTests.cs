@@ -206,7 +206,7 @@ public sealed class RacyScanTests : IDisposable
         SetOld("b.bin");
         _f.Scan();
         // Back to version 5 as a module without this step left it: no ctime columns, no migration 6 (nor the later ones).
-        Sql("DROP TABLE seed_links; DROP TABLE seed_jobs; DROP TABLE torrent_check_files; DROP TABLE torrent_checks; DROP INDEX ix_files_content; CREATE INDEX ix_files_size ON files (device_id, size); CREATE INDEX ix_files_sha1 ON files (sha1) WHERE sha1 IS NOT NULL; DROP INDEX ix_payloads_content; ALTER TABLE payloads DROP COLUMN content_hash; ALTER TABLE files DROP COLUMN ctime_ns; ALTER TABLE files DROP COLUMN hashed_scan_start_ns; "
+        Sql("DROP TABLE block_clones; ALTER TABLE link_plans DROP COLUMN method; DROP TABLE seed_links; DROP TABLE seed_jobs; DROP TABLE torrent_check_files; DROP TABLE torrent_checks; DROP INDEX ix_files_content; CREATE INDEX ix_files_size ON files (device_id, size); CREATE INDEX ix_files_sha1 ON files (sha1) WHERE sha1 IS NOT NULL; DROP INDEX ix_payloads_content; ALTER TABLE payloads DROP COLUMN content_hash; ALTER TABLE files DROP COLUMN ctime_ns; ALTER TABLE files DROP COLUMN hashed_scan_start_ns; "
             + "ALTER TABLE link_action_paths DROP COLUMN uid; ALTER TABLE link_action_paths DROP COLUMN gid; ALTER TABLE link_action_paths DROP COLUMN mode; ALTER TABLE link_action_paths DROP COLUMN mtime_ns; "
             + "ALTER TABLE link_action_paths DROP COLUMN undo_status; ALTER TABLE link_action_paths DROP COLUMN undo_reason; ALTER TABLE link_plans DROP COLUMN undone_at; "
             + "DELETE FROM schema_migrations WHERE version >= 6; PRAGMA user_version = 5;");

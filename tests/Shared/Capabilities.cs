@@ -14,6 +14,8 @@ public enum Needs
     Tmpfs = 2,
     /// <summary>qbittorrent-nox and mktorrent are on PATH (the payload and rehome tests start a real qBittorrent).</summary>
     QBittorrent = 4,
+    /// <summary>Root with mkfs.xfs, mkfs.btrfs, mkfs.ext4 and losetup: loop-mounted filesystem images (block clones).</summary>
+    Images = 8,
 }
 
 /// <summary>
@@ -38,9 +40,11 @@ public static class Capabilities
     public static bool IsRoot => _root.Value;
     public static bool CanMountTmpfs => _tmpfs.Value;
     public static bool HasQBittorrent => _qbittorrent.Value;
+    public static bool CanMountImages => IsRoot && new[] { "mkfs.xfs", "mkfs.btrfs", "mkfs.ext4", "losetup", "mount" }.All(OnPath);
 
     public static bool Has(Needs needs) =>
-        (!needs.HasFlag(Needs.Root) || IsRoot) && (!needs.HasFlag(Needs.Tmpfs) || CanMountTmpfs) && (!needs.HasFlag(Needs.QBittorrent) || HasQBittorrent);
+        (!needs.HasFlag(Needs.Root) || IsRoot) && (!needs.HasFlag(Needs.Tmpfs) || CanMountTmpfs) && (!needs.HasFlag(Needs.QBittorrent) || HasQBittorrent)
+        && (!needs.HasFlag(Needs.Images) || CanMountImages);
 
     /// <summary>Why a test that needs these is skipped here; null when the machine has them all.</summary>
     public static string? Missing(Needs needs)
@@ -49,6 +53,7 @@ public static class Capabilities
         if (needs.HasFlag(Needs.Root) && !IsRoot) missing.Add("root");
         if (needs.HasFlag(Needs.Tmpfs) && !CanMountTmpfs) missing.Add("mounting a tmpfs (root, mount(8), a kernel with tmpfs)");
         if (needs.HasFlag(Needs.QBittorrent) && !HasQBittorrent) missing.Add("qbittorrent-nox and mktorrent on PATH");
+        if (needs.HasFlag(Needs.Images) && !CanMountImages) missing.Add("root with mkfs.xfs, mkfs.btrfs, mkfs.ext4 and losetup (xfsprogs, btrfs-progs, e2fsprogs)");
         return missing.Count == 0 ? null : "Needs " + string.Join(" and ", missing) + "; .ci/run provides it.";
     }
 

@@ -6,6 +6,7 @@ namespace Hashall.Tests.Shared;
 public sealed class TempTree : IDisposable
 {
     private readonly List<string> _mounts = new();
+    private readonly List<string> _images = new();
 
     public TempTree(string? under = null)
     {
@@ -48,6 +49,37 @@ public sealed class TempTree : IDisposable
     }
 
     /// <summary>
+    /// Makes a filesystem image (a sparse file of <paramref name="size"/>, e.g. "512M") of type xfs (with
+    /// reflink), btrfs or ext4, and mounts it at Root/relative with `mount -o loop` (which takes a free
+    /// loop device, never a fixed one); needs root. Unmounted, and its loop device detached, on dispose.
+    /// </summary>
+    public string MountImage(string relative, string type, string size)
+    {
+        string dir = Path(relative), image = Path(relative + ".img");
+        Directory.CreateDirectory(dir);
+        Run("truncate", "-s", size, image);
+        _images.Add(image);
+        switch (type)
+        {
+            case "xfs": Run("mkfs.xfs", "-q", "-m", "reflink=1", image); break;
+            case "btrfs": Run("mkfs.btrfs", "-q", image); break;
+            case "ext4": Run("mkfs.ext4", "-q", "-F", image); break;
+            default: throw new ArgumentException($"No mkfs for '{type}'.", nameof(type));
+        }
+        Run("mount", "-o", "loop", image, dir);
+        _mounts.Add(dir);
+        return dir;
+    }
+
+    /// <summary>Free bytes of the filesystem holding <paramref name="path"/> (statvfs f_bfree × f_frsize, after syncfs: btrfs frees blocks at its commit).</summary>
+    public static long FreeBytes(string path)
+    {
+        Run("sync", "-f", path);
+        var fields = Run("stat", "-f", "-c", "%f %S", path).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return long.Parse(fields[0]) * long.Parse(fields[1]);
+    }
+
+    /// <summary>
     /// Sets back the mtime of everything under <paramref name="root"/> written in the last minute by an
     /// hour (older times are kept): files a scan hashes right after they were written are racily clean
     /// and read again by the next scan, which tests of "nothing is read again" must not see.
@@ -82,7 +114,21 @@ public sealed class TempTree : IDisposable
     {
         foreach (var m in Enumerable.Reverse(_mounts))
         {
-            try { Run("umount", "-l", m); } catch (InvalidOperationException) { }
+            try { Run("umount", m); }
+            catch (InvalidOperationException)
+            {
+                try { Run("umount", "-l", m); } catch (InvalidOperationException) { }
+            }
+        }
+        foreach (var image in _images)
+        {
+            // mount -o loop sets autoclear; a loop device still bound to the image (a lazy unmount) is detached.
+            try
+            {
+                foreach (var line in Run("losetup", "-j", image).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                    Run("losetup", "-d", line.Split(':')[0]);
+            }
+            catch (InvalidOperationException) { }
         }
         try { Directory.Delete(Root, recursive: true); }
         catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is ArgumentException)

@@ -13,8 +13,11 @@ namespace Hashall.Core.Catalog
         public IList<HashallFile> Files { get; } = new List<HashallFile>();
         public int InodeCount => Files.Select(f => f.Inode).Distinct().Count();
         public int FileCount => Files.Count;
-        /// <summary>Bytes freed by making every inode but one a hard link of it.</summary>
-        public long ReclaimableBytes => Size * (InodeCount - 1);
+        /// <summary>Inodes whose blocks a block clone made another inode's of the group (Invoke-HashallLinkPlan of a Clone plan): they take no space of their own.</summary>
+        public int ClonedInodeCount => InodeCount - Sharing.DataCount;
+        /// <summary>Bytes freed by making every inode but one a hard link or block clone of it (inodes that already share blocks count once).</summary>
+        public long ReclaimableBytes => Size * (Sharing.DataCount - 1);
+        internal CloneSharing Sharing { get; } = new CloneSharing();
         public string[] Paths => Files.Select(f => f.FullName).ToArray();
         public long[] Inodes => Files.Select(f => f.Inode).Distinct().ToArray();
         public string Database { get; set; } = "";

@@ -170,34 +170,53 @@ namespace Hashall.Core.Catalog
         /// of the device and look each up in an automatic index of the groups, then sort).
         /// </summary>
         internal static string DuplicatesSql => $@"
-SELECT {string.Join(", ", FileStore.Columns.Split(',').Select(c => "f." + c.Trim()))}, f.first_seen, f.last_seen
+SELECT {string.Join(", ", FileStore.Columns.Split(',').Select(c => "f." + c.Trim()))}, f.first_seen, f.last_seen, c.base_inode, c.base_mtime_ns
 FROM (SELECT size, sha1 FROM files INDEXED BY ix_files_content
       WHERE device_id = $d AND status = 'active' AND sha1 IS NOT NULL AND size >= $min
       GROUP BY size, sha1 HAVING min(inode) <> max(inode)
       ORDER BY size DESC, sha1) g
 CROSS JOIN files f INDEXED BY ix_files_content ON f.device_id = $d AND f.status = 'active' AND f.size = g.size AND f.sha1 = g.sha1
+-- a block clone of the inode made while it had this size, mtime and content (see CloneSharing)
+LEFT JOIN block_clones c ON c.device_id = $d AND c.inode = f.inode AND c.size = f.size AND c.mtime_ns = f.mtime_ns AND c.sha1 = f.sha1
 ORDER BY g.size DESC, g.sha1;";
+
+        /// <summary>The clone record's columns in <see cref="DuplicatesSql"/> (after the file's columns and first/last seen).</summary>
+        private const int CloneBaseColumn = FileStore.ColumnCount + 2;
+
+        private static (long?, long?) CloneBase(SqliteDataReader r) =>
+            r.IsDBNull(CloneBaseColumn) ? (null, null) : (r.GetInt64(CloneBaseColumn), r.GetInt64(CloneBaseColumn + 1));
 
         /// <summary>
         /// One device's duplicate groups as bare catalog rows (no names or times built): what link
         /// planning reads. Same groups and order as <see cref="Duplicates"/> for that device.
         /// </summary>
-        public IEnumerable<List<FileRow>> DuplicateRows(long deviceId, long minimumSize)
+        public IEnumerable<List<FileRow>> DuplicateRows(long deviceId, long minimumSize) =>
+            DuplicateRowsWithClones(deviceId, minimumSize).Select(g => g.Rows);
+
+        /// <summary><see cref="DuplicateRows"/>, each group with which of its inodes share blocks by a recorded block clone.</summary>
+        public IEnumerable<(List<FileRow> Rows, CloneSharing Sharing)> DuplicateRowsWithClones(long deviceId, long minimumSize)
         {
             List<FileRow>? group = null;
+            var sharing = new CloneSharing();
             var parameters = new List<(string, object)> { ("$d", deviceId), ("$min", minimumSize) };
-            foreach (var row in Stream(DuplicatesSql, parameters, FileStore.Read))
+            foreach (var (row, baseInode, baseMtime) in Stream(DuplicatesSql, parameters, r =>
+            {
+                var (b, m) = CloneBase(r);
+                return (FileStore.Read(r), b, m);
+            }))
             {
                 if (group != null && (group[0].Sha1 != row.Sha1 || group[0].Size != row.Size))
                 {
-                    yield return SortedRows(group);
+                    yield return (SortedRows(group), sharing);
                     group = null;
+                    sharing = new CloneSharing();
                 }
                 group ??= new List<FileRow>();
                 group.Add(row);
+                sharing.Add(row.Inode, row.MtimeNs, baseInode, baseMtime);
             }
             if (group != null)
-                yield return SortedRows(group);
+                yield return (SortedRows(group), sharing);
         }
 
         private static List<FileRow> SortedRows(List<FileRow> group)
@@ -215,7 +234,11 @@ ORDER BY g.size DESC, g.sha1;";
         {
             DuplicateGroup? group = null;
             var parameters = new List<(string, object)> { ("$d", deviceId), ("$min", minimumSize) };
-            foreach (var file in Stream(DuplicatesSql, parameters, ToFile))
+            foreach (var (file, baseInode, baseMtime) in Stream(DuplicatesSql, parameters, r =>
+            {
+                var (b, m) = CloneBase(r);
+                return (ToFile(r), b, m);
+            }))
             {
                 if (group != null && (group.Sha1 != file.Sha1 || group.Size != file.Size))
                 {
@@ -224,6 +247,7 @@ ORDER BY g.size DESC, g.sha1;";
                 }
                 group ??= new DuplicateGroup { DeviceId = file.DeviceId, Device = file.Device, Size = file.Size, Sha1 = file.Sha1!, Database = _db.Path };
                 group.Files.Add(file);
+                group.Sharing.Add(file.Inode, file.MtimeNs, baseInode, baseMtime);
             }
             if (group != null)
                 yield return Sorted(group);

@@ -313,6 +313,26 @@ CREATE TABLE seed_links (
     PRIMARY KEY (job_id, path)
 ) WITHOUT ROWID;
 "),
+            new Migration(11, "block clones", @"
+-- A link plan's method: HardLink (paths become links of the canonical file) or Clone (each duplicate
+-- keeps its inode and metadata, its blocks become the canonical file's by FIDEDUPERANGE).
+ALTER TABLE link_plans ADD COLUMN method TEXT NOT NULL DEFAULT 'HardLink' CHECK (method IN ('HardLink', 'Clone'));
+-- Inodes whose blocks a clone made the same as another inode's (its base): duplicates and device
+-- totals count them as one copy of the data while both files are as they were then (the row's size,
+-- mtime and SHA-1 match the inode's active rows, and its base has base_mtime_ns); a rewrite of either
+-- ends the sharing on disk and the row stops counting.
+CREATE TABLE block_clones (
+    device_id      INTEGER NOT NULL REFERENCES devices(device_id),
+    inode          INTEGER NOT NULL,
+    size           INTEGER NOT NULL,
+    mtime_ns       INTEGER NOT NULL,
+    sha1           TEXT NOT NULL,
+    base_inode     INTEGER NOT NULL,
+    base_mtime_ns  INTEGER NOT NULL,
+    cloned_at      TEXT NOT NULL,
+    PRIMARY KEY (device_id, inode)
+) WITHOUT ROWID;
+"),
             new Migration(12, "link undo", @"
 -- What a linked path was before it became a link (lstat just before the rename over it), so that
 -- Undo-HashallLinkPlan gives it back its own owner, group, permissions and mtime. NULL for paths

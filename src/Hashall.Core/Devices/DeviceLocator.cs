@@ -105,6 +105,19 @@ namespace Hashall.Core.Devices
                 if (best == null || m.MountPoint.Length >= best.MountPoint.Length)
                     best = m;
             }
+            // btrfs: stat gives each subvolume's files an anonymous device number that mountinfo does not
+            // list (it shows the filesystem's): the deepest mount holding the path whose mount point stats
+            // with the path's device number, else the deepest btrfs mount holding it.
+            if (best == null)
+            {
+                foreach (var m in Mounts)
+                {
+                    if (!PathText.IsUnder(full, m.MountPoint) || (best != null && m.MountPoint.Length < best.MountPoint.Length))
+                        continue;
+                    if ((FileSystemApi.TryLstat(m.MountPoint, out var st) == 0 && st.DeviceNumber == deviceNumber) || m.FileSystemType == "btrfs")
+                        best = m;
+                }
+            }
             return best ?? throw new HashallException("MountNotFound", HashallErrorKind.NotFound,
                 $"No mounted filesystem in /proc/self/mountinfo holds '{full}'.", full);
         }

@@ -25,9 +25,15 @@ FROM devices d";
 SELECT (SELECT count(*) FROM files f WHERE f.device_id = d.device_id AND f.status = 'active'),
        (SELECT coalesce(sum(size), 0) FROM (SELECT DISTINCT inode, size FROM files f
             WHERE f.device_id = d.device_id AND f.status = 'active')),
-       (SELECT coalesce(sum(size * (n - 1)), 0) FROM (SELECT size, count(DISTINCT inode) AS n FROM files f
+       max(0, (SELECT coalesce(sum(size * (n - 1)), 0) FROM (SELECT size, count(DISTINCT inode) AS n FROM files f
             WHERE f.device_id = d.device_id AND f.status = 'active' AND f.sha1 IS NOT NULL AND f.size > 0
-            GROUP BY size, sha1 HAVING n > 1)),
+            GROUP BY size, sha1 HAVING n > 1))
+       -- less the inodes that already share their blocks with another one by a block clone (see CloneSharing)
+       - (SELECT coalesce(sum(c.size), 0) FROM block_clones c WHERE c.device_id = d.device_id AND c.size > 0
+            AND EXISTS (SELECT 1 FROM files f INDEXED BY ix_files_inode WHERE f.device_id = c.device_id AND f.inode = c.inode
+                        AND f.status = 'active' AND f.size = c.size AND f.mtime_ns = c.mtime_ns AND f.sha1 = c.sha1)
+            AND EXISTS (SELECT 1 FROM files b INDEXED BY ix_files_inode WHERE b.device_id = c.device_id AND b.inode = c.base_inode
+                        AND b.status = 'active' AND b.size = c.size AND b.mtime_ns = c.base_mtime_ns AND b.sha1 = c.sha1))),
        (SELECT count(*) FROM link_plans p WHERE p.device_id = d.device_id AND EXISTS (SELECT 1 FROM link_action_paths x
             JOIN link_actions a ON a.action_id = x.action_id WHERE a.plan_id = p.plan_id AND x.status = 'pending')),
        (SELECT count(*) FROM link_plans p WHERE p.device_id = d.device_id AND p.executed_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM link_action_paths x

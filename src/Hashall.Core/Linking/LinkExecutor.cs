@@ -17,7 +17,7 @@ namespace Hashall.Core.Linking
     /// the duplicate — a crash leaves the old file or the new link, never neither — then record the
     /// outcome. Re-running a plan resumes it. One run per plan at a time (a lease in the catalog).
     /// </summary>
-    public sealed class LinkExecutor
+    public sealed partial class LinkExecutor
     {
         private static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(30);
 
@@ -41,7 +41,7 @@ namespace Hashall.Core.Linking
             var plan = _store.Find(planId, withActions: true)
                 ?? throw new HashallException("LinkPlanNotFound", HashallErrorKind.NotFound, $"No link plan with id {planId} in catalog '{_db.Path}'.", planId);
             var device = new DeviceStore(_db).FindById(plan.DeviceId)!;
-            var result = new LinkResult { PlanId = plan.PlanId, Name = plan.Name, Database = _db.Path, Completed = true };
+            var result = new LinkResult { PlanId = plan.PlanId, Name = plan.Name, Method = plan.Method, Database = _db.Path, Completed = true };
             var todo = plan.Actions.Where(a => a.Paths.Any(p => p.Status == "pending")).ToList();
             long total = todo.Sum(a => a.Size), done = 0;
             string? owner = null;
@@ -131,7 +131,7 @@ namespace Hashall.Core.Linking
         }
 
         /// <summary>One action: its canonical file checked once, its bytes verified once, each path swapped.</summary>
-        private sealed class ActionRun
+        private sealed partial class ActionRun
         {
             private readonly LinkExecutor _x;
             private readonly WriteBatch _batch;
@@ -168,6 +168,12 @@ namespace Hashall.Core.Linking
                     || cst.MtimeNs != _action.CanonicalMtimeNs)
                 {
                     SkipRest($"the canonical file '{canonical}' changed or vanished since the plan was made");
+                    Finish();
+                    return;
+                }
+                if (_plan.Method == LinkMethod.Clone)
+                {
+                    CloneInode(cst); // BlockCloner.cs
                     Finish();
                     return;
                 }

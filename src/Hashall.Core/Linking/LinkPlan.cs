@@ -13,6 +13,8 @@ namespace Hashall.Core.Linking
         /// <summary>The path the plan is limited to, relative to the filesystem's root ("" for the whole device).</summary>
         public string Scope { get; set; } = "";
         public long MinimumSize { get; set; }
+        /// <summary>HardLink (paths become links of the canonical file) or Clone (duplicates share the canonical file's blocks).</summary>
+        public LinkMethod Method { get; set; }
         /// <summary>preview, pending, running, incomplete (stopped part-way), done, partial (done with skips or failures), undone (every linked path undone) or partially-undone.</summary>
         public string Status { get; set; } = "pending";
         /// <summary>Duplicate inodes to replace by links.</summary>
@@ -43,6 +45,8 @@ namespace Hashall.Core.Linking
         public long ActionId { get; set; }
         /// <summary>The plan it belongs to (not named PlanId, so piped actions never bind to Invoke-HashallLinkPlan -Id and run a whole plan).</summary>
         public long LinkPlanId { get; set; }
+        /// <summary>The plan's method: HardLink or Clone.</summary>
+        public LinkMethod Method { get; set; }
         public string Sha1 { get; set; } = "";
         public long Size { get; set; }
         public long CanonicalFileId { get; set; }
@@ -88,10 +92,12 @@ namespace Hashall.Core.Linking
     {
         public long PlanId { get; set; }
         public string? Name { get; set; }
-        /// <summary>Paths replaced by hard links (or found already linked on a resumed run).</summary>
+        public LinkMethod Method { get; set; }
+        /// <summary>Paths replaced by hard links, or (Clone) paths whose blocks are now the canonical file's (or found so on a resumed run).</summary>
         public int Linked { get; set; }
         public int Skipped { get; set; }
         public int Failed { get; set; }
+        /// <summary>Hard links: the sizes of the inodes whose last link went. Clone: what FIEMAP shows freed (the duplicate's unshared bytes before less after).</summary>
         public long BytesReclaimed { get; set; }
         /// <summary>"path: reason" for every skipped or failed path.</summary>
         public IList<string> Reasons { get; } = new List<string>();

@@ -19,7 +19,7 @@ SELECT p.plan_id, p.name, p.device_id, coalesce(d.alias, d.mount_point), p.scope
        (SELECT count(*) FROM link_actions a WHERE a.plan_id = p.plan_id),
        (SELECT coalesce(sum(a.bytes_saved), 0) FROM link_actions a WHERE a.plan_id = p.plan_id),
        (SELECT coalesce(sum(a.bytes_reclaimed), 0) FROM link_actions a WHERE a.plan_id = p.plan_id),
-       coalesce(x.linked, 0), coalesce(x.skipped, 0), coalesce(x.failed, 0), coalesce(x.pending, 0), coalesce(x.undone, 0), p.undone_at
+       coalesce(x.linked, 0), coalesce(x.skipped, 0), coalesce(x.failed, 0), coalesce(x.pending, 0), coalesce(x.undone, 0), p.undone_at, p.method
 FROM link_plans p JOIN devices d ON d.device_id = p.device_id
 -- every path of a plan counted in one pass (a plan of a million paths was read four times)
 LEFT JOIN (SELECT a.plan_id, sum(x.status = 'linked') AS linked, sum(x.status = 'skipped') AS skipped,
@@ -39,8 +39,8 @@ LEFT JOIN (SELECT a.plan_id, sum(x.status = 'linked') AS linked, sum(x.status = 
         public long Insert(SqliteTransaction tx, LinkPlan plan, IEnumerable<LinkAction> actions)
         {
             long planId = 0;
-            using var insertPlan = _db.Command(@"INSERT INTO link_plans (name, device_id, scope, minimum_size, left_out, created_at)
-VALUES ($name, $device, $scope, $min, $left, $created); SELECT last_insert_rowid();", tx);
+            using var insertPlan = _db.Command(@"INSERT INTO link_plans (name, device_id, scope, minimum_size, left_out, created_at, method)
+VALUES ($name, $device, $scope, $min, $left, $created, $method); SELECT last_insert_rowid();", tx);
             using var insertAction = _db.Command(@"INSERT INTO link_actions (plan_id, sha1, size, canonical_file_id, canonical_path, canonical_inode,
     canonical_mtime_ns, duplicate_inode, duplicate_mtime_ns, bytes_saved, reason)
 VALUES ($plan, $sha1, $size, $cfile, $cpath, $cinode, $cmtime, $dinode, $dmtime, $saved, $reason); SELECT last_insert_rowid();", tx);
@@ -60,6 +60,7 @@ VALUES ($plan, $sha1, $size, $cfile, $cpath, $cinode, $cmtime, $dinode, $dmtime,
                     insertPlan.Parameters.AddWithValue("$min", plan.MinimumSize);
                     insertPlan.Parameters.AddWithValue("$left", plan.LeftOut);
                     insertPlan.Parameters.AddWithValue("$created", CatalogTime.Format(plan.CreatedAt));
+                    insertPlan.Parameters.AddWithValue("$method", plan.Method.ToString());
                     planId = (long)insertPlan.ExecuteScalar()!;
                     ap[0].Value = planId;
                 }
@@ -140,7 +141,7 @@ VALUES ($plan, $sha1, $size, $cfile, $cpath, $cinode, $cmtime, $dinode, $dmtime,
                     }
                     a ??= new LinkAction
                     {
-                        ActionId = actionId, LinkPlanId = plan.PlanId, Sha1 = r.GetString(1), Size = r.GetInt64(2),
+                        ActionId = actionId, LinkPlanId = plan.PlanId, Method = plan.Method, Sha1 = r.GetString(1), Size = r.GetInt64(2),
                         CanonicalFileId = r.GetInt64(3), CanonicalPath = r.GetString(4), Canonical = Full(r.GetString(4)),
                         CanonicalInode = r.GetInt64(5), CanonicalMtimeNs = r.GetInt64(6), DuplicateInode = r.GetInt64(7),
                         DuplicateMtimeNs = r.GetInt64(8), BytesSaved = r.GetInt64(9), Status = r.GetString(10),
@@ -282,6 +283,7 @@ WHERE action_id = $id;",
                         ExecutedAt = r.IsDBNull(8) ? (DateTime?)null : CatalogTime.Parse(r.GetString(8)),
                         ActionCount = (int)r.GetInt64(11), BytesPlanned = r.GetInt64(12), BytesReclaimed = r.GetInt64(13),
                         Linked = (int)r.GetInt64(14), Skipped = (int)r.GetInt64(15), Failed = (int)r.GetInt64(16), Pending = (int)r.GetInt64(17),
+                        Method = (LinkMethod)Enum.Parse(typeof(LinkMethod), r.GetString(20)),
                         Database = _db.Path,
                     };
                     plan.PathCount = plan.Linked + plan.Skipped + plan.Failed + plan.Pending;

@@ -28,10 +28,11 @@ namespace Hashall.Core.Linking
         public KeepRules Rules { get; set; } = KeepRules.Default;
 
         /// <summary>The plan as <see cref="Store"/> would write it (counts, status preview, no actions); the catalog is only read.</summary>
-        public LinkPlan Preview(HashallDevice device, string scope, long minimumSize, string? name)
+        public LinkPlan Preview(HashallDevice device, string scope, long minimumSize, string? name, LinkMethod method = LinkMethod.HardLink)
         {
             var plan = NewPlan(device, scope, minimumSize, name, "preview");
-            foreach (var action in Actions(new FileQuery(_db), device.DeviceId, scope, minimumSize))
+            plan.Method = method;
+            foreach (var action in Actions(new FileQuery(_db), device.DeviceId, scope, minimumSize, method))
                 Count(plan, action);
             plan.LeftOut = CountWithoutFullHash(null, device.DeviceId, scope, minimumSize);
             return plan;
@@ -42,10 +43,11 @@ namespace Hashall.Core.Linking
         /// plan is stored whole or not at all). Returns the stored plan without its actions, or, when
         /// there is nothing to link, the empty preview (PlanId 0): nothing is stored then.
         /// </summary>
-        public LinkPlan Store(HashallDevice device, string scope, long minimumSize, string? name)
+        public LinkPlan Store(HashallDevice device, string scope, long minimumSize, string? name, LinkMethod method = LinkMethod.HardLink)
         {
             var query = new FileQuery(_db);
             var plan = NewPlan(device, scope, minimumSize, name, "preview");
+            plan.Method = method;
             var store = new LinkPlanStore(_db);
             long planId = _db.Write(tx =>
             {
@@ -53,7 +55,7 @@ namespace Hashall.Core.Linking
                 try
                 {
                     plan.LeftOut = CountWithoutFullHash(tx, device.DeviceId, scope, minimumSize);
-                    return store.Insert(tx, plan, Actions(query, device.DeviceId, scope, minimumSize).Select(a => Count(plan, a)));
+                    return store.Insert(tx, plan, Actions(query, device.DeviceId, scope, minimumSize, method).Select(a => Count(plan, a)));
                 }
                 finally
                 {
@@ -64,14 +66,14 @@ namespace Hashall.Core.Linking
         }
 
         /// <summary>The actions of a plan in execution order (largest files first), decided group by group as the catalog streams them.</summary>
-        public IEnumerable<LinkAction> Actions(HashallDevice device, string scope, long minimumSize) =>
-            Actions(new FileQuery(_db), device.DeviceId, scope, minimumSize);
+        public IEnumerable<LinkAction> Actions(HashallDevice device, string scope, long minimumSize, LinkMethod method = LinkMethod.HardLink) =>
+            Actions(new FileQuery(_db), device.DeviceId, scope, minimumSize, method);
 
-        private IEnumerable<LinkAction> Actions(FileQuery query, long deviceId, string scope, long minimumSize)
+        private IEnumerable<LinkAction> Actions(FileQuery query, long deviceId, string scope, long minimumSize, LinkMethod method)
         {
             var device = query.Devices.FirstOrDefault(d => d.DeviceId == deviceId);
             string Full(string relative) => device == null ? relative : PathText.UnderMount(device.MountPoint, device.MountRoot, relative) ?? relative;
-            foreach (var group in query.DuplicateRows(deviceId, minimumSize))
+            foreach (var (group, sharing) in query.DuplicateRowsWithClones(deviceId, minimumSize))
             {
                 var files = scope.Length == 0 ? group : group.Where(f => InScope(f.Path, scope)).ToList();
                 var inodes = Rules.Rank(files.GroupBy(f => f.Inode).Select(g => g.OrderBy(f => f.Path, StringComparer.Ordinal).ToList()), Full);
@@ -83,8 +85,13 @@ namespace Hashall.Core.Linking
                 {
                     if (Rules.IsProtected(duplicate, Full))
                         continue; // -ProtectPath: never replaced, stays a separate copy
-                    // The inode's data is freed only when its last link goes: links outside the catalog keep it.
-                    long links = duplicate.Max(f => f.LinkCount);
+                    // Blocks already shared with the canonical file by a block clone: nothing to free.
+                    bool cloned = sharing.Shared(duplicate[0].Inode, canonical.Inode);
+                    if (cloned && method == LinkMethod.Clone)
+                        continue;
+                    // The inode's data is freed only when its last link goes: links outside the catalog keep
+                    // it. A clone frees the duplicate's blocks whatever its links.
+                    long links = method == LinkMethod.Clone ? 0 : duplicate.Max(f => f.LinkCount);
                     var action = new LinkAction
                     {
                         Sha1 = canonical.Sha1!,
@@ -96,8 +103,10 @@ namespace Hashall.Core.Linking
                         CanonicalMtimeNs = canonical.MtimeNs,
                         DuplicateInode = duplicate[0].Inode,
                         DuplicateMtimeNs = duplicate[0].MtimeNs,
-                        BytesSaved = links <= duplicate.Count ? canonical.Size : 0,
-                        Reason = links <= duplicate.Count ? null : $"{links - duplicate.Count} link(s) of this inode are not in the catalog: linking frees nothing until they go too",
+                        Method = method,
+                        BytesSaved = links <= duplicate.Count && !cloned ? canonical.Size : 0,
+                        Reason = cloned ? "its blocks are already the canonical file's (a block clone): linking frees nothing"
+                            : links <= duplicate.Count ? null : $"{links - duplicate.Count} link(s) of this inode are not in the catalog: linking frees nothing until they go too",
                         Database = _db.Path,
                     };
                     foreach (var f in duplicate)

@@ -42,15 +42,9 @@ namespace Hashall.Core.Linking
                 return c.ExecuteNonQuery();
             });
 
-        /// <summary>
-        /// The plan's link method: the link_plans.method column where the catalog has one (clone plans),
-        /// else HardLink (every plan made before methods existed is a hard-link plan).
-        /// </summary>
+        /// <summary>The plan's link method (link_plans.method, migration 11; HardLink for plans made before it).</summary>
         public static string MethodOf(CatalogDatabase db, long planId)
         {
-            using (var columns = db.Command("SELECT count(*) FROM pragma_table_info('link_plans') WHERE name = 'method';"))
-                if (Convert.ToInt64(columns.ExecuteScalar()) == 0)
-                    return "HardLink";
             using var c = db.Command("SELECT method FROM link_plans WHERE plan_id = $id;");
             c.Parameters.AddWithValue("$id", planId);
             return c.ExecuteScalar() is string method && method.Length > 0 ? method : "HardLink";

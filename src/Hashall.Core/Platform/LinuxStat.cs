@@ -29,10 +29,20 @@ namespace Hashall.Core.Platform
 
         /// <summary>lstat of a NUL-terminated name relative to an open directory.</summary>
         [MethodImpl(HotPath.Optimize)]
-        public static unsafe int TryLstatAt(int dirFd, byte* name, out FileStatus status)
+        public static unsafe int TryLstatAt(int dirFd, byte* name, out FileStatus status) => Statx(dirFd, name, AtSymlinkNoFollow, out status);
+
+        /// <summary>fstat of an open file (statx with AT_EMPTY_PATH).</summary>
+        public static unsafe int TryFstat(int fd, out FileStatus status)
+        {
+            byte empty = 0;
+            return Statx(fd, &empty, AtSymlinkNoFollow | 0x1000 /* AT_EMPTY_PATH */, out status);
+        }
+
+        [MethodImpl(HotPath.Optimize)]
+        private static unsafe int Statx(int dirFd, byte* name, int flags, out FileStatus status)
         {
             byte* buf = stackalloc byte[StatxSize];
-            int rc = statx(dirFd, name, AtSymlinkNoFollow, StatxBasicStats, buf);
+            int rc = statx(dirFd, name, flags, StatxBasicStats, buf);
             if (rc != 0)
             {
                 status = default;

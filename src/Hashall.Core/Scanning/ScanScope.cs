@@ -24,11 +24,16 @@ namespace Hashall.Core.Scanning
             RelativePrefix = relativePrefix;
             _cursor = cursor;
             DeviceHadRows = deviceHadRows;
+            // The root's own st_dev: on btrfs it is the subvolume's anonymous device, not the number
+            // mountinfo lists, and every file under the root carries it.
+            DeviceNumber = !FileSystemApi.IsWindows && !FileSystemApi.IsMacOS && FileSystemApi.TryLstat(rootFullPath, out var root) == 0
+                ? root.DeviceNumber : device.Mount.DeviceNumber;
         }
 
         public long DeviceId { get; }
         public DeviceDescriptor Device { get; }
-        public ulong DeviceNumber => Device.Mount.DeviceNumber;
+        /// <summary>The device number (st_dev) of the root and of everything the walk stays in.</summary>
+        public ulong DeviceNumber { get; }
         public string RootFullPath { get; }
         /// <summary>The root's path relative to its filesystem's root ("" for the whole filesystem).</summary>
         public string RelativePrefix { get; }

@@ -7,7 +7,7 @@ using Hashall.PowerShell.Formatting;
 
 namespace Hashall.PowerShell.Linking
 {
-    /// <summary>Executes link plans: verified, atomic, resumable replacement of duplicates by hard links.</summary>
+    /// <summary>Executes link plans: verified, atomic, resumable replacement of duplicates by hard links, or sharing of their blocks (Clone plans).</summary>
     [Cmdlet(VerbsLifecycle.Invoke, "HashallLinkPlan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(LinkResult))]
     public sealed class InvokeHashallLinkPlanCommand : HashallCmdlet, ILinkObserver
@@ -63,7 +63,7 @@ namespace Hashall.PowerShell.Linking
                         WriteVerbose($"Link plan {id}: -Limit/-MaximumBytes reached; the rest stays pending; run it again to continue.");
                     WriteObject(result);
                 }
-                catch (HashallException e) when (e.ErrorId == "LinkPlanBusy" || e.ErrorId == "LinkPlanNotFound")
+                catch (HashallException e) when (e.ErrorId == "LinkPlanBusy" || e.ErrorId == "LinkPlanNotFound" || e.ErrorId == "CloneNotSupported")
                 {
                     WriteHashallError(e); // one plan's problem does not stop the others
                 }
@@ -78,7 +78,9 @@ namespace Hashall.PowerShell.Linking
         {
             var paths = action.Paths.Where(p => p.Status == "pending").ToList();
             string target = paths.Count == 1 ? $"'{paths[0].FullName}'" : $"{paths.Count} paths of one inode ('{paths[0].FullName}', ...)";
-            return ShouldProcess(target, $"Replace with a hard link to '{action.Canonical}' ({ByteSize.Format(action.Size)})");
+            return action.Method == LinkMethod.Clone
+                ? ShouldProcess(target, $"Share the blocks of '{action.Canonical}' ({ByteSize.Format(action.Size)}, the kernel compares them first)")
+                : ShouldProcess(target, $"Replace with a hard link to '{action.Canonical}' ({ByteSize.Format(action.Size)})");
         }
 
         void ILinkObserver.Progress(long bytesDone, long bytesTotal, string current) =>

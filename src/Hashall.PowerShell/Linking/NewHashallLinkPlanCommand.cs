@@ -1,16 +1,18 @@
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using Hashall.Core;
 using Hashall.Core.Catalog;
 using Hashall.Core.Devices;
 using Hashall.Core.Linking;
+using Hashall.Core.Platform;
 using Hashall.PowerShell.Devices;
 using Hashall.PowerShell.Formatting;
 
 namespace Hashall.PowerShell.Linking
 {
-    /// <summary>Plans hardlink dedup of one device from the catalog's duplicate groups, and stores the plan.</summary>
+    /// <summary>Plans dedup of one device (hard links, or block clones) from the catalog's duplicate groups, and stores the plan.</summary>
     [Cmdlet(VerbsCommon.New, "HashallLinkPlan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
     [OutputType(typeof(LinkPlan))]
     public sealed class NewHashallLinkPlanCommand : HashallCmdlet
@@ -46,6 +48,9 @@ namespace Hashall.PowerShell.Linking
         /// <summary>Wildcards over full paths: a matching path is never replaced (it may only be the kept copy).</summary>
         [Parameter]
         public string[]? ProtectPath { get; set; }
+        /// <summary>HardLink (default): duplicates become hard links of the canonical file. Clone: they share its blocks (btrfs, XFS with reflink), each keeping its inode and metadata.</summary>
+        [Parameter]
+        public LinkMethod Method { get; set; } = LinkMethod.HardLink;
 
         protected override void Process()
         {
@@ -87,12 +92,14 @@ namespace Hashall.PowerShell.Linking
                 Rules = new KeepRules { Keep = PathPatterns.For(KeepPath, here), Order = KeepOrder, Protect = PathPatterns.For(ProtectPath, here) },
             };
             string where = $"device '{device.Alias ?? device.MountPoint}'" + (scope.Length > 0 ? $" under '{scope}'" : "");
+            if (Method == LinkMethod.Clone)
+                RefuseWithoutClones(device, scope);
             // The plan is written to the catalog as its groups are read, never held whole. When the
             // store may be declined (-WhatIf, -Confirm), it is counted first, to ask with its figures.
             LinkPlan plan;
             if (MayDecline())
             {
-                plan = planner.Preview(device, scope, MinimumSize, Name);
+                plan = planner.Preview(device, scope, MinimumSize, Name, Method);
                 if (!Announce(plan, scope) || !ShouldProcess(where, What(plan)))
                 {
                     if (plan.ActionCount > 0)
@@ -100,7 +107,7 @@ namespace Hashall.PowerShell.Linking
                     return;
                 }
             }
-            plan = planner.Store(device, scope, MinimumSize, Name);
+            plan = planner.Store(device, scope, MinimumSize, Name, Method);
             if (!Announce(plan, scope))
                 return;
             if (!ShouldProcess(where, What(plan)))
@@ -124,8 +131,37 @@ namespace Hashall.PowerShell.Linking
             return false;
         }
 
+        /// <summary>
+        /// Refuses a Clone plan for a filesystem that cannot share blocks, found by trying: two temporary
+        /// files of identical bytes in the plan's folder (removed at once; also under -WhatIf).
+        /// </summary>
+        private void RefuseWithoutClones(HashallDevice device, string scope)
+        {
+            string folder = PathText.UnderMount(device.MountPoint, device.MountRoot, scope) ?? device.MountPoint;
+            while (!Directory.Exists(folder) && System.IO.Path.GetDirectoryName(folder) is string parent && parent.Length > 0 && parent != folder)
+                folder = parent;
+            // The folder tried must be on the device (not the filesystem below an unmounted one).
+            bool onDevice;
+            try
+            {
+                onDevice = new DeviceLocator().Locate(folder).Device.Identity == device.Identity;
+            }
+            catch (HashallException)
+            {
+                onDevice = false;
+            }
+            if (!onDevice)
+                throw new HashallException("CloneProbeFailed", HashallErrorKind.ResourceUnavailable,
+                    $"Cannot tell whether device '{device.Alias ?? device.MountPoint}' can share blocks: it is not mounted at '{device.MountPoint}' now.", device.MountPoint);
+            WriteVerbose($"Trying a block clone in '{folder}'.");
+            string? why = BlockClones.Probe(folder);
+            if (why != null)
+                throw new HashallException("CloneNotSupported", HashallErrorKind.NotSupported,
+                    $"The filesystem of device '{device.Alias ?? device.MountPoint}' ({device.FileSystem} at '{device.MountPoint}') cannot share blocks: {why}. Use -Method HardLink there; block clones need btrfs, XFS with reflink, or another filesystem with FIDEDUPERANGE.", folder);
+        }
+
         private static string What(LinkPlan plan) =>
-            $"Store a link plan: {plan.ActionCount} duplicate inode(s), {plan.PathCount} path(s), {ByteSize.Format(plan.BytesPlanned)} to reclaim";
+            (plan.Method == LinkMethod.Clone ? "Store a clone plan: " : "Store a link plan: ") + $"{plan.ActionCount} duplicate inode(s), {plan.PathCount} path(s), {ByteSize.Format(plan.BytesPlanned)} to reclaim";
 
         /// <summary>Whether ShouldProcess may say no: -WhatIf, or a confirmation asked (-Confirm, or $ConfirmPreference at Low).</summary>
         private bool MayDecline()
