@@ -273,6 +273,15 @@ CREATE TABLE torrent_check_files (
     PRIMARY KEY (check_id, ordinal)
 ) WITHOUT ROWID;
 "),
+            new Migration(14, "torrent activity", @"
+-- What qBittorrent's torrents/info says of a torrent's life at the last sync, for rehome policies
+-- (New-RehomePlan -MinimumAge, -MinimumSeedingTime, -Ratio, -ActiveWithin). NULL: not known (synced
+-- before this version, or not completed yet). Times are catalog time text (UTC); seeding_time is seconds.
+ALTER TABLE torrent_instances ADD COLUMN completion_on TEXT;
+ALTER TABLE torrent_instances ADD COLUMN seeding_time INTEGER;
+ALTER TABLE torrent_instances ADD COLUMN ratio REAL;
+ALTER TABLE torrent_instances ADD COLUMN last_activity TEXT;
+"),
         };
 
         public static int Latest => All[All.Count - 1].Version;

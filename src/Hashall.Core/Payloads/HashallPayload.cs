@@ -56,6 +56,14 @@ namespace Hashall.Core.Payloads
         public DateTime? GoneAt { get; set; }
         /// <summary>The qBittorrent it was read from (its Web UI address).</summary>
         public string Instance { get; set; } = "";
+        /// <summary>When it finished downloading, as of the last sync (null: incomplete, or synced before the catalog recorded it).</summary>
+        public DateTime? CompletedOn { get; set; }
+        /// <summary>How long it had seeded at the last sync (null: not recorded).</summary>
+        public TimeSpan? SeedingTime { get; set; }
+        /// <summary>Its share ratio at the last sync (null: not recorded).</summary>
+        public double? Ratio { get; set; }
+        /// <summary>Its last upload or download as of the last sync (when it was added, if it never had any; null: not recorded).</summary>
+        public DateTime? LastActivity { get; set; }
         public string Database { get; set; } = "";
     }
 

@@ -93,6 +93,10 @@ namespace Hashall.Core.QBittorrent
                 State = Str(t, "state"),
                 Progress = Number(t, "progress"),
                 TotalSize = (long)Number(t, "total_size"),
+                CompletionOn = UnixTime(Number(t, "completion_on")),
+                SeedingTime = TimeSpan.FromSeconds(Math.Max(0, Number(t, "seeding_time"))),
+                Ratio = Math.Max(0, Number(t, "ratio")),
+                LastActivity = UnixTime(Number(t, "last_activity")),
             }).ToList());
         }
 
@@ -310,6 +314,10 @@ namespace Hashall.Core.QBittorrent
 
         private static double Number(JsonElement e, string name) =>
             e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
+
+        /// <summary>A Unix time in seconds; null for qBittorrent's "never" (0, -1, or 2^32-1 from older versions).</summary>
+        private static DateTime? UnixTime(double seconds) =>
+            seconds <= 0 || seconds >= uint.MaxValue ? (DateTime?)null : DateTimeOffset.FromUnixTimeSeconds((long)seconds).UtcDateTime;
 
         private static string Str(JsonElement e, string name) =>
             e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() ?? "" : "";

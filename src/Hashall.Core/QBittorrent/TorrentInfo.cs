@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace Hashall.Core.QBittorrent
@@ -18,6 +19,14 @@ namespace Hashall.Core.QBittorrent
         public string State { get; set; } = "";
         public double Progress { get; set; }
         public long TotalSize { get; set; }
+        /// <summary>completion_on: when it finished downloading (null while incomplete).</summary>
+        public DateTime? CompletionOn { get; set; }
+        /// <summary>seeding_time: how long it has seeded, in total.</summary>
+        public TimeSpan SeedingTime { get; set; }
+        /// <summary>ratio: uploaded over downloaded (qBittorrent caps it at 9999).</summary>
+        public double Ratio { get; set; }
+        /// <summary>last_activity: its last upload or download (qBittorrent says when it was added when it never had any).</summary>
+        public DateTime? LastActivity { get; set; }
     }
 
     /// <summary>One file of a torrent (torrents/files): its name includes the torrent's root folder.</summary>
