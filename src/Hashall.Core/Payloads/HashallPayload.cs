@@ -56,6 +56,10 @@ namespace Hashall.Core.Payloads
         public DateTime? GoneAt { get; set; }
         /// <summary>The qBittorrent it was read from (its Web UI address).</summary>
         public string Instance { get; set; } = "";
+        /// <summary>Linked, NotLinked or Unknown against the seeding roots (see LinkStatusCalculator); null until computed.</summary>
+        public LinkStatus? LinkStatus { get; set; }
+        /// <summary>Paths outside every seeding root that share an inode with its files (a media library); empty until computed.</summary>
+        public string[] ExternalLinks { get; set; } = Array.Empty<string>();
         public string Database { get; set; } = "";
     }
 
