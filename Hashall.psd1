@@ -25,6 +25,8 @@
         'New-RehomePlan', 'Invoke-RehomePlan'
         'Test-HashallTorrent'
         'Find-HashallTorrentData'
+        'Add-HashallSeedingRoot', 'Get-HashallSeedingRoot', 'Remove-HashallSeedingRoot'
+        'Get-HashallOrphan', 'Remove-HashallOrphan', 'Set-HashallTorrentTag'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
@@ -49,6 +51,10 @@
   verdict per file, remembered in the catalog (Test-HashallTorrent).
 - Finding a torrent's data among the catalogued files under any names, proven piece by piece without
   changing anything (Find-HashallTorrentData).
+- Housekeeping: seeding roots stored in the catalog (Add-, Get-, Remove-HashallSeedingRoot); hard-link
+  status per torrent (LinkStatus, ExternalLinks, Get-HashallTorrent -LinkStatus) and the noHL tag in
+  qBittorrent (Set-HashallTorrentTag); orphans under the seeding roots, removed or moved to a same-device
+  recycle bin behind count and size guards (Get-HashallOrphan, Remove-HashallOrphan).
 Tested on Linux x64 with PowerShell 7; see README for the platforms whose code paths are untested.
 '@
         }

@@ -194,6 +194,32 @@ print(h.v1, h.v2)
         return (t.GetProperty("hash").GetString()!, t.GetProperty("infohash_v1").GetString()!, t.GetProperty("infohash_v2").GetString()!);
     }
 
+    /// <summary>Sets the priority of files of a torrent (torrents/filePrio; 0: not downloaded) by their index.</summary>
+    public void SetFilePriority(string hash, int priority, params int[] ids)
+    {
+        _http.PostAsync("torrents/filePrio", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["hash"] = hash, ["id"] = string.Join("|", ids), ["priority"] = priority.ToString(),
+        })).GetAwaiter().GetResult().EnsureSuccessStatusCode();
+    }
+
+    /// <summary>A torrent's tags as qBittorrent has them now.</summary>
+    public string[] Tags(string hash)
+    {
+        string json = _http.GetStringAsync("torrents/info?hashes=" + hash).GetAwaiter().GetResult();
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.GetArrayLength() == 0 ? []
+            : doc.RootElement[0].GetProperty("tags").GetString()!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    /// <summary>The names and priorities of a torrent's files (torrents/files).</summary>
+    public List<(string Name, int Priority)> Files(string hash)
+    {
+        string json = _http.GetStringAsync("torrents/files?hash=" + hash).GetAwaiter().GetResult();
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.EnumerateArray().Select(f => (f.GetProperty("name").GetString()!, f.GetProperty("priority").GetInt32())).ToList();
+    }
+
     public string? State(string hash)
     {
         string json = _http.GetStringAsync("torrents/info?hashes=" + hash).GetAwaiter().GetResult();

@@ -64,6 +64,10 @@ namespace Hashall.Core.Payloads
         public double? Ratio { get; set; }
         /// <summary>Its last upload or download as of the last sync (when it was added, if it never had any; null: not recorded).</summary>
         public DateTime? LastActivity { get; set; }
+        /// <summary>Linked, NotLinked or Unknown against the seeding roots (see LinkStatusCalculator); null until computed.</summary>
+        public LinkStatus? LinkStatus { get; set; }
+        /// <summary>Paths outside every seeding root that share an inode with its files (a media library); empty until computed.</summary>
+        public string[] ExternalLinks { get; set; } = Array.Empty<string>();
         public string Database { get; set; } = "";
     }
 

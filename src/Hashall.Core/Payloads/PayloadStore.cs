@@ -81,6 +81,51 @@ ON CONFLICT (instance, torrent_hash) DO UPDATE SET infohash_v1 = excluded.infoha
             return !known;
         }
 
+        /// <summary>
+        /// Replaces the torrent's recorded files (torrent_files): each file's full path as the payload
+        /// was built (<paramref name="payload"/>.Files, in the order of <paramref name="files"/>), size and priority.
+        /// </summary>
+        public void SaveTorrentFiles(WriteBatch batch, string instance, string torrentHash, HashallPayload payload, IReadOnlyList<TorrentFile> files)
+        {
+            batch.Run("DELETE FROM torrent_files WHERE instance = $i AND torrent_hash = $h;", ("$i", instance), ("$h", torrentHash));
+            if (payload.Files.Count != files.Count)
+                return; // no file list yet (metadata still fetching): nothing to record
+            using var insert = batch.Command("INSERT OR REPLACE INTO torrent_files (instance, torrent_hash, ordinal, full_path, size, priority) VALUES ($i, $h, $o, $p, $s, $pr);");
+            var i = insert.Parameters.Add("$i", SqliteType.Text);
+            var h = insert.Parameters.Add("$h", SqliteType.Text);
+            var o = insert.Parameters.Add("$o", SqliteType.Integer);
+            var path = insert.Parameters.Add("$p", SqliteType.Text);
+            var size = insert.Parameters.Add("$s", SqliteType.Integer);
+            var priority = insert.Parameters.Add("$pr", SqliteType.Integer);
+            for (int n = 0; n < files.Count; n++)
+            {
+                i.Value = instance;
+                h.Value = torrentHash;
+                o.Value = n;
+                path.Value = payload.Files[n].FullName;
+                size.Value = files[n].Size;
+                priority.Value = files[n].Priority;
+                batch.Execute(insert);
+            }
+        }
+
+        /// <summary>Records a sync that wrote (category and tag "" when it read the whole instance).</summary>
+        public void RecordSync(WriteBatch batch, string instance, string? category, string? tag) =>
+            batch.Run("INSERT INTO payload_syncs (instance, category, tag, finished_at) VALUES ($i, $c, $t, $now);",
+                ("$i", instance), ("$c", category ?? ""), ("$t", tag ?? ""), ("$now", CatalogTime.Format(DateTime.UtcNow)));
+
+        /// <summary>The newest whole-instance sync of each instance that has torrents in the catalog (null: never synced whole since recording began).</summary>
+        public Dictionary<string, DateTime?> LastFullSyncs()
+        {
+            var result = new Dictionary<string, DateTime?>(StringComparer.Ordinal);
+            foreach (var instance in Query("SELECT DISTINCT instance FROM torrent_instances;", Array.Empty<(string, object)>(), r => r.GetString(0)))
+                result[instance] = null;
+            foreach (var (instance, at) in Query("SELECT instance, max(finished_at) FROM payload_syncs WHERE category = '' AND tag = '' GROUP BY instance;",
+                         Array.Empty<(string, object)>(), r => (r.GetString(0), CatalogTime.Parse(r.GetString(1)))))
+                result[instance] = at;
+            return result;
+        }
+
         /// <summary>Drops payload rows no torrent refers to any more (a payload whose content changed gets a new row).</summary>
         public void DeleteOrphans(WriteBatch batch) =>
             batch.Run("DELETE FROM payloads WHERE payload_id NOT IN (SELECT payload_id FROM torrent_instances WHERE payload_id IS NOT NULL);");
@@ -90,8 +135,11 @@ ON CONFLICT (instance, torrent_hash) DO UPDATE SET infohash_v1 = excluded.infoha
         {
             var gone = Torrents(includeGone: false).Where(t => t.Instance == instance && !present.Contains(t.TorrentHash)).ToList();
             foreach (var t in gone)
+            {
                 batch.Run("UPDATE torrent_instances SET gone_at = $now WHERE instance = $i AND torrent_hash = $h;",
                     ("$now", CatalogTime.Format(DateTime.UtcNow)), ("$i", instance), ("$h", t.TorrentHash));
+                batch.Run("DELETE FROM torrent_files WHERE instance = $i AND torrent_hash = $h;", ("$i", instance), ("$h", t.TorrentHash));
+            }
             return gone.Count;
         }
 

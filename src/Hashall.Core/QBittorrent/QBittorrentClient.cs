@@ -104,7 +104,7 @@ namespace Hashall.Core.QBittorrent
         {
             using var doc = GetJson("torrents/files?hash=" + Uri.EscapeDataString(hash));
             return Read("torrents/files", () => doc.RootElement.EnumerateArray()
-                .Select(f => new TorrentFile { Name = Str(f, "name"), Size = (long)Number(f, "size") }).ToList());
+                .Select(f => new TorrentFile { Name = Str(f, "name"), Size = (long)Number(f, "size"), Priority = f.TryGetProperty("priority", out _) ? (int)Number(f, "priority") : 1 }).ToList());
         }
 
         /// <summary>torrents/properties: piece size and count, privacy, as qBittorrent reports them.</summary>
@@ -129,6 +129,12 @@ namespace Hashall.Core.QBittorrent
         /// </summary>
         public void SetLocation(IEnumerable<string> hashes, string location) =>
             Post("torrents/setLocation", ("hashes", string.Join("|", hashes)), ("location", location));
+
+        /// <summary>Adds a tag to the torrents (torrents/addTags; qBittorrent creates the tag).</summary>
+        public void AddTags(IEnumerable<string> hashes, string tag) => Post("torrents/addTags", ("hashes", string.Join("|", hashes)), ("tags", tag));
+
+        /// <summary>Removes a tag from the torrents (torrents/removeTags); the tag itself stays defined.</summary>
+        public void RemoveTags(IEnumerable<string> hashes, string tag) => Post("torrents/removeTags", ("hashes", string.Join("|", hashes)), ("tags", tag));
 
         public void Recheck(IEnumerable<string> hashes) => Post("torrents/recheck", ("hashes", string.Join("|", hashes)));
 

@@ -34,5 +34,7 @@ namespace Hashall.Core.QBittorrent
     {
         public string Name { get; set; } = "";
         public long Size { get; set; }
+        /// <summary>qBittorrent's download priority: 0 means not selected (not downloaded).</summary>
+        public int Priority { get; set; } = 1;
     }
 }
