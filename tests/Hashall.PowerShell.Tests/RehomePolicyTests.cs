@@ -208,6 +208,46 @@ c.commit()
         Assert.Contains(all.Warnings, w => w.StartsWith("the 100% free target is not met"));
     }
 
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void LinkStatusNotLinkedKeepsLibraryLinkedPayloadsOnTheStashAndStoredRootsAreTheDefault()
+    {
+        string stash = Tree.MountTmpfs("stash", "size=8m"), pool = Tree.MountTmpfs("pool", "size=8m");
+        string seeding = Path.Combine(stash, "seeding"), target = Path.Combine(pool, "torrents"), library = Path.Combine(stash, "library");
+        Directory.CreateDirectory(target);
+        Directory.CreateDirectory(library);
+        string linked = Folder(seeding, "Linked", 1, 20_000, 20_000);     // one file in the media library
+        TempTree.Run("ln", Path.Combine(linked, "e1.mkv"), Path.Combine(library, "Linked e1.mkv"));
+        string crossed = Folder(seeding, "Crossed", 2, 20_000);           // a cross-seed link folder inside the seeding root: not a library
+        Directory.CreateDirectory(Path.Combine(seeding, "cross-seed", "Crossed"));
+        TempTree.Run("ln", Path.Combine(crossed, "e0.mkv"), Path.Combine(seeding, "cross-seed", "Crossed", "e0.mkv"));
+        string plain = Folder(seeding, "Plain", 3, 20_000);
+        Ps.Run("Set-HashallDevice $args[0] stash; Set-HashallDevice $args[1] pool; Invoke-HashallScan $args[0], $args[1]", stash, pool).Succeeded();
+        string hl = Add(linked), hc = Add(crossed), hp = Add(plain);
+        Ps.Run("Sync-HashallPayload -Uri $args[0] -Category $args[1]", _qbt.Url, _category).Succeeded();
+        Age((hl, 90, 90, 1, 1), (hc, 80, 80, 1, 1), (hp, 70, 70, 1, 1));
+
+        // No roots stored and none given: a clear error, nothing planned.
+        Assert.Equal("SeedingRootNotSet,Hashall.PowerShell.Rehome.NewRehomePlanCommand",
+            Ps.Run("New-RehomePlan -Demote -MinimumAge 30 -StashDevice stash -PoolDevice pool -TargetPath $args[0]", target).TerminatingErrorId);
+        Ps.Run("Add-HashallSeedingRoot $args[0]", seeding).Succeeded();
+        string policy = "New-RehomePlan -Demote -MinimumAge 30 -StashDevice stash -PoolDevice pool -TargetPath $args[0] ";
+
+        // Without -LinkStatus the library-linked payload is a candidate that says why it stays.
+        var plans = Ps.Run(policy, target).Succeeded().Output;
+        Assert.Equal(["Linked", "Crossed", "Plain"], plans.Select(p => (string)p.Properties["Name"].Value));
+        Assert.Equal(["Block", "Move", "Move"], plans.Select(p => p.Properties["Decision"].Value.ToString()));
+        Assert.Equal([seeding], ((IEnumerable<object>)plans[0].Properties["SeedingRoots"].Value).Select(o => o.ToString())); // the stored root
+        // With -LinkStatus NotLinked it is not one at all; the cross-seed links inside the seeding root do not make Crossed linked.
+        var run = Ps.Run(policy + "-LinkStatus NotLinked -Verbose 4>&1", target).Succeeded();
+        var chosen = run.Output.Where(o => o.BaseObject is not VerboseRecord).ToList();
+        Assert.Equal(["Crossed", "Plain"], chosen.Select(p => (string)p.Properties["Name"].Value));
+        Assert.Equal("policy: completed 80d ago ≥ 30d, NotLinked", chosen[0].Properties["Reason"].Value);
+        Assert.Contains("'Linked' passed over: 'Linked' is not NotLinked", run.Output.Where(o => o.BaseObject is VerboseRecord).Select(o => ((VerboseRecord)o.BaseObject).Message));
+        // -LinkStatus alone is a policy too; -SeedingRoot still overrides the stored roots (the library as a root makes Linked not linked).
+        Assert.Equal(["Linked", "Crossed", "Plain"], Ps.Run("New-RehomePlan -Demote -LinkStatus NotLinked -SeedingRoot $args[1], $args[2] -StashDevice stash -PoolDevice pool -TargetPath $args[0]",
+            target, seeding, library).Succeeded().Output.Select(p => (string)p.Properties["Name"].Value));
+    }
+
     private static string RehomeSize(long bytes)
     {
         string[] units = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -45,9 +45,9 @@ namespace Hashall.PowerShell.Rehome
         [Parameter]
         public SwitchParameter Promote { get; set; }
 
-        /// <summary>Directories that hold seeding data; a hard link outside all of them blocks the payload.</summary>
-        [Parameter(Mandatory = true)]
-        public string[] SeedingRoot { get; set; } = Array.Empty<string>();
+        /// <summary>Directories that hold seeding data; a hard link outside all of them blocks the payload. Default: the catalog's seeding roots (Add-HashallSeedingRoot).</summary>
+        [Parameter]
+        public string[]? SeedingRoot { get; set; }
 
         /// <summary>The stash device: alias, id or path.</summary>
         [Parameter(Mandatory = true)]
@@ -85,6 +85,10 @@ namespace Hashall.PowerShell.Rehome
         [Parameter]
         [ValidateRange(0.0, double.MaxValue)]
         public double? Ratio { get; set; }
+
+        /// <summary>Policy: only payloads whose every torrent has this link status (NotLinked: no hard link outside the seeding roots, so library-linked payloads stay).</summary>
+        [Parameter]
+        public LinkStatus? LinkStatus { get; set; }
 
         /// <summary>Demotion policy: choose payloads until the stash would have this much free: a share ('20%') or a size ('500GB').</summary>
         [Parameter]
@@ -128,26 +132,34 @@ namespace Hashall.PowerShell.Rehome
                 FreeSpaceTarget = FreeSpaceTarget == null ? null : Hashall.Core.Rehome.FreeSpaceTarget.Parse(FreeSpaceTarget),
                 Limit = Limit, MaximumBytes = MaximumBytes, Order = Order,
             };
+            bool selects = policy.Selects || LinkStatus != null;
             string? wrong = Promote ? new[] { (MinimumSeedingTime != null, "-MinimumSeedingTime"), (MinimumAge != null, "-MinimumAge"), (Ratio != null, "-Ratio"), (FreeSpaceTarget != null, "-FreeSpaceTarget") }.FirstOrDefault(p => p.Item1).Item2
                 : ActiveWithin != null ? "-ActiveWithin" : null;
             if (wrong != null)
                 throw new HashallException("RehomePolicyDirection", HashallErrorKind.InvalidArgument,
                     $"{wrong} is a {(Promote ? "demotion" : "promotion")} policy; it does not go with {(Promote ? "-Promote" : "-Demote")}.", wrong);
             bool named = _torrents.Count > 0 || _payloads.Count > 0 || Tag != null || Category != null;
-            if (!named && !policy.Selects)
+            if (!named && !selects)
                 throw new HashallException("RehomeNothingSelected", HashallErrorKind.InvalidArgument,
-                    "Name what to rehome: -TorrentHash, -PayloadHash, -Tag, -Category, torrents or payloads on the pipeline, or a policy (-MinimumAge, -FreeSpaceTarget, -ActiveWithin, ...).", null);
+                    "Name what to rehome: -TorrentHash, -PayloadHash, -Tag, -Category, torrents or payloads on the pipeline, or a policy (-MinimumAge, -LinkStatus, -FreeSpaceTarget, -ActiveWithin, ...).", null);
             var locator = new DeviceLocator();
             var devices = new DeviceStore(Catalog);
             var options = new RehomeOptions
             {
                 Direction = Demote ? RehomeDirection.Demote : RehomeDirection.Promote,
-                SeedingRoots = SeedingRoot.Select(r => ResolvePath(r).TrimEnd('/')).ToList(),
+                SeedingRoots = new SeedingRootStore(Catalog).Resolve(SeedingRoot?.Select(ResolvePath), "-SeedingRoot"),
                 StashDevice = devices.Resolve(StashDevice, locator, register: false),
                 PoolDevice = devices.Resolve(PoolDevice, locator, register: false),
                 TargetRoot = TargetPath == null ? null : ResolvePath(TargetPath).TrimEnd('/'),
                 Layout = Layout,
             };
+            if (LinkStatus is LinkStatus wanted)
+            {
+                var links = new LinkStatusCalculator(Catalog);
+                var roots = options.SeedingRoots.ToList();
+                policy.Filter = t => links.ForTorrent(t, roots).Status == wanted;
+                policy.FilterName = wanted.ToString();
+            }
             if (options.StashDevice.DeviceId == options.PoolDevice.DeviceId)
                 throw new HashallException("RehomeSameDevice", HashallErrorKind.InvalidArgument, "-StashDevice and -PoolDevice name the same device.", PoolDevice);
             var selected = new PayloadStore(Catalog).Torrents(includeGone: false).Where(t => !named || SelectedBy(t) != null).ToList();
