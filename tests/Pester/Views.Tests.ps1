@@ -15,7 +15,7 @@ BeforeDiscovery {
         @{ View = 'HashallTorrent'; Expect = '\btv\s+gone\s+cdcdcdcdcdcd\s+Show\.S01' }
         @{ View = 'HashallPayload'; Expect = '\bcomplete\s+[0-9a-f]{16}\s+2\s+0\s+3\.0 MiB\s+views\s' }
         @{ View = 'PayloadSyncResult'; Expect = '(?m)^v4\.5\.2\s+3\s+2\s+1\s+1\s+2\s+0\s+1\s+00:00:01\.500\s*$' }
-        @{ View = 'RehomePlan'; Expect = '\bMove\s+Show\.S01\s+2\.9 KiB\s+1\s+target has room' }
+        @{ View = 'RehomePlan'; Expect = '\bMove\s+Show\.S01\s+2\.9 KiB\s+1\s+policy: completed 60d ago\s+target has room' }
         @{ View = 'RehomeResult'; Expect = '\bBlocked\s+Block\s+Film\.2019\s+0 B\s+0\s+\d+\.\d s\s+external consumer' }
         @{ View = 'RehomeSummary'; Expect = '(?m)^Copied\s*: 0 B\s*$' }
         @{ View = 'TorrentCheck'; Expect = '(?m)^Complete\s+13\s+0\s+3\.0 MiB\s+\d+\.\d s\s+a\s*$' }
@@ -79,6 +79,7 @@ BeforeAll {
     }
     $move = [Hashall.Core.Rehome.RehomePlan]@{ Name = 'Show.S01'; Decision = 'Move'; Direction = 'Demote'; TotalBytes = 3000 }
     $move.Reasons.Add('target has room')
+    $move.Reason = 'policy: completed 60d ago'
     $move.Torrents.Add([Hashall.Core.Rehome.RehomeTorrent]@{ TorrentHash = ('cd' * 20); Name = 'Show.S01'; Role = 'relocate' })
     $move.Torrents.Add([Hashall.Core.Rehome.RehomeTorrent]@{ TorrentHash = ('ef' * 20); Name = 'Show.S01.pool'; Role = 'elsewhere' })
     $objects.RehomePlan = $move
