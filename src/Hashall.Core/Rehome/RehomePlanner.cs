@@ -127,14 +127,14 @@ namespace Hashall.Core.Rehome
             if (notOnSource > 0)
                 selection.Notes.Add($"{notOnSource} torrent(s) of the selection are not on the {(options.Direction == RehomeDirection.Demote ? "stash" : "pool")} device {source}: not candidates");
 
-            var eligible = new List<(HashallTorrent First, IReadOnlyList<HashallTorrent> Torrents, long Bytes, string Why, IComparable Key)>();
+            var eligible = new List<(HashallTorrent First, IReadOnlyList<HashallTorrent> Torrents, IComparable Key)>();
             foreach (var g in groups)
             {
-                string? why = policy.Meets(g.Torrents, options.Direction, out string not);
-                if (why == null)
+                // A first test on the payload's siblings on the source device; the plan's own torrents are tested again once it is made.
+                if (policy.Meets(g.Torrents, options.Direction, out string not) == null)
                     selection.Notes.Add($"'{g.First.Name}' passed over: {not}");
                 else
-                    eligible.Add((g.First, g.Torrents, g.Bytes, why, RehomePolicy.OrderKey(order, g.Torrents, g.Bytes)));
+                    eligible.Add((g.First, g.Torrents, RehomePolicy.OrderKey(order, g.Torrents, g.Bytes)));
             }
             eligible = eligible.OrderBy(e => e.Key).ThenBy(e => e.First.Name, StringComparer.Ordinal).ThenBy(e => Key(e.First), StringComparer.Ordinal).ToList();
 
