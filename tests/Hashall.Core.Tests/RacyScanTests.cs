@@ -205,8 +205,8 @@ public sealed class RacyScanTests : IDisposable
         SetOld("a.bin");
         SetOld("b.bin");
         _f.Scan();
-        // Back to version 5 as a module without this step left it: no ctime columns, no migration 6 (nor the later 7 to 9).
-        Sql("DROP TABLE torrent_check_files; DROP TABLE torrent_checks; DROP INDEX ix_files_content; CREATE INDEX ix_files_size ON files (device_id, size); CREATE INDEX ix_files_sha1 ON files (sha1) WHERE sha1 IS NOT NULL; DROP INDEX ix_payloads_content; ALTER TABLE payloads DROP COLUMN content_hash; ALTER TABLE files DROP COLUMN ctime_ns; ALTER TABLE files DROP COLUMN hashed_scan_start_ns; DELETE FROM schema_migrations WHERE version >= 6; PRAGMA user_version = 5;");
+        // Back to version 5 as a module without this step left it: no ctime columns, no migration 6 (nor the later 7 to 9, and 13).
+        Sql("DROP TABLE payload_syncs; DROP TABLE torrent_files; DROP TABLE seeding_roots; DROP TABLE torrent_check_files; DROP TABLE torrent_checks; DROP INDEX ix_files_content; CREATE INDEX ix_files_size ON files (device_id, size); CREATE INDEX ix_files_sha1 ON files (sha1) WHERE sha1 IS NOT NULL; DROP INDEX ix_payloads_content; ALTER TABLE payloads DROP COLUMN content_hash; ALTER TABLE files DROP COLUMN ctime_ns; ALTER TABLE files DROP COLUMN hashed_scan_start_ns; DELETE FROM schema_migrations WHERE version >= 6; PRAGMA user_version = 5;");
 
         using (var db = CatalogDatabase.Open(_f.Db))
             Assert.Equal(Migrations.Latest, db.SchemaVersion);
