@@ -280,8 +280,8 @@ public sealed class TorrentCheckStoreTests : IDisposable
         string sha1 = TempTree.Sha1Sum(Path.Combine(_f.Data, "a.bin"));
         using (var db = CatalogDatabase.Open(_f.Db))
         {
-            Assert.Equal(Migrations.Latest, db.SchemaVersion);
-            Assert.Equal(14, Migrations.Latest); // 9, then 14 (torrent activity)
+            Assert.Equal(Migrations.Latest, db.SchemaVersion); // 9, and every later step
+            Assert.True(Migrations.Latest >= 9);
             Assert.Equal("torrent piece checks", db.Scalar("SELECT name FROM schema_migrations WHERE version = 9;"));
             Assert.Equal(sha1, _f.Row("a.bin").Sha1);
             var store = new TorrentCheckStore(db);

@@ -202,7 +202,8 @@ public sealed class HousekeepingTests : CatalogSessionTest, IClassFixture<QBitto
         var preview = Ps.Run("$global:listed | Remove-HashallOrphan -Uri $args[0] -RecycleBin $args[1] -WhatIf", _qbt.Url, bin).Succeeded();
         var would = preview.Output.Single();
         Assert.Equal(2, would.Properties["MovedToRecycleBin"].Value);
-        Assert.Equal(1, would.Properties["FoldersRemoved"].Value);
+        Assert.Equal(3, would.Properties["FoldersRemoved"].Value); // empty/, and old/deep and old, which the moves would leave empty
+        Assert.Contains($"Remove folder left empty by the orphans' removal\" on target \"{S("old")}\"", preview.HostText);
         Assert.Equal(2, would.Properties["Kept"].Value); // orphan.bin (a torrent's now) and orphan-lib.bin (linked outside)
         Assert.Contains("Move orphan to the recycle bin", preview.HostText);
         Assert.True(File.Exists(S("Show.S01/extra.nfo")) && File.Exists(S("old/deep/leftover.bin")) && Directory.Exists(S("empty")));

@@ -31,6 +31,44 @@ namespace Hashall.Core.Orphans
         public Dictionary<string, (bool Selected, List<string> Torrents)> Paths { get; } = new Dictionary<string, (bool, List<string>)>(StringComparer.Ordinal);
         private HashSet<(ulong, ulong)>? _inodes;
 
+        private CatalogDatabase? _db;
+        private bool _loaded = true;
+
+        /// <summary>References read from the catalog only when first needed (a listing by SQL may never need them all).</summary>
+        public static TorrentReferences Lazy(CatalogDatabase db) => new TorrentReferences { _db = db, _loaded = false };
+
+        /// <summary>Reads every recorded file of the torrents not gone now, when <see cref="Lazy"/> deferred it.</summary>
+        public TorrentReferences Loaded()
+        {
+            if (_loaded)
+                return this;
+            _loaded = true;
+            var all = Load(_db!);
+            foreach (var kv in all.Paths)
+                Paths[kv.Key] = kv.Value;
+            return this;
+        }
+
+        /// <summary>Whether any torrent not gone names a file at or under <paramref name="directory"/>, asked of the catalog (its path index) without loading the references.</summary>
+        public bool CatalogHoldsAny(string directory)
+        {
+            if (_loaded)
+                return Paths.ContainsKey(directory) || Paths.Keys.Any(p => PathText.IsUnder(p, directory));
+            try
+            {
+                using var c = _db!.Command(@"SELECT EXISTS (SELECT 1 FROM torrent_files f JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torrent_hash
+WHERE t.gone_at IS NULL AND (f.full_path = $dir OR (f.full_path >= $low AND f.full_path < $high)));");
+                c.Parameters.AddWithValue("$dir", directory);
+                c.Parameters.AddWithValue("$low", directory + "/");
+                c.Parameters.AddWithValue("$high", directory + "0"); // '0' follows '/'
+                return (long)c.ExecuteScalar()! != 0;
+            }
+            catch (SqliteException e)
+            {
+                throw CatalogDatabase.Translate(e, _db!.Path);
+            }
+        }
+
         public static TorrentReferences Load(CatalogDatabase db)
         {
             var refs = new TorrentReferences();
@@ -72,6 +110,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
         {
             if (_inodes == null)
             {
+                Loaded();
                 _inodes = new HashSet<(ulong, ulong)>();
                 foreach (string path in Paths.Keys)
                     if (FileSystemApi.TryLstat(path, out var st) == 0)
@@ -174,7 +213,10 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
         /// <summary>The orphans (or, with <see cref="OrphanOptions.Unselected"/>, the unselected files) under the roots, root by root, by path.</summary>
         public IEnumerable<HashallOrphan> Find(OrphanOptions options, TorrentReferences? references = null, Action<string>? progress = null)
         {
-            var refs = references ?? TorrentReferences.Load(_db);
+            // Orphans: the files no torrent names come from the catalog by an anti-join on the torrents'
+            // files (its path index), so only candidates cross into .NET; -Unselected reads the references.
+            var refs = references ?? (options.Unselected ? TorrentReferences.Load(_db) : TorrentReferences.Lazy(_db));
+            bool bySql = references == null && !options.Unselected;
             var exclude = options.Exclude.Select(Glob).ToList();
             var roots = options.Roots.ToList();
             DateTime now = DateTime.UtcNow;
@@ -184,7 +226,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                 progress?.Invoke(root);
                 var scope = _query.ScopeOf(root, _locator)
                     ?? throw new HashallException("OrphanRootNotCatalogued", HashallErrorKind.NotFound, $"The seeding root '{root}' is on no catalogued device: scan it first.", root);
-                foreach (var file in _query.Files(new[] { scope }, Array.Empty<string>(), includeDeleted: false))
+                foreach (var file in bySql ? Unnamed(scope) : _query.Files(new[] { scope }, Array.Empty<string>(), includeDeleted: false))
                 {
                     string full = file.FullName;
                     if (full == root || !PathText.IsUnder(full, root))
@@ -195,7 +237,8 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                     // A root inside another root: listed once, under the outer one.
                     if (roots.Any(r => r != root && r.Length > root.Length && PathText.IsUnder(full, r) && PathText.IsUnder(r, root)) )
                         continue;
-                    bool named = refs.Paths.TryGetValue(full, out var reference);
+                    (bool Selected, List<string> Torrents) reference = default;
+                    bool named = !bySql && refs.Paths.TryGetValue(full, out reference);
                     if (named && reference.Selected)
                         continue;
                     if (options.Unselected != named)
@@ -210,7 +253,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                         FullName = full, Root = root, RelativePath = relative, Size = st.Size, Inode = unchecked((long)st.Inode), LinkCount = st.LinkCount,
                         LastWriteTimeUtc = written, Age = now - written, DeviceId = file.DeviceId, Database = _db.Path,
                         Reason = named ? OrphanReason.Unselected : OrphanReason.Unreferenced,
-                        Torrents = named ? reference.Torrents.ToArray() : Array.Empty<string>(),
+                        Torrents = named ? reference.Torrents!.ToArray() : Array.Empty<string>(),
                     };
                     if (!named && st.LinkCount > 1)
                     {
@@ -227,7 +270,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                 }
                 if (options.Unselected)
                     continue;
-                ancestors ??= refs.Ancestors();
+                ancestors ??= bySql ? null : refs.Ancestors();
                 foreach (var folder in EmptyFolders(root, root, exclude, refs, ancestors))
                 {
                     if (FileSystemApi.TryLstat(folder, out var st) != 0)
@@ -245,10 +288,56 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
             }
         }
 
+        /// <summary>
+        /// The active files of a scope whose full path no torrent (not gone) names, in path order: one
+        /// statement, each file's full path built in SQL as the mount shows it and looked up in the
+        /// torrents' files by their path index.
+        /// </summary>
+        private IEnumerable<HashallFile> Unnamed(CatalogScope scope)
+        {
+            var device = scope.Device;
+            string mountRoot = device.MountRoot.Trim('/');
+            string head = device.MountPoint.EndsWith("/", StringComparison.Ordinal) ? device.MountPoint : device.MountPoint + "/";
+            // The catalog path under the mount's root: a bind mount of a folder shows the paths below it.
+            int skip = mountRoot.Length == 0 ? 1 : mountRoot.Length + 2;
+            string sql = $@"SELECT {FileStore.Columns} FROM files f
+WHERE f.device_id = $d AND f.status = 'active'{FileStore.PrefixClause(scope.Prefix, "f.path")}
+  AND NOT EXISTS (SELECT 1 FROM torrent_files tf JOIN torrent_instances t ON t.instance = tf.instance AND t.torrent_hash = tf.torrent_hash
+                  WHERE tf.full_path = $head || substr(f.path, $skip) AND t.gone_at IS NULL)
+ORDER BY f.path;";
+            var rows = new List<FileRow>();
+            try
+            {
+                using var c = _db.Command(sql);
+                c.Parameters.AddWithValue("$d", device.DeviceId);
+                c.Parameters.AddWithValue("$head", head);
+                c.Parameters.AddWithValue("$skip", skip);
+                FileStore.AddPrefixParameters(c, scope.Prefix);
+                using var r = c.ExecuteReader();
+                while (r.Read())
+                    rows.Add(FileStore.Read(r));
+            }
+            catch (SqliteException e)
+            {
+                throw CatalogDatabase.Translate(e, _db.Path);
+            }
+            foreach (var row in rows)
+            {
+                string? full = PathText.UnderMount(device.MountPoint, device.MountRoot, row.Path);
+                if (full == null)
+                    continue;
+                yield return new HashallFile
+                {
+                    FileId = row.FileId, DeviceId = row.DeviceId, FullName = full, RelativePath = row.Path, Size = row.Size, MtimeNs = row.MtimeNs,
+                    Inode = row.Inode, LinkCount = row.LinkCount, Database = _db.Path,
+                };
+            }
+        }
+
         private static readonly DateTime Epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
         /// <summary>Folders below <paramref name="directory"/> with nothing in them (symlinks are not followed; excluded names are not entered).</summary>
-        private static IEnumerable<string> EmptyFolders(string directory, string root, List<Regex> exclude, TorrentReferences refs, HashSet<string> ancestors)
+        private static IEnumerable<string> EmptyFolders(string directory, string root, List<Regex> exclude, TorrentReferences refs, HashSet<string>? ancestors)
         {
             List<string> children;
             try
@@ -274,7 +363,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                 }
                 if (empty)
                 {
-                    if (!refs.HoldsAny(child, ancestors))
+                    if (ancestors != null ? !refs.HoldsAny(child, ancestors) : !refs.CatalogHoldsAny(child))
                         yield return child;
                 }
                 else

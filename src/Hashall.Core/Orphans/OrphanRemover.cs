@@ -124,6 +124,7 @@ namespace Hashall.Core.Orphans
             var devices = new DeviceStore(_db).List().ToDictionary(d => d.DeviceId);
             var deleted = new List<long>();
             var parents = new HashSet<string>(StringComparer.Ordinal);
+            var gone = new HashSet<string>(StringComparer.Ordinal); // what this run removed (or, under -WhatIf, would remove)
             void Keep(HashallOrphan o, string why)
             {
                 result.Kept++;
@@ -222,25 +223,30 @@ namespace Hashall.Core.Orphans
                     if (relative != null && store.ActiveByPath(device.DeviceId, relative) is FileRow row && row.Inode == o.Inode)
                         deleted.Add(row.FileId);
                 }
-                string? parent = Path.GetDirectoryName(o.FullName);
-                if (parent != null && parent != o.Root && PathText.IsUnder(parent, o.Root))
-                    parents.Add(parent);
             }
-            // Folders the removals left empty go too (never a root, never one holding a torrent's files).
-            if (!whatIf)
+            // Folders the removals leave empty go too (never a root, never one holding a torrent's files);
+            // under -WhatIf, the folders that would be left empty, so the preview counts what a run does.
+            foreach (string dir in parents.SelectMany(p => Upward(p, orphans.First(o => PathText.IsUnder(p, o.Root)).Root)).Distinct().OrderByDescending(d => d.Length))
             {
-                foreach (string dir in parents.SelectMany(p => Upward(p, orphans.First(o => PathText.IsUnder(p, o.Root)).Root)).Distinct().OrderByDescending(d => d.Length))
+                if (refs.HoldsAny(dir, ancestors) || !Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).All(gone.Contains))
+                    continue;
+                if (!shouldProcess(dir, "Remove folder left empty by the orphans' removal"))
                 {
-                    if (refs.HoldsAny(dir, ancestors) || !Directory.Exists(dir) || Directory.EnumerateFileSystemEntries(dir).Any())
-                        continue;
-                    try
+                    if (whatIf)
                     {
-                        Directory.Delete(dir, recursive: false);
+                        gone.Add(dir);
                         result.FoldersRemoved++;
                     }
-                    catch (IOException)
-                    {
-                    }
+                    continue;
+                }
+                try
+                {
+                    Directory.Delete(dir, recursive: false);
+                    gone.Add(dir);
+                    result.FoldersRemoved++;
+                }
+                catch (IOException)
+                {
                 }
             }
             if (deleted.Count > 0)
@@ -258,6 +264,10 @@ namespace Hashall.Core.Orphans
 
             void Count(HashallOrphan o, bool moved)
             {
+                gone.Add(o.FullName);
+                string? parent = Path.GetDirectoryName(o.FullName);
+                if (parent != null && parent != o.Root && PathText.IsUnder(parent, o.Root))
+                    parents.Add(parent);
                 if (o.IsFolder)
                     result.FoldersRemoved++;
                 else if (moved)
