@@ -27,6 +27,8 @@
         'Test-HashallTorrent'
         'Find-HashallTorrentData'
         'Add-HashallTorrent'
+        'Add-HashallSeedingRoot', 'Get-HashallSeedingRoot', 'Remove-HashallSeedingRoot'
+        'Get-HashallOrphan', 'Remove-HashallOrphan', 'Set-HashallTorrentTag'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
@@ -59,6 +61,13 @@
   and mtime, crash-safe and resumable (Undo-HashallLinkPlan); keep rules choose the copy that stays
   and protect paths that must never be replaced (New-HashallLinkPlan -KeepPath, -KeepOrder,
   -ProtectPath); a large plan runs a night at a time (Invoke-HashallLinkPlan -Limit, -MaximumBytes).
+- Housekeeping: seeding roots stored in the catalog (Add-, Get-, Remove-HashallSeedingRoot); hard-link
+  status per torrent (LinkStatus, ExternalLinks, Get-HashallTorrent -LinkStatus) and the noHL tag in
+  qBittorrent (Set-HashallTorrentTag); orphans under the seeding roots, removed or moved to a same-device
+  recycle bin behind count and size guards (Get-HashallOrphan, Remove-HashallOrphan).
+- Tiering by policy: New-RehomePlan chooses payloads by age, seeding time, ratio, link status and a
+  free-space target on the stash (-Limit, -MaximumBytes, -Order; -ActiveWithin to promote), each plan
+  saying why; a nightly script for systemd or cron (about_Hashall_Scheduling).
 Tested on Linux x64 with PowerShell 7; see README for the platforms whose code paths are untested.
 '@
         }

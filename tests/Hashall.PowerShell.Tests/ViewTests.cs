@@ -72,6 +72,7 @@ public sealed class ViewTests : CatalogSessionTest, IClassFixture<QBittorrentFix
         Write("a/big.bin", BigSize, 4);
         Write("b/big-copy.bin", BigSize, 4);
         Write("a/note.txt", 100, 5);
+        Write("seeding/orphan.txt", 10, 6); // no torrent's: an orphan
 
         string pool = Capabilities.CanMountTmpfs ? Tree.MountTmpfs("pool") : Tree.Path("pool");
         Ps.Run("Set-HashallDevice $args[0] stash", Data).Succeeded();
@@ -112,6 +113,11 @@ $found
 $found.Files[0]
 # A torrent of folder a (catalogued, not in qBittorrent) seeded from its own files.
 Find-HashallTorrentData $aTorrent | Add-HashallTorrent -Uri $qbt -SavePath $seedPath
+Add-HashallSeedingRoot $seeding
+Sync-HashallPayload -Uri $qbt | Out-Null
+Get-HashallOrphan
+Get-HashallOrphan | Remove-HashallOrphan -Uri $qbt -WhatIf
+Get-HashallTorrent -Category $category | Set-HashallTorrentTag -Uri $qbt -Tag $category -Confirm:$false
 if ($isRoot) {
     $rehome = New-RehomePlan -Category $category -Demote -SeedingRoot $seeding -StashDevice stash -PoolDevice pool -TargetPath $pool
 } else {

@@ -12,10 +12,10 @@ BeforeDiscovery {
         @{ View = 'LinkPlan'; Expect = '\bdone\s+1\s+(\d)\s+\1\s+3\.0 MiB\s+3\.0 MiB\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d' }
         @{ View = 'LinkAction'; Expect = '\blinked\s+3\.0 MiB\s+/\S+\.bin' }
         @{ View = 'LinkResult'; Expect = '\b3\.0 MiB\s+True\s+\d\d:\d\d:\d\d\.\d{3}' }
-        @{ View = 'HashallTorrent'; Expect = '\btv\s+gone\s+cdcdcdcdcdcd\s+Show\.S01' }
+        @{ View = 'HashallTorrent'; Expect = '\btv\s+gone\s+cdcdcdcdcdcd\s+NotLinked\s+Show\.S01' }
         @{ View = 'HashallPayload'; Expect = '\bcomplete\s+[0-9a-f]{16}\s+2\s+0\s+3\.0 MiB\s+views\s' }
         @{ View = 'PayloadSyncResult'; Expect = '(?m)^v4\.5\.2\s+3\s+2\s+1\s+1\s+2\s+0\s+1\s+00:00:01\.500\s*$' }
-        @{ View = 'RehomePlan'; Expect = '\bMove\s+Show\.S01\s+2\.9 KiB\s+1\s+target has room' }
+        @{ View = 'RehomePlan'; Expect = '\bMove\s+Show\.S01\s+2\.9 KiB\s+1\s+policy: completed 60d ago\s+target has room' }
         @{ View = 'RehomeResult'; Expect = '\bBlocked\s+Block\s+Film\.2019\s+0 B\s+0\s+\d+\.\d s\s+external consumer' }
         @{ View = 'RehomeSummary'; Expect = '(?m)^Copied\s*: 0 B\s*$' }
         @{ View = 'TorrentCheck'; Expect = '(?m)^Complete\s+13\s+0\s+3\.0 MiB\s+\d+\.\d s\s+a\s*$' }
@@ -24,6 +24,10 @@ BeforeDiscovery {
         @{ View = 'TorrentFileMatch'; Expect = '(?m)^big\.bin\s+3\.0 MiB\s+True\s+\S*/big\.bin\s*$' }
         @{ View = 'TorrentSeedResult'; Expect = '(?m)^Added\s+100\.0 %\s+2\s+3\.0 MiB\s+0 B\s+stalledUP\s+a\s*$' }
         @{ View = 'LinkUndoResult'; Expect = '\b1\s+0\s+0\s+3\.0 MiB\s+True\s+\d\d:\d\d:\d\d\.\d{3}' }
+        @{ View = 'HashallSeedingRoot'; Expect = '(?m)^True\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+/\S+/tree\s*$' }
+        @{ View = 'HashallOrphan'; Expect = '(?m)^Unreferenced\s+3\.0 MiB\s+2\.5 d\s+2\s+True\s+/data/seeding/old\.bin\s*$' }
+        @{ View = 'OrphanRemovalResult'; Expect = '(?m)^Bytes\s*: 3\.0 MiB\s*$' }
+        @{ View = 'TorrentTagChange'; Expect = '(?m)^Added\s+noHL\s+NotLinked\s+(ab){20}\s+Show\.S01\s*$' }
     )
 }
 
@@ -74,14 +78,21 @@ BeforeAll {
     # qBittorrent's types as a sync writes them (the hosted tests get them from a real qBittorrent).
     $objects.HashallTorrent = [Hashall.Core.Payloads.HashallTorrent]@{
         TorrentHash = ('ab' * 20); Name = 'Show.S01'; Category = 'tv'; State = 'stalledUP'; GoneAt = [datetime]::UtcNow
-        PayloadHash = ('cd' * 32); PayloadStatus = 'complete'
+        PayloadHash = ('cd' * 32); PayloadStatus = 'complete'; LinkStatus = 'NotLinked'
     }
+    $objects.HashallSeedingRoot = Add-HashallSeedingRoot -Path $tree
+    $objects.HashallOrphan = [Hashall.Core.Orphans.HashallOrphan]@{
+        FullName = '/data/seeding/old.bin'; Reason = 'Unreferenced'; Size = 3MB; Age = [timespan]::FromHours(60); LinkCount = 2; LinkedOutsideRoots = $true
+    }
+    $objects.OrphanRemovalResult = [Hashall.Core.Orphans.OrphanRemovalResult]@{ Removed = 1; Bytes = 3MB; WhatIf = $true }
+    $objects.TorrentTagChange = [Hashall.Core.Payloads.TorrentTagChange]@{ Action = 'Added'; Tag = 'noHL'; LinkStatus = 'NotLinked'; TorrentHash = ('ab' * 20); Name = 'Show.S01' }
     $objects.PayloadSyncResult = [Hashall.Core.Payloads.PayloadSyncResult]@{
         QBittorrentVersion = 'v4.5.2'; Torrents = 3; Complete = 2; Incomplete = 1; Added = 1; Updated = 2; Gone = 0; SiblingGroups = 1
         Duration = [timespan]::FromSeconds(1.5)
     }
     $move = [Hashall.Core.Rehome.RehomePlan]@{ Name = 'Show.S01'; Decision = 'Move'; Direction = 'Demote'; TotalBytes = 3000 }
     $move.Reasons.Add('target has room')
+    $move.Reason = 'policy: completed 60d ago'
     $move.Torrents.Add([Hashall.Core.Rehome.RehomeTorrent]@{ TorrentHash = ('cd' * 20); Name = 'Show.S01'; Role = 'relocate' })
     $move.Torrents.Add([Hashall.Core.Rehome.RehomeTorrent]@{ TorrentHash = ('ef' * 20); Name = 'Show.S01.pool'; Role = 'elsewhere' })
     $objects.RehomePlan = $move

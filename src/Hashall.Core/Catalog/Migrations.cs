@@ -347,6 +347,44 @@ ALTER TABLE link_action_paths ADD COLUMN undo_status TEXT CHECK (undo_status IN 
 ALTER TABLE link_action_paths ADD COLUMN undo_reason TEXT;
 ALTER TABLE link_plans ADD COLUMN undone_at TEXT;
 "),
+            new Migration(13, "seeding roots, torrent files and sync history", @"
+-- Seeding roots: absolute directories that hold seeding data (a stored setting). A hard link outside
+-- all of them is an external consumer (a media library); orphans are looked for under them.
+CREATE TABLE seeding_roots (
+    path      TEXT PRIMARY KEY,
+    added_at  TEXT NOT NULL
+);
+-- Every file of every torrent as the last sync read it (torrents/files): absolute path, size and
+-- qBittorrent's priority (0: not selected). Orphans are the files under the seeding roots no row names.
+CREATE TABLE torrent_files (
+    instance      TEXT NOT NULL,
+    torrent_hash  TEXT NOT NULL,
+    ordinal       INTEGER NOT NULL,
+    full_path     TEXT NOT NULL,
+    size          INTEGER NOT NULL,
+    priority      INTEGER NOT NULL,
+    PRIMARY KEY (instance, torrent_hash, ordinal)
+) WITHOUT ROWID;
+CREATE INDEX ix_torrent_files_path ON torrent_files (full_path);
+-- One row per sync that wrote (category/tag empty: the whole instance): when orphans may trust it.
+CREATE TABLE payload_syncs (
+    sync_id      INTEGER PRIMARY KEY,
+    instance     TEXT NOT NULL,
+    category     TEXT NOT NULL DEFAULT '',
+    tag          TEXT NOT NULL DEFAULT '',
+    finished_at  TEXT NOT NULL
+);
+CREATE INDEX ix_payload_syncs_instance ON payload_syncs (instance, finished_at);
+"),
+            new Migration(14, "torrent activity", @"
+-- What qBittorrent's torrents/info says of a torrent's life at the last sync, for rehome policies
+-- (New-RehomePlan -MinimumAge, -MinimumSeedingTime, -Ratio, -ActiveWithin). NULL: not known (synced
+-- before this version, or not completed yet). Times are catalog time text (UTC); seeding_time is seconds.
+ALTER TABLE torrent_instances ADD COLUMN completion_on TEXT;
+ALTER TABLE torrent_instances ADD COLUMN seeding_time INTEGER;
+ALTER TABLE torrent_instances ADD COLUMN ratio REAL;
+ALTER TABLE torrent_instances ADD COLUMN last_activity TEXT;
+"),
         };
 
         public static int Latest => All[All.Count - 1].Version;

@@ -56,6 +56,18 @@ namespace Hashall.Core.Payloads
         public DateTime? GoneAt { get; set; }
         /// <summary>The qBittorrent it was read from (its Web UI address).</summary>
         public string Instance { get; set; } = "";
+        /// <summary>When it finished downloading, as of the last sync (null: incomplete, or synced before the catalog recorded it).</summary>
+        public DateTime? CompletedOn { get; set; }
+        /// <summary>How long it had seeded at the last sync (null: not recorded).</summary>
+        public TimeSpan? SeedingTime { get; set; }
+        /// <summary>Its share ratio at the last sync (null: not recorded).</summary>
+        public double? Ratio { get; set; }
+        /// <summary>Its last upload or download as of the last sync (when it was added, if it never had any; null: not recorded).</summary>
+        public DateTime? LastActivity { get; set; }
+        /// <summary>Linked, NotLinked or Unknown against the seeding roots (see LinkStatusCalculator); null until computed.</summary>
+        public LinkStatus? LinkStatus { get; set; }
+        /// <summary>Paths outside every seeding root that share an inode with its files (a media library); empty until computed.</summary>
+        public string[] ExternalLinks { get; set; } = Array.Empty<string>();
         public string Database { get; set; } = "";
     }
 

@@ -13,7 +13,7 @@ namespace Hashall.Core.Payloads
         private const string SelectTorrents = @"
 SELECT t.torrent_hash, t.infohash_v1, t.infohash_v2, t.name, t.payload_id, p.payload_hash, coalesce(p.status, 'incomplete'), p.device_id,
        coalesce(d.alias, d.mount_point, ''), t.save_path, t.content_path, t.category, t.tags, t.state, t.first_seen, t.last_seen, t.gone_at,
-       t.instance, p.content_hash
+       t.instance, p.content_hash, t.completion_on, t.seeding_time, t.ratio, t.last_activity
 FROM torrent_instances t LEFT JOIN payloads p ON p.payload_id = t.payload_id LEFT JOIN devices d ON d.device_id = p.device_id";
 
         private const string SelectPayloads = @"
@@ -67,15 +67,63 @@ VALUES ($d, $root, $hash, $content, $status, $files, $bytes, $missing, $detail, 
                 known = find.ExecuteScalar() is long present && present == 1;
             }
             string now = CatalogTime.Format(DateTime.UtcNow);
-            batch.Run(@"INSERT INTO torrent_instances (instance, torrent_hash, infohash_v1, infohash_v2, name, payload_id, save_path, content_path, category, tags, state, first_seen, last_seen)
-VALUES ($i, $h, $v1, $v2, $name, $payload, $save, $content, $category, $tags, $state, $now, $now)
+            batch.Run(@"INSERT INTO torrent_instances (instance, torrent_hash, infohash_v1, infohash_v2, name, payload_id, save_path, content_path, category, tags, state, first_seen, last_seen,
+    completion_on, seeding_time, ratio, last_activity)
+VALUES ($i, $h, $v1, $v2, $name, $payload, $save, $content, $category, $tags, $state, $now, $now, $completed, $seeding, $ratio, $active)
 ON CONFLICT (instance, torrent_hash) DO UPDATE SET infohash_v1 = excluded.infohash_v1, infohash_v2 = excluded.infohash_v2, name = excluded.name,
     payload_id = excluded.payload_id, save_path = excluded.save_path, content_path = excluded.content_path, category = excluded.category,
-    tags = excluded.tags, state = excluded.state, last_seen = excluded.last_seen, gone_at = NULL;",
+    tags = excluded.tags, state = excluded.state, last_seen = excluded.last_seen, gone_at = NULL, completion_on = excluded.completion_on,
+    seeding_time = excluded.seeding_time, ratio = excluded.ratio, last_activity = excluded.last_activity;",
                 ("$i", instance), ("$h", t.Hash), ("$v1", NullIfEmpty(t.InfohashV1)), ("$v2", NullIfEmpty(t.InfohashV2)), ("$name", t.Name), ("$payload", payloadId),
                 ("$save", t.SavePath), ("$content", t.ContentPath), ("$category", t.Category), ("$tags", string.Join(", ", t.Tags)),
-                ("$state", t.State), ("$now", now));
+                ("$state", t.State), ("$now", now), ("$completed", t.CompletionOn is DateTime c ? CatalogTime.Format(c) : null),
+                ("$seeding", (long)t.SeedingTime.TotalSeconds), ("$ratio", t.Ratio), ("$active", t.LastActivity is DateTime a ? CatalogTime.Format(a) : null));
             return !known;
+        }
+
+        /// <summary>
+        /// Replaces the torrent's recorded files (torrent_files): each file's full path as the payload
+        /// was built (<paramref name="payload"/>.Files, in the order of <paramref name="files"/>), size and priority.
+        /// </summary>
+        public void SaveTorrentFiles(WriteBatch batch, string instance, string torrentHash, HashallPayload payload, IReadOnlyList<TorrentFile> files)
+        {
+            batch.Run("DELETE FROM torrent_files WHERE instance = $i AND torrent_hash = $h;", ("$i", instance), ("$h", torrentHash));
+            if (payload.Files.Count != files.Count)
+                return; // no file list yet (metadata still fetching): nothing to record
+            using var insert = batch.Command("INSERT OR REPLACE INTO torrent_files (instance, torrent_hash, ordinal, full_path, size, priority) VALUES ($i, $h, $o, $p, $s, $pr);");
+            var i = insert.Parameters.Add("$i", SqliteType.Text);
+            var h = insert.Parameters.Add("$h", SqliteType.Text);
+            var o = insert.Parameters.Add("$o", SqliteType.Integer);
+            var path = insert.Parameters.Add("$p", SqliteType.Text);
+            var size = insert.Parameters.Add("$s", SqliteType.Integer);
+            var priority = insert.Parameters.Add("$pr", SqliteType.Integer);
+            for (int n = 0; n < files.Count; n++)
+            {
+                i.Value = instance;
+                h.Value = torrentHash;
+                o.Value = n;
+                path.Value = payload.Files[n].FullName;
+                size.Value = files[n].Size;
+                priority.Value = files[n].Priority;
+                batch.Execute(insert);
+            }
+        }
+
+        /// <summary>Records a sync that wrote (category and tag "" when it read the whole instance).</summary>
+        public void RecordSync(WriteBatch batch, string instance, string? category, string? tag) =>
+            batch.Run("INSERT INTO payload_syncs (instance, category, tag, finished_at) VALUES ($i, $c, $t, $now);",
+                ("$i", instance), ("$c", category ?? ""), ("$t", tag ?? ""), ("$now", CatalogTime.Format(DateTime.UtcNow)));
+
+        /// <summary>The newest whole-instance sync of each instance that has torrents in the catalog (null: never synced whole since recording began).</summary>
+        public Dictionary<string, DateTime?> LastFullSyncs()
+        {
+            var result = new Dictionary<string, DateTime?>(StringComparer.Ordinal);
+            foreach (var instance in Query("SELECT DISTINCT instance FROM torrent_instances;", Array.Empty<(string, object)>(), r => r.GetString(0)))
+                result[instance] = null;
+            foreach (var (instance, at) in Query("SELECT instance, max(finished_at) FROM payload_syncs WHERE category = '' AND tag = '' GROUP BY instance;",
+                         Array.Empty<(string, object)>(), r => (r.GetString(0), CatalogTime.Parse(r.GetString(1)))))
+                result[instance] = at;
+            return result;
         }
 
         /// <summary>Drops payload rows no torrent refers to any more (a payload whose content changed gets a new row).</summary>
@@ -87,8 +135,11 @@ ON CONFLICT (instance, torrent_hash) DO UPDATE SET infohash_v1 = excluded.infoha
         {
             var gone = Torrents(includeGone: false).Where(t => t.Instance == instance && !present.Contains(t.TorrentHash)).ToList();
             foreach (var t in gone)
+            {
                 batch.Run("UPDATE torrent_instances SET gone_at = $now WHERE instance = $i AND torrent_hash = $h;",
                     ("$now", CatalogTime.Format(DateTime.UtcNow)), ("$i", instance), ("$h", t.TorrentHash));
+                batch.Run("DELETE FROM torrent_files WHERE instance = $i AND torrent_hash = $h;", ("$i", instance), ("$h", t.TorrentHash));
+            }
             return gone.Count;
         }
 
@@ -113,6 +164,10 @@ ON CONFLICT (instance, torrent_hash) DO UPDATE SET infohash_v1 = excluded.infoha
                 Tags = r.GetString(12).Split(new[] { ", " }, StringSplitOptions.RemoveEmptyEntries), State = r.GetString(13),
                 FirstSeen = CatalogTime.Parse(r.GetString(14)), LastSeen = CatalogTime.Parse(r.GetString(15)),
                 GoneAt = r.IsDBNull(16) ? (DateTime?)null : CatalogTime.Parse(r.GetString(16)), Instance = r.GetString(17), ContentHash = r.IsDBNull(18) ? null : r.GetString(18), Database = _db.Path,
+                CompletedOn = r.IsDBNull(19) ? (DateTime?)null : CatalogTime.Parse(r.GetString(19)),
+                SeedingTime = r.IsDBNull(20) ? (TimeSpan?)null : TimeSpan.FromSeconds(r.GetInt64(20)),
+                Ratio = r.IsDBNull(21) ? (double?)null : r.GetDouble(21),
+                LastActivity = r.IsDBNull(22) ? (DateTime?)null : CatalogTime.Parse(r.GetString(22)),
             });
 
         private List<HashallPayload> QueryPayloads(string sql, params (string, object)[] parameters) =>

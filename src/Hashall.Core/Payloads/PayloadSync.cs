@@ -45,20 +45,21 @@ namespace Hashall.Core.Payloads
             };
             var torrents = client.Torrents(category, tag);
             // Every network call happens before the catalog is locked for writing.
-            var built = new List<(TorrentInfo Torrent, HashallPayload Payload)>();
+            var built = new List<(TorrentInfo Torrent, HashallPayload Payload, IReadOnlyList<TorrentFile> Files)>();
             using (var reader = System.IO.File.Exists(_db.Path) ? CatalogDatabase.OpenReader(_db.Path) : null)
             {
                 var builder = new PayloadBuilder(reader ?? _db); // no file yet: -WhatIf's in-memory stand-in
                 for (int i = 0; i < torrents.Count; i++)
                 {
                     progress(i, torrents.Count, torrents[i].Name);
-                    built.Add((torrents[i], builder.ForTorrent(torrents[i], client.Files(torrents[i].Hash))));
+                    var files = client.Files(torrents[i].Hash);
+                    built.Add((torrents[i], builder.ForTorrent(torrents[i], files), files));
                 }
             }
             // Gone means gone from qBittorrent, not out of the filter (recategorised, untagged).
             var present = category == null && tag == null ? null : new HashSet<string>(client.Torrents().Select(t => t.Hash));
             var hashes = new Dictionary<string, int>();
-            foreach (var (_, payload) in built)
+            foreach (var (_, payload, _) in built)
             {
                 result.Torrents++;
                 if (payload.PayloadHash != null)
@@ -75,17 +76,19 @@ namespace Hashall.Core.Payloads
             {
                 var store = new PayloadStore(_db);
                 using var batch = new WriteBatch(_db);
-                foreach (var (torrent, payload) in built)
+                foreach (var (torrent, payload, files) in built)
                 {
                     long payloadId = store.SavePayload(batch, payload);
                     if (store.SaveTorrent(batch, client.Instance, torrent, payloadId))
                         result.Added++;
                     else
                         result.Updated++;
+                    store.SaveTorrentFiles(batch, client.Instance, torrent.Hash, payload, files);
                 }
                 batch.Commit();
                 result.Gone = store.MarkGone(batch, client.Instance, present ?? new HashSet<string>(torrents.Select(t => t.Hash)));
                 store.DeleteOrphans(batch);
+                store.RecordSync(batch, client.Instance, category, tag);
                 batch.Commit();
             }
             result.SiblingGroups = hashes.Count(kv => kv.Value > 1);

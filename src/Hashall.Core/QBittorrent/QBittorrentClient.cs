@@ -94,6 +94,10 @@ namespace Hashall.Core.QBittorrent
                 State = Str(t, "state"),
                 Progress = Number(t, "progress"),
                 TotalSize = (long)Number(t, "total_size"),
+                CompletionOn = UnixTime(Number(t, "completion_on")),
+                SeedingTime = TimeSpan.FromSeconds(Math.Max(0, Number(t, "seeding_time"))),
+                Ratio = Math.Max(0, Number(t, "ratio")),
+                LastActivity = UnixTime(Number(t, "last_activity")),
             }).ToList());
         }
 
@@ -101,7 +105,7 @@ namespace Hashall.Core.QBittorrent
         {
             using var doc = GetJson("torrents/files?hash=" + Uri.EscapeDataString(hash));
             return Read("torrents/files", () => doc.RootElement.EnumerateArray()
-                .Select(f => new TorrentFile { Name = Str(f, "name"), Size = (long)Number(f, "size") }).ToList());
+                .Select(f => new TorrentFile { Name = Str(f, "name"), Size = (long)Number(f, "size"), Priority = f.TryGetProperty("priority", out _) ? (int)Number(f, "priority") : 1 }).ToList());
         }
 
         /// <summary>torrents/properties: piece size and count, privacy, as qBittorrent reports them.</summary>
@@ -170,6 +174,11 @@ namespace Hashall.Core.QBittorrent
 
         /// <summary>qBittorrent's default save path (app/defaultSavePath): where torrents go without a save path of their own.</summary>
         public string DefaultSavePath() => GetText("app/defaultSavePath").Trim();
+        /// <summary>Adds a tag to the torrents (torrents/addTags; qBittorrent creates the tag).</summary>
+        public void AddTags(IEnumerable<string> hashes, string tag) => Post("torrents/addTags", ("hashes", string.Join("|", hashes)), ("tags", tag));
+
+        /// <summary>Removes a tag from the torrents (torrents/removeTags); the tag itself stays defined.</summary>
+        public void RemoveTags(IEnumerable<string> hashes, string tag) => Post("torrents/removeTags", ("hashes", string.Join("|", hashes)), ("tags", tag));
 
         public void Recheck(IEnumerable<string> hashes) => Post("torrents/recheck", ("hashes", string.Join("|", hashes)));
 
@@ -355,6 +364,10 @@ namespace Hashall.Core.QBittorrent
 
         private static double Number(JsonElement e, string name) =>
             e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0;
+
+        /// <summary>A Unix time in seconds; null for qBittorrent's "never" (0, -1, or 2^32-1 from older versions).</summary>
+        private static DateTime? UnixTime(double seconds) =>
+            seconds <= 0 || seconds >= uint.MaxValue ? (DateTime?)null : DateTimeOffset.FromUnixTimeSeconds((long)seconds).UtcDateTime;
 
         private static string Str(JsonElement e, string name) =>
             e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() ?? "" : "";

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace Hashall.Core.QBittorrent
@@ -20,6 +21,14 @@ namespace Hashall.Core.QBittorrent
         public string State { get; set; } = "";
         public double Progress { get; set; }
         public long TotalSize { get; set; }
+        /// <summary>completion_on: when it finished downloading (null while incomplete).</summary>
+        public DateTime? CompletionOn { get; set; }
+        /// <summary>seeding_time: how long it has seeded, in total.</summary>
+        public TimeSpan SeedingTime { get; set; }
+        /// <summary>ratio: uploaded over downloaded (qBittorrent caps it at 9999).</summary>
+        public double Ratio { get; set; }
+        /// <summary>last_activity: its last upload or download (qBittorrent says when it was added when it never had any).</summary>
+        public DateTime? LastActivity { get; set; }
     }
 
     /// <summary>One file of a torrent (torrents/files): its name includes the torrent's root folder.</summary>
@@ -27,5 +36,7 @@ namespace Hashall.Core.QBittorrent
     {
         public string Name { get; set; } = "";
         public long Size { get; set; }
+        /// <summary>qBittorrent's download priority: 0 means not selected (not downloaded).</summary>
+        public int Priority { get; set; } = 1;
     }
 }

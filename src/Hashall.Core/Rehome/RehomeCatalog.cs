@@ -67,11 +67,14 @@ namespace Hashall.Core.Rehome
             // qBittorrent's view of each torrent now, read before the catalog is locked again.
             var torrents = client.Torrents(hashes: relocated).Select(t => (Torrent: t, Files: client.Files(t.Hash))).ToList();
             var builder = new PayloadBuilder(_db);
-            var built = torrents.Select(t => (t.Torrent, Payload: builder.ForTorrent(t.Torrent, t.Files))).ToList();
+            var built = torrents.Select(t => (t.Torrent, Payload: builder.ForTorrent(t.Torrent, t.Files), t.Files)).ToList();
             var payloads = new PayloadStore(_db);
             using var batch = new WriteBatch(_db);
-            foreach (var (torrent, payload) in built)
+            foreach (var (torrent, payload, files) in built)
+            {
                 payloads.SaveTorrent(batch, client.Instance, torrent, payloads.SavePayload(batch, payload));
+                payloads.SaveTorrentFiles(batch, client.Instance, torrent.Hash, payload, files);
+            }
             payloads.DeleteOrphans(batch);
             batch.Commit();
         }

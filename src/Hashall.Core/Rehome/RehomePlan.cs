@@ -37,6 +37,10 @@ namespace Hashall.Core.Rehome
         public RehomeDecision Decision { get; set; }
         /// <summary>Why: every external link, every blocking sibling, the copy reused, or the move's target.</summary>
         public List<string> Reasons { get; set; } = new List<string>();
+        /// <summary>Why this payload was chosen: the parameter that named it, or the policy it meets (and its place toward -FreeSpaceTarget).</summary>
+        public string Reason { get; set; } = "";
+        /// <summary>Demotion: the bytes the stash gets back when the source is removed (each inode once, only those with no link outside the plan's source roots).</summary>
+        public long FreedBytes { get; set; }
         public string? PayloadHash { get; set; }
         /// <summary>The payload's content hash (names ignored): a REUSE may lay the torrents out from a content twin's files.</summary>
         public string? ContentHash { get; set; }

@@ -41,6 +41,8 @@ namespace Hashall.Core.Rehome
         private readonly DeviceLocator _locator = new DeviceLocator();
         /// <summary>MOVE targets taken by earlier plans of this run: two payloads never go to one place.</summary>
         private readonly HashSet<string> _targets = new HashSet<string>(StringComparer.Ordinal);
+        /// <summary>The targets the plan being made took (released when a policy drops that plan).</summary>
+        private readonly List<string> _claims = new List<string>();
 
         public RehomePlanner(CatalogDatabase db)
         {
@@ -57,13 +59,7 @@ namespace Hashall.Core.Rehome
         /// </summary>
         public List<RehomePlan> Plan(IEnumerable<HashallTorrent> torrents, RehomeOptions options)
         {
-            if (options.TargetRoot != null)
-            {
-                var at = _query.ScopeOf(options.TargetRoot, _locator);
-                if (at == null || at.Device.DeviceId != options.PoolDevice.DeviceId)
-                    throw new HashallException("RehomeTargetNotOnPool", HashallErrorKind.InvalidArgument,
-                        $"-TargetPath '{options.TargetRoot}' is not on the pool device {options.PoolDevice.Alias ?? options.PoolDevice.MountPoint}.", options.TargetRoot);
-            }
+            CheckTarget(options);
             var all = _payloads.Torrents(includeGone: false);
             var stored = _payloads.Payloads();
             var plans = new List<RehomePlan>();
@@ -76,9 +72,188 @@ namespace Hashall.Core.Rehome
                 var payload = stored.First(p => p.PayloadId == torrent.PayloadId);
                 var (plan, rows) = PlanOne(torrent, payload, all, stored, options);
                 done.UnionWith(rows);
+                if (options.Direction == RehomeDirection.Demote && plan.Decision != RehomeDecision.Block)
+                    plan.FreedBytes = FreedBytes(stored.Where(p => rows.Contains(p.PayloadId)).ToList());
                 plans.Add(plan);
             }
             return plans;
+        }
+
+        private void CheckTarget(RehomeOptions options)
+        {
+            if (options.TargetRoot != null)
+            {
+                var at = _query.ScopeOf(options.TargetRoot, _locator);
+                if (at == null || at.Device.DeviceId != options.PoolDevice.DeviceId)
+                    throw new HashallException("RehomeTargetNotOnPool", HashallErrorKind.InvalidArgument,
+                        $"-TargetPath '{options.TargetRoot}' is not on the pool device {options.PoolDevice.Alias ?? options.PoolDevice.MountPoint}.", options.TargetRoot);
+            }
+        }
+
+        private bool Claim(string target)
+        {
+            if (!_targets.Add(target))
+                return false;
+            _claims.Add(target);
+            return true;
+        }
+
+        /// <summary>
+        /// Plans by policy: the candidates' payloads on the source device that meet the policy, in its
+        /// order, until -Limit, -MaximumBytes or -FreeSpaceTarget says enough. Blocked payloads that meet
+        /// the policy are returned too (they say why they stay) but count toward nothing; under a
+        /// free-space target a payload that frees no bytes is passed over. Each plan's Reason says why it
+        /// was chosen; <see cref="RehomeSelection.Notes"/> say what was passed over and why.
+        /// </summary>
+        public RehomeSelection PlanByPolicy(IEnumerable<HashallTorrent> candidates, RehomeOptions options, RehomePolicy policy, Action<int, int, string>? progress = null)
+        {
+            CheckTarget(options);
+            var selection = new RehomeSelection();
+            var source = options.Direction == RehomeDirection.Demote ? options.StashDevice : options.PoolDevice;
+            var order = policy.Order ?? (options.Direction == RehomeDirection.Promote ? RehomeOrder.RecentlyActive : RehomeOrder.Oldest);
+            var all = _payloads.Torrents(includeGone: false);
+            var stored = _payloads.Payloads();
+            var byId = stored.ToDictionary(p => p.PayloadId);
+            var byHash = all.GroupBy(t => t.TorrentHash, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
+            string Key(HashallTorrent t) => t.PayloadHash ?? "#" + t.PayloadId;
+            // The torrents each payload's plan would relocate: its siblings on the source device.
+            var siblings = all.Where(t => t.DeviceId == source.DeviceId && t.PayloadId != null)
+                .GroupBy(Key).ToDictionary(g => g.Key, g => (IReadOnlyList<HashallTorrent>)g.ToList());
+            var groups = candidates.Where(t => t.PayloadId != null && t.DeviceId == source.DeviceId)
+                .GroupBy(Key)
+                .Select(g => (First: g.First(), Torrents: siblings[g.Key], Bytes: byId[g.First().PayloadId!.Value].TotalBytes))
+                .ToList();
+            int notOnSource = candidates.Count(t => t.PayloadId == null || t.DeviceId != source.DeviceId);
+            if (notOnSource > 0)
+                selection.Notes.Add($"{notOnSource} torrent(s) of the selection are not on the {(options.Direction == RehomeDirection.Demote ? "stash" : "pool")} device {source}: not candidates");
+
+            var eligible = new List<(HashallTorrent First, IReadOnlyList<HashallTorrent> Torrents, IComparable Key)>();
+            foreach (var g in groups)
+            {
+                // A first test on the payload's siblings on the source device; the plan's own torrents are tested again once it is made.
+                if (policy.Meets(g.Torrents, options.Direction, out string not) == null)
+                    selection.Notes.Add($"'{g.First.Name}' passed over: {not}");
+                else
+                    eligible.Add((g.First, g.Torrents, RehomePolicy.OrderKey(order, g.Torrents, g.Bytes)));
+            }
+            eligible = eligible.OrderBy(e => e.Key).ThenBy(e => e.First.Name, StringComparer.Ordinal).ThenBy(e => Key(e.First), StringComparer.Ordinal).ToList();
+
+            long need = 0;
+            if (policy.FreeSpaceTarget != null)
+            {
+                if (options.Direction != RehomeDirection.Demote)
+                    throw new HashallException("RehomePolicyNotForPromote", HashallErrorKind.InvalidArgument, "-FreeSpaceTarget is a demotion policy (the stash's free space).", null);
+                var drive = new System.IO.DriveInfo(options.StashDevice.MountPoint);
+                selection.FreeBytes = drive.AvailableFreeSpace;
+                selection.WantedFreeBytes = policy.FreeSpaceTarget.For(drive.TotalSize);
+                need = selection.WantedFreeBytes - selection.FreeBytes;
+                if (need <= 0)
+                {
+                    selection.Notes.Add($"the stash {source} has {RehomePolicy.Size(selection.FreeBytes)} free, at least the {policy.FreeSpaceTarget} wanted ({RehomePolicy.Size(selection.WantedFreeBytes)}): nothing to demote");
+                    return selection;
+                }
+            }
+
+            _targets.Clear();
+            var done = new HashSet<long>();
+            int chosen = 0, seen = 0;
+            long chosenBytes = 0;
+            foreach (var e in eligible)
+            {
+                progress?.Invoke(seen++, eligible.Count, e.First.Name);
+                if (done.Contains(e.First.PayloadId!.Value))
+                    continue;
+                _claims.Clear();
+                var (plan, rows) = PlanOne(e.First, byId[e.First.PayloadId.Value], all, stored, options);
+                done.UnionWith(rows);
+                void Drop(string why)
+                {
+                    foreach (var claim in _claims)
+                        _targets.Remove(claim);
+                    selection.Notes.Add($"'{plan.Name}' passed over: {why}");
+                }
+                // The plan relocates exactly these (a content twin may join the siblings): the policy holds for each.
+                var relocated = plan.Torrents.Where(t => t.Role == "relocate").Select(t => byHash.TryGetValue(t.TorrentHash, out var x) ? x : null)
+                    .Where(t => t != null).Select(t => t!).ToList();
+                string? why = policy.Meets(relocated, options.Direction, out string not);
+                if (why == null)
+                {
+                    Drop(not);
+                    continue;
+                }
+                plan.Reason = "policy: " + (why.Length > 0 ? why : policy.OrderWords(order, relocated, plan.TotalBytes));
+                if (plan.Decision == RehomeDecision.Block)
+                {
+                    selection.Plans.Add(plan); // says why it stays; counts toward nothing
+                    continue;
+                }
+                if (options.Direction == RehomeDirection.Demote)
+                    plan.FreedBytes = FreedBytes(stored.Where(p => rows.Contains(p.PayloadId)).ToList());
+                if (policy.FreeSpaceTarget != null && plan.FreedBytes == 0)
+                {
+                    Drop("it frees nothing on the stash (every file has a hard link outside the payload)");
+                    continue;
+                }
+                if (policy.MaximumBytes is long max && chosenBytes + plan.TotalBytes > max)
+                {
+                    Drop($"{RehomePolicy.Size(plan.TotalBytes)} would take the run past -MaximumBytes {RehomePolicy.Size(max)} ({RehomePolicy.Size(chosenBytes)} chosen)");
+                    continue;
+                }
+                chosen++;
+                chosenBytes += plan.TotalBytes;
+                selection.FreedBytes += plan.FreedBytes;
+                if (policy.FreeSpaceTarget != null)
+                    plan.Reason += $"; frees {RehomePolicy.Size(plan.FreedBytes)}, {chosen}{Ordinal(chosen)} toward {policy.FreeSpaceTarget} free on the stash ({RehomePolicy.Size(Math.Min(selection.FreedBytes, need))} of {RehomePolicy.Size(need)} wanted)";
+                selection.Plans.Add(plan);
+                if (policy.Limit is int limit && chosen >= limit)
+                {
+                    selection.Notes.Add($"-Limit {limit} reached");
+                    break;
+                }
+                if (policy.FreeSpaceTarget != null && selection.FreedBytes >= need)
+                    break;
+            }
+            selection.Chosen = chosen;
+            if (policy.FreeSpaceTarget != null && selection.FreedBytes < need)
+                selection.Notes.Add($"the {policy.FreeSpaceTarget} free target is not met: the {chosen} payload(s) chosen free {RehomePolicy.Size(selection.FreedBytes)} of the {RehomePolicy.Size(need)} wanted");
+            return selection;
+        }
+
+        private static string Ordinal(int n) => (n % 100) is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" };
+
+        /// <summary>
+        /// The bytes the source device gets back when these payload roots are removed: each inode once,
+        /// and only an inode whose every link (in the catalog, and as many as the disk counts now) is
+        /// under one of the roots. A root's share is at most its payload's bytes (files under it that
+        /// the torrent does not list stay).
+        /// </summary>
+        public long FreedBytes(IReadOnlyList<HashallPayload> roots)
+        {
+            var seen = new HashSet<(long, long)>();
+            long total = 0;
+            foreach (var root in roots.GroupBy(r => r.FullName, StringComparer.Ordinal).Select(g => g.First()))
+            {
+                var scope = _query.ScopeOf(root.FullName, _locator);
+                if (scope == null)
+                    continue;
+                long freed = 0;
+                foreach (var file in _query.Files(new[] { scope }, Array.Empty<string>(), includeDeleted: false))
+                {
+                    if (!seen.Add((file.DeviceId, file.Inode)))
+                        continue;
+                    var links = _files.ActiveByInode(file.DeviceId, file.Inode);
+                    bool inside = links.All(l =>
+                    {
+                        string full = PathText.UnderMount(scope.Device.MountPoint, scope.Device.MountRoot, l.Path) ?? l.Path;
+                        return roots.Any(r => PathText.IsUnder(full, r.FullName));
+                    });
+                    long linkCount = FileSystemApi.TryLstat(file.FullName, out var now) == 0 && unchecked((long)now.Inode) == file.Inode ? now.LinkCount : file.LinkCount;
+                    if (inside && linkCount <= links.Count)
+                        freed += file.Size;
+                }
+                total += Math.Min(freed, root.TotalBytes);
+            }
+            return total;
         }
 
         private (RehomePlan Plan, List<long> Rows) PlanOne(HashallTorrent torrent, HashallPayload payload, List<HashallTorrent> all, List<HashallPayload> stored, RehomeOptions options)
@@ -191,7 +366,7 @@ namespace Hashall.Core.Rehome
                         Block($"the layout puts it at '{plan.TargetSavePath}', outside '{options.TargetRoot}' (a category or tag with '..'?)");
                     else if (FileSystemApi.TryLstat(plan.TargetPath, out _) == 0)
                         Block($"'{plan.TargetPath}' already exists on the pool and is not a catalogued copy of this payload");
-                    else if (!_targets.Add(plan.TargetPath))
+                    else if (!Claim(plan.TargetPath))
                         Block($"another payload of this run already goes to '{plan.TargetPath}'");
                     else
                         plan.Reasons.Add($"no copy on the target: copy to '{plan.TargetPath}', verify, relocate {plan.Torrents.Count(t => t.Role == "relocate")} torrent(s), remove the source");
@@ -235,7 +410,7 @@ namespace Hashall.Core.Rehome
                 }
                 else if (FileSystemApi.TryLstat(own, out _) == 0)
                     block($"'{own}' already exists on the target and is not a catalogued copy of this payload: '{name}' cannot be laid out there");
-                else if (!_targets.Add(own))
+                else if (!Claim(own))
                     block($"another payload of this run already goes to '{own}'");
                 else
                 {

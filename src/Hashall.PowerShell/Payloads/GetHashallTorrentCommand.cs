@@ -43,10 +43,31 @@ namespace Hashall.PowerShell.Payloads
         [Parameter]
         public SwitchParameter IncludeGone { get; set; }
 
+        /// <summary>Only torrents with this link status (Linked, NotLinked, Unknown) against the seeding roots.</summary>
+        [Parameter]
+        public LinkStatus[]? LinkStatus { get; set; }
+
+        /// <summary>Seeding roots for LinkStatus and ExternalLinks; default: the catalog's stored ones (Add-HashallSeedingRoot).</summary>
+        [Parameter]
+        [ArgumentCompleter(typeof(Housekeeping.SeedingRootCompleter))]
+        public string[]? SeedingRoot { get; set; }
+
+        private LinkStatusCalculator? _links;
+        private System.Collections.Generic.List<string>? _roots;
+
         protected override void Process()
         {
             var states = State?.Select(s => new WildcardPattern(s, WildcardOptions.IgnoreCase)).ToList();
             var patterns = TorrentHash?.Select(h => new WildcardPattern(h, WildcardOptions.IgnoreCase)).ToList();
+            var roots = new SeedingRootStore(Catalog);
+            // Link status needs seeding roots: given, or stored; without either it stays empty unless asked for.
+            if (_roots == null)
+            {
+                var given = SeedingRoot?.Select(ResolvePath).ToList();
+                _roots = LinkStatus != null || (given != null && given.Count > 0) ? roots.Resolve(given, "-SeedingRoot") : roots.Paths();
+            }
+            if (_roots.Count > 0)
+                _links ??= new LinkStatusCalculator(Catalog);
             foreach (var t in new PayloadStore(Catalog).Torrents(IncludeGone))
             {
                 if (patterns != null && !patterns.Any(p => p.IsMatch(t.TorrentHash) || (t.InfohashV1 != null && p.IsMatch(t.InfohashV1))
@@ -61,6 +82,14 @@ namespace Hashall.PowerShell.Payloads
                 if (Tag != null && !t.Tags.Contains(Tag))
                     continue;
                 if (states != null && !states.Any(p => p.IsMatch(t.State)))
+                    continue;
+                if (_links != null)
+                {
+                    var status = _links.ForTorrent(t, _roots);
+                    t.LinkStatus = status.Status;
+                    t.ExternalLinks = status.ExternalLinks.ToArray();
+                }
+                if (LinkStatus != null && !LinkStatus.Contains(t.LinkStatus ?? Hashall.Core.Payloads.LinkStatus.Unknown))
                     continue;
                 WriteObject(t);
             }
