@@ -9,7 +9,8 @@
     paths (/srv/stash, later /srv/pool): a season pack, a copy of one episode, a hard link of
     another; before the first Sync-HashallPayload a qbittorrent-nox on 127.0.0.1:48080 seeding the
     season at two piece sizes and the copied episode; before the first New-RehomePlan a film that a
-    media library hard-links, the pool device, a scan of both and a sync. None of that setup is shown.
+    media library hard-links, the pool device, a scan of both and a sync; before the first
+    Find-HashallTorrentData a .torrent of that film under another root name in /srv/stash/watch. None of that setup is shown.
 
     Output is what pwsh prints at a width of 160 columns, ANSI off. -Update rewrites the output in
     README's blocks (commands and prose are kept); without it the transcript goes to stdout.
@@ -158,6 +159,13 @@ Sync-HashallPayload -Uri "http://127.0.0.1:$tourPort" | Out-Null
 $env:QBITTORRENT_URL = "http://127.0.0.1:$tourPort"  # the README's Invoke-RehomePlan has no -Uri
 '@
 
+    $beforeFind = @'
+# A .torrent of the film under another root name, as another tracker would pack it.
+New-Item -ItemType Directory -Path (Join-Path $tourStash 'watch') | Out-Null
+& mktorrent -p -l 18 -n Film.2019.1080p -a http://127.0.0.1:1/announce -o (Join-Path $tourStash 'watch/Film.2019.1080p.torrent') (Join-Path $tourStash 'torrents/Film.2019') | Out-Null
+if ($LASTEXITCODE) { throw 'mktorrent Film.2019.1080p failed' }
+'@
+
     # The session: each command echoed after a marker line, then what pwsh prints for it.
     $marker = "##TOUR-" + [guid]::NewGuid().ToString('N')
     $script = [Text.StringBuilder]::new()
@@ -172,12 +180,13 @@ Import-Module '$Module'
 $addTorrent
 `$tourFailed = 0
 "@)
-    $syncDone = $false; $rehomeDone = $false
+    $syncDone = $false; $rehomeDone = $false; $findDone = $false
     for ($i = 0; $i -lt $commands.Count; $i++) {
         $command = $commands[$i]
         $setup = $null
         if (-not $syncDone -and $command -match '^Sync-HashallPayload') { $setup = $beforeSync; $syncDone = $true }
         if (-not $rehomeDone -and $command -match '^New-RehomePlan') { $setup = $beforeRehome; $rehomeDone = $true }
+        if (-not $findDone -and $command -match 'Find-HashallTorrentData') { $setup = $beforeFind; $findDone = $true }
         if ($setup) { [void] $script.AppendLine("try {`n$setup`n} catch { `$tourFailed++; `"$marker ERROR setup: `$(`$_.Exception.Message)`" }; `$Error.Clear()") }
         $run = (& $inTour $command).Replace("'", "''")
         [void] $script.AppendLine(@"
