@@ -168,6 +168,8 @@ public sealed class HousekeepingTests : CatalogSessionTest, IClassFixture<QBitto
         Assert.Equal(2L, lib.Properties["Links"].Value);
         // -MinimumAge: everything here was written just now.
         Assert.Empty(Ps.Run("Get-HashallOrphan -MinimumAge 1.00:00:00").Succeeded().Output);
+        Assert.Empty(Ps.Run("Get-HashallOrphan -MinimumAge 1").Succeeded().Output); // a bare number is days, not ticks
+        Assert.Empty(Ps.Run("Get-HashallOrphan -MinimumAge 12h").Succeeded().Output);
 
         // A scan after the last sync: refused until synced again.
         Ps.Run("Invoke-HashallScan $args[0]", Data).Succeeded();

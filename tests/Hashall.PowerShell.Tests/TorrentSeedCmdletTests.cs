@@ -90,6 +90,8 @@ public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<Q
         Assert.Null(_qbt.State(show.Hash));
         Assert.Equal(0L, Convert.ToInt64(Ps.Run("[Hashall.Core.Catalog.CatalogDatabase]::Open($args[0]).Scalar('SELECT count(*) FROM seed_jobs')", Db).Succeeded().Output.Single().BaseObject));
 
+        // A whole sync first, so that orphans may be listed (they refuse a catalog never synced whole).
+        Ps.Run("Invoke-HashallScan $args[1] | Out-Null; Sync-HashallPayload -Uri $args[0] | Out-Null", _qbt.Url, _seeds).Succeeded();
         // The pipeline a user types: the watch folder's .torrent files, the complete ones, added under the category.
         var r = Add("[IO.DirectoryInfo]::new($args[1]).GetFiles('*.torrent') | Find-HashallTorrentData | Where-Object Status -eq Complete | Add-HashallTorrent -Uri $args[0] -SaveRoot $args[2] -Category $args[3] -Tag one, two",
             _torrents, _seeds, _category).Succeeded();
@@ -113,6 +115,12 @@ public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<Q
         var torrent = Assert.Single(Ps.Run("Get-HashallTorrent -Category $args[0]", _category).Succeeded().Output);
         Assert.Equal((show.Hash, "complete"), ((string)torrent.Properties["TorrentHash"].Value, (string)torrent.Properties["PayloadStatus"].Value));
         Assert.Equal(new[] { "one", "two" }, (string[])torrent.Properties["Tags"].Value);
+        // Its files are the torrent's at once, without another sync: under a seeding root, none of its new
+        // names is an orphan (the add records the torrent's file list as a sync does).
+        Ps.Run("Add-HashallSeedingRoot $args[0] | Out-Null", _seeds).Succeeded();
+        var orphans = Ps.Run("Get-HashallOrphan | ForEach-Object FullName").Succeeded().Output.Select(o => (string)o.BaseObject).ToArray();
+        Assert.DoesNotContain(orphans, o => o.StartsWith(saved + "/", StringComparison.Ordinal));
+        Ps.Run("Remove-HashallSeedingRoot $args[0] -Confirm:$false", _seeds).Succeeded();
         // Again: qBittorrent has it now, so it is refused (with the way to repair it) and nothing changes.
         string[] names = Names(_seeds);
         var again = Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SaveRoot $args[2] -Category $args[3]", show.Torrent, _seeds, _category);

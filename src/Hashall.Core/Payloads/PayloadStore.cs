@@ -118,7 +118,7 @@ ON CONFLICT (instance, torrent_hash) DO UPDATE SET infohash_v1 = excluded.infoha
         public Dictionary<string, DateTime?> LastFullSyncs()
         {
             var result = new Dictionary<string, DateTime?>(StringComparer.Ordinal);
-            foreach (var instance in Query("SELECT DISTINCT instance FROM torrent_instances;", Array.Empty<(string, object)>(), r => r.GetString(0)))
+            foreach (var instance in Query("SELECT DISTINCT instance FROM torrent_instances WHERE gone_at IS NULL;", Array.Empty<(string, object)>(), r => r.GetString(0)))
                 result[instance] = null;
             foreach (var (instance, at) in Query("SELECT instance, max(finished_at) FROM payload_syncs WHERE category = '' AND tag = '' GROUP BY instance;",
                          Array.Empty<(string, object)>(), r => (r.GetString(0), CatalogTime.Parse(r.GetString(1)))))

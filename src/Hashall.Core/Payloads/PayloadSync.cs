@@ -29,6 +29,10 @@ namespace Hashall.Core.Payloads
             using var batch = new WriteBatch(_db);
             long payloadId = store.SavePayload(batch, payload);
             store.SaveTorrent(batch, client.Instance, torrent, payloadId);
+            // Its files by name, as a full sync records them: orphans and link status read these, and a
+            // torrent just added (or repaired under names qBittorrent renamed) must protect its files at once.
+            store.SaveTorrentFiles(batch, client.Instance, torrent.Hash, payload, files);
+            store.DeleteOrphans(batch);
             batch.Commit();
         }
 

@@ -22,6 +22,7 @@ namespace Hashall.PowerShell.Housekeeping
 
         /// <summary>Only what was last written at least this long ago (e.g. 7.00:00:00 or '1.00:00').</summary>
         [Parameter]
+        [DurationTransformation]
         public TimeSpan MinimumAge { get; set; }
 
         /// <summary>Names to leave out, wildcards (e.g. '*.!qB', '*.parts', '.stfolder'); a matching folder leaves out all it holds.</summary>

@@ -33,6 +33,7 @@ namespace Hashall.PowerShell.Housekeeping
 
         /// <summary>Without pipeline input: only orphans last written at least this long ago.</summary>
         [Parameter(ParameterSetName = "Remove")]
+        [DurationTransformation]
         public TimeSpan MinimumAge { get; set; }
 
         /// <summary>Without pipeline input: names to leave out (wildcards).</summary>
@@ -69,6 +70,7 @@ namespace Hashall.PowerShell.Housekeeping
 
         /// <summary>With -EmptyRecycleBin: how old a run must be to go (e.g. 30.00:00:00).</summary>
         [Parameter(Mandatory = true, ParameterSetName = "Empty")]
+        [DurationTransformation]
         public TimeSpan OlderThan { get; set; }
 
         protected override void Process()
