@@ -66,6 +66,26 @@ public sealed class LinkUndoCmdletTests : CatalogSessionTest
         Assert.Equal(before, Contents());
         // Nothing left for the device to reclaim was undone silently: the catalog sees the duplicates again.
         Assert.Equal(3 * 2 * 20_000L, Long(Ps.Run("Get-HashallDevice -Device $args[0]", Data).Succeeded().Output.Single(), "ReclaimableBytes"));
+
+        // What was undone stays separate: the next (nightly) plan leaves those paths out, -IncludeUndone plans them again.
+        var next = Ps.Run("Invoke-HashallScan $args[0] | Out-Null; New-HashallLinkPlan -Device $args[0]", Data).Succeeded();
+        Assert.Empty(next.Output);
+        Assert.Contains(next.Warnings, w => w.Contains("No duplicates to link"));
+        Assert.Equal(6L, Long(Ps.Run("New-HashallLinkPlan -Device $args[0] -IncludeUndone", Data).Succeeded().Output.Single(), "PathCount"));
+        Assert.Equal(9, Inodes().Values.Distinct().Count());
+    }
+
+    [Fact]
+    public void AnUndonePlanDoesNotRunItsPendingActions()
+    {
+        Duplicates(Data, groups: 3, copies: 2, size: 20_000);
+        Ps.Run("Invoke-HashallScan $args[0] | Out-Null; New-HashallLinkPlan -Device $args[0] | Out-Null; Invoke-HashallLinkPlan -Id 1 -Limit 1 -Confirm:$false | Out-Null", Data).Succeeded();
+        Assert.Equal(1L, Long(Ps.Run("Undo-HashallLinkPlan -Id 1 -Confirm:$false").Succeeded().Output.Single(), "Undone"));
+        var inodes = Inodes();
+        // Two actions were left pending by -Limit: running the undone plan would link again beside the undo.
+        var run = Ps.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object { $_.FullyQualifiedErrorId }");
+        Assert.Equal("LinkPlanUndone,Hashall.PowerShell.Linking.InvokeHashallLinkPlanCommand", (string)run.Output.Single().BaseObject);
+        Assert.Equal(inodes, Inodes());
     }
 
     [Fact]

@@ -40,6 +40,11 @@ namespace Hashall.Core.Linking
             var clock = Stopwatch.StartNew();
             var plan = _store.Find(planId, withActions: true)
                 ?? throw new HashallException("LinkPlanNotFound", HashallErrorKind.NotFound, $"No link plan with id {planId} in catalog '{_db.Path}'.", planId);
+            // An undone plan's pending actions (left by -Limit, a stop or a declined -Confirm) would link
+            // again what the user asked to have separate.
+            if (plan.Undone > 0 && plan.Actions.Any(a => a.Paths.Any(p => p.Status == "pending")))
+                throw new HashallException("LinkPlanUndone", HashallErrorKind.InvalidArgument,
+                    $"Link plan {planId} was undone (Undo-HashallLinkPlan): its pending actions are not run. Make a new plan; New-HashallLinkPlan -IncludeUndone also plans the paths that were undone.", planId);
             var device = new DeviceStore(_db).FindById(plan.DeviceId)!;
             var result = new LinkResult { PlanId = plan.PlanId, Name = plan.Name, Method = plan.Method, Database = _db.Path, Completed = true };
             var todo = plan.Actions.Where(a => a.Paths.Any(p => p.Status == "pending")).ToList();

@@ -24,6 +24,12 @@ namespace Hashall.Core.Linking
 
         public LinkPlanner(CatalogDatabase db) => _db = db;
 
+        /// <summary>
+        /// Plan paths that Undo-HashallLinkPlan gave their own copy back too. Off by default: an undo says
+        /// the user wants those paths separate, and a nightly plan must not link them again.
+        /// </summary>
+        public bool IncludeUndone { get; set; }
+
         /// <summary>Which copy of a group is kept and which are never replaced (see <see cref="KeepRules"/>).</summary>
         public KeepRules Rules { get; set; } = KeepRules.Default;
 
@@ -73,9 +79,14 @@ namespace Hashall.Core.Linking
         {
             var device = query.Devices.FirstOrDefault(d => d.DeviceId == deviceId);
             string Full(string relative) => device == null ? relative : PathText.UnderMount(device.MountPoint, device.MountRoot, relative) ?? relative;
+            var undone = IncludeUndone ? new HashSet<string>(StringComparer.Ordinal) : UndonePaths(query.Transaction, deviceId);
             foreach (var (group, sharing) in query.DuplicateRowsWithClones(deviceId, minimumSize))
             {
                 var files = scope.Length == 0 ? group : group.Where(f => InScope(f.Path, scope)).ToList();
+                // Paths an undo gave their own copy back are left out whole (neither replaced nor made a
+                // canonical file that others link to), unless -IncludeUndone.
+                if (undone.Count > 0)
+                    files = files.Where(f => !undone.Contains(f.Path)).ToList();
                 var inodes = Rules.Rank(files.GroupBy(f => f.Inode).Select(g => g.OrderBy(f => f.Path, StringComparer.Ordinal).ToList()), Full);
                 if (inodes.Count < 2)
                     continue;
@@ -139,6 +150,19 @@ namespace Hashall.Core.Linking
 
         private static bool InScope(string path, string scope) =>
             scope.Length == 0 || path == scope || path.StartsWith(scope + "/", StringComparison.Ordinal);
+
+        /// <summary>Paths of the device that an undo gave their own copy back (relative to the filesystem's root).</summary>
+        private HashSet<string> UndonePaths(SqliteTransaction? tx, long deviceId)
+        {
+            var paths = new HashSet<string>(StringComparer.Ordinal);
+            using var command = _db.Command("SELECT DISTINCT x.path FROM link_action_paths x JOIN link_actions a ON a.action_id = x.action_id "
+                + "JOIN link_plans p ON p.plan_id = a.plan_id WHERE p.device_id = $d AND x.undo_status = 'undone';", tx);
+            command.Parameters.AddWithValue("$d", deviceId);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+                paths.Add(reader.GetString(0));
+            return paths;
+        }
 
         private long CountWithoutFullHash(SqliteTransaction? tx, long deviceId, string scope, long minimumSize)
         {

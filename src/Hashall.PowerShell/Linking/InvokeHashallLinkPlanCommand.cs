@@ -63,7 +63,7 @@ namespace Hashall.PowerShell.Linking
                         WriteVerbose($"Link plan {id}: -Limit/-MaximumBytes reached; the rest stays pending; run it again to continue.");
                     WriteObject(result);
                 }
-                catch (HashallException e) when (e.ErrorId == "LinkPlanBusy" || e.ErrorId == "LinkPlanNotFound" || e.ErrorId == "CloneNotSupported")
+                catch (HashallException e) when (e.ErrorId is "LinkPlanBusy" or "LinkPlanNotFound" or "CloneNotSupported" or "LinkPlanUndone")
                 {
                     WriteHashallError(e); // one plan's problem does not stop the others
                 }

@@ -48,6 +48,10 @@ namespace Hashall.PowerShell.Linking
         /// <summary>Wildcards over full paths: a matching path is never replaced (it may only be the kept copy).</summary>
         [Parameter]
         public string[]? ProtectPath { get; set; }
+        /// <summary>Also plan paths that Undo-HashallLinkPlan gave their own copy back (left out by default).</summary>
+        [Parameter]
+        public SwitchParameter IncludeUndone { get; set; }
+
         /// <summary>HardLink (default): duplicates become hard links of the canonical file. Clone: they share its blocks (btrfs, XFS with reflink), each keeping its inode and metadata.</summary>
         [Parameter]
         public LinkMethod Method { get; set; } = LinkMethod.HardLink;
@@ -90,6 +94,7 @@ namespace Hashall.PowerShell.Linking
             var planner = new LinkPlanner(Catalog)
             {
                 Rules = new KeepRules { Keep = PathPatterns.For(KeepPath, here), Order = KeepOrder, Protect = PathPatterns.For(ProtectPath, here) },
+                IncludeUndone = IncludeUndone,
             };
             string where = $"device '{device.Alias ?? device.MountPoint}'" + (scope.Length > 0 ? $" under '{scope}'" : "");
             if (Method == LinkMethod.Clone)
