@@ -137,6 +137,13 @@ public sealed class HousekeepingTests : CatalogSessionTest, IClassFixture<QBitto
         Assert.Empty(_qbt.Tags(single)); // Unknown: left as it is
         // A second run has nothing to do.
         Assert.Empty(Ps.Run("Set-HashallTorrentTag -Uri $args[0] -TorrentHash $args[1..3] -Confirm:$false", _qbt.Url, show, film, single).Succeeded().Output);
+
+        // A link made since the scan: a listing answers from the catalog and touches no disk; a -LinkStatus
+        // filter (what scripts act on) reads each file's link count now and calls the film Unknown.
+        Directory.CreateDirectory(Path.Combine(Tree.Root, "elsewhere"));
+        Link(Path.Combine(Seeding, "Film", "film.srt"), Path.Combine(Tree.Root, "elsewhere", "film.srt"));
+        Assert.Equal("NotLinked", Ps.Run("Get-HashallTorrent $args[0]", film).Succeeded().Output.Single().Properties["LinkStatus"].Value.ToString());
+        Assert.Equal(new[] { film }, Strings(Ps.Run("Get-HashallTorrent $args -LinkStatus Unknown | ForEach-Object TorrentHash", show, film).Succeeded()));
     }
 
     [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]

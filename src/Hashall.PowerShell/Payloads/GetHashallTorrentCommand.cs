@@ -66,8 +66,10 @@ namespace Hashall.PowerShell.Payloads
                 var given = SeedingRoot?.Select(ResolvePath).ToList();
                 _roots = LinkStatus != null || (given != null && given.Count > 0) ? roots.Resolve(given, "-SeedingRoot") : roots.Paths();
             }
+            // Listing reads link counts from the catalog (as of the last scan); only a -LinkStatus filter,
+            // which scripts act on, also asks the disk now (an lstat per file wakes spun-down disks).
             if (_roots.Count > 0)
-                _links ??= new LinkStatusCalculator(Catalog);
+                _links ??= new LinkStatusCalculator(Catalog, checkDisk: LinkStatus != null);
             foreach (var t in new PayloadStore(Catalog).Torrents(IncludeGone))
             {
                 if (patterns != null && !patterns.Any(p => p.IsMatch(t.TorrentHash) || (t.InfohashV1 != null && p.IsMatch(t.InfohashV1))
