@@ -161,6 +161,9 @@ public sealed class LinkUndoCmdletTests : CatalogSessionTest
         Duplicates(Data, groups: 5, copies: 2, size: 10_000);
         var before = Contents();
         Ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] | Out-Null", Data).Succeeded();
+        // -WhatIf with a limit lists exactly what the run with that limit does.
+        var preview = Ps.Run("Invoke-HashallLinkPlan -Id 1 -Limit 2 -WhatIf").Succeeded();
+        Assert.Equal(2, preview.HostText.Split('\n').Count(l => l.StartsWith("What if: ")));
         var first = Ps.Run("Invoke-HashallLinkPlan -Id 1 -Limit 2 -Confirm:$false").Succeeded().Output.Single();
         Assert.Equal(2L, Long(first, "Linked"));
         Assert.False((bool)first.Properties["Completed"].Value);

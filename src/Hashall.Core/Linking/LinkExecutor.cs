@@ -81,12 +81,15 @@ namespace Hashall.Core.Linking
                         observer.Progress(done, total, action.Canonical);
                         sinceProgress.Restart();
                     }
-                    if (!observer.ShouldLink(action))
+                    // Counted whether or not it is done now, so that -WhatIf with -Limit lists exactly the
+                    // actions a real run with that limit would take.
+                    bool go = observer.ShouldLink(action);
+                    limit.Count(action.Size);
+                    if (!go)
                     {
                         result.Completed = false;
                         continue;
                     }
-                    limit.Count(action.Size);
                     if (owner == null)
                     {
                         // Taken at the first real change, so -WhatIf writes nothing at all; then the
