@@ -168,6 +168,42 @@ Describe 'docs/examples/nightly.ps1' {
         Join-Path $tv 'another.nfo' | Should -Exist
     }
 
+    It 'by hand: seeding roots, orphans with their guard, and noHL tags as a user types them' -Skip:$skipNightly {
+        $uri = "http://127.0.0.1:$port/"
+        # The roots the nightly uses, listed; one more added and forgotten again.
+        $roots = @(Get-HashallSeedingRoot -Database $db | ForEach-Object Path)
+        $roots | Should -Contain (Join-Path $stash 'torrents')
+        $roots | Should -Contain (Join-Path $pool 'torrents')
+        $extra = New-Item -ItemType Directory -Path (Join-Path $stash 'cross-seeds') -Force
+        Add-HashallSeedingRoot $extra.FullName -Database $db | Out-Null
+        Remove-HashallSeedingRoot $extra.FullName -Database $db -Confirm:$false
+        @(Get-HashallSeedingRoot -Database $db | ForEach-Object Path) | Should -Not -Contain $extra.FullName
+        Remove-Item $extra.FullName
+
+        # The .nfo the locked run left is an orphan after a scan and a sync.
+        Invoke-HashallScan (Join-Path $stash 'torrents') -Database $db | Out-Null
+        $orphans = @(Get-HashallOrphan -Sync -Uri $uri -Database $db -Exclude '*.!qB')
+        $orphans.FullName | Should -Be @(Join-Path $tv 'another.nfo')
+        $orphans[0].Reason | Should -Be 'Unreferenced'
+        # The guard refuses the whole run; -WhatIf changes nothing; then it goes.
+        { $orphans | Remove-HashallOrphan -Uri $uri -Database $db -MaximumCount 0 -Confirm:$false } | Should -Throw -ErrorId 'OrphanLimitExceeded,Hashall.PowerShell.Housekeeping.RemoveHashallOrphanCommand'
+        Join-Path $tv 'another.nfo' | Should -Exist
+        $orphans | Remove-HashallOrphan -Uri $uri -Database $db -WhatIf | Out-Null
+        Join-Path $tv 'another.nfo' | Should -Exist
+        $removed = $orphans | Remove-HashallOrphan -Uri $uri -Database $db -MaximumCount 5 -Confirm:$false
+        $removed.Removed | Should -Be 1
+        Join-Path $tv 'another.nfo' | Should -Not -Exist
+
+        # noHL under another tag name: -WhatIf changes nothing, then only the not-linked torrent gets it.
+        Set-HashallTorrentTag -Uri $uri -Database $db -Tag byhand -WhatIf | Out-Null
+        (Tags).Values | Where-Object { $_ -match 'byhand' } | Should -BeNullOrEmpty
+        $changes = @(Set-HashallTorrentTag -Uri $uri -Database $db -Tag byhand -Confirm:$false)
+        $changes | Where-Object Action -eq 'Added' | ForEach-Object Name | Should -Be 'Old.S01'
+        $tags = Tags
+        $tags['Old.S01'] | Should -Match 'byhand'
+        $tags['Library.S01'] | Should -Not -Match 'byhand'
+    }
+
     It 'exits non-zero when a step fails, and still runs the others' -Skip:$skipNightly {
         $run = Nightly @{ Uri = 'http://127.0.0.1:9/' }
         $run.ExitCode | Should -Be 1
