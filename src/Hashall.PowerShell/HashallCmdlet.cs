@@ -103,9 +103,13 @@ namespace Hashall.PowerShell
 
         public void Dispose()
         {
+            Release();
             DisposeCatalog();
             _stopping.Dispose();
         }
+
+        /// <summary>Frees what a cmdlet holds for the whole pipeline (PowerShell disposes the cmdlet after it, also after an error).</summary>
+        protected virtual void Release() { }
 
         /// <summary>The cmdlet's per-input work; engine errors become terminating error records.</summary>
         protected abstract void Process();

@@ -46,5 +46,32 @@ namespace Hashall.PowerShell
 
         /// <summary>A client for that qBittorrent whose requests Ctrl+C interrupts (not yet connected).</summary>
         protected QBittorrentClient NewClient() => new QBittorrentClient(Connection(), StopToken);
+
+        private QBittorrentClient? _connected;
+
+        /// <summary>
+        /// One connected client for the whole pipeline, made at first use (the Web API is checked once);
+        /// failing to connect ends the cmdlet, since every input would fail alike.
+        /// </summary>
+        protected QBittorrentClient ConnectedClient()
+        {
+            if (_connected == null)
+            {
+                var client = NewClient();
+                try
+                {
+                    client.Connect();
+                }
+                catch (Hashall.Core.HashallException e)
+                {
+                    client.Dispose();
+                    ThrowTerminatingError(ErrorRecords.From(e));
+                }
+                _connected = client;
+            }
+            return _connected;
+        }
+
+        protected override void Release() => _connected?.Dispose();
     }
 }

@@ -20,7 +20,6 @@ namespace Hashall.PowerShell.Torrents
     [OutputType(typeof(TorrentSeedResult))]
     public sealed class AddHashallTorrentCommand : QBittorrentCmdlet
     {
-        private QBittorrentClient? _client;
         private string? _defaultSavePath;
 
         /// <summary>Find-HashallTorrentData's results (pipe them in).</summary>
@@ -78,30 +77,9 @@ namespace Hashall.PowerShell.Torrents
             }
         }
 
-        protected override void End() => _client?.Dispose();
-
-        private QBittorrentClient Client()
-        {
-            if (_client == null)
-            {
-                var client = NewClient();
-                try
-                {
-                    client.Connect();
-                }
-                catch (HashallException e)
-                {
-                    client.Dispose();
-                    ThrowTerminatingError(ErrorRecords.From(e)); // no qBittorrent: every torrent would fail alike
-                }
-                _client = client;
-            }
-            return _client;
-        }
-
         private void Seed(TorrentDataMatch match)
         {
-            var client = Client();
+            var client = ConnectedClient();
             var request = new SeedRequest
             {
                 Match = match,

@@ -20,7 +20,6 @@ namespace Hashall.PowerShell.Torrents
     /// </summary>
     public abstract class TorrentInputCmdlet : QBittorrentCmdlet
     {
-        private QBittorrentClient? _client;
         private (string Database, List<HashallTorrent> Torrents)? _known;
 
         /// <summary>.torrent files, folders of them (their *.torrent files), or wildcards; a path that exists is taken literally.</summary>
@@ -68,8 +67,6 @@ namespace Hashall.PowerShell.Torrents
             }
         }
 
-        protected override void End() => _client?.Dispose();
-
         /// <summary>A literal path as it is; otherwise PowerShell's wildcard expansion; a folder gives its *.torrent files.</summary>
         private List<string> ExpandTorrentFiles(string pattern)
         {
@@ -108,7 +105,7 @@ namespace Hashall.PowerShell.Torrents
         /// </summary>
         protected (TorrentMetainfo Meta, TorrentInfo Info, string Source) Export(string hash)
         {
-            var client = Client();
+            var client = ConnectedClient();
             var info = client.Torrents(hashes: new[] { hash }).FirstOrDefault()
                 ?? KnownTorrents().Where(t => Matches(t, hash)).Select(t => client.Torrents(hashes: new[] { t.TorrentHash }).FirstOrDefault()).FirstOrDefault(t => t != null)
                 ?? throw new HashallException("TorrentNotFound", HashallErrorKind.NotFound, $"qBittorrent at {client.Instance} has no torrent {hash}.", hash);
@@ -133,25 +130,6 @@ namespace Hashall.PowerShell.Torrents
 
         private static bool IsTorrentHash(string hash) =>
             (hash.Length == 40 || hash.Length == 64) && hash.All(c => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
-
-        private QBittorrentClient Client()
-        {
-            if (_client == null)
-            {
-                var client = NewClient();
-                try
-                {
-                    client.Connect();
-                }
-                catch (HashallException e)
-                {
-                    client.Dispose();
-                    ThrowTerminatingError(ErrorRecords.From(e));
-                }
-                _client = client;
-            }
-            return _client;
-        }
 
         private const int ProgressId = 1;
 
