@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Text.RegularExpressions;
 using Hashall.Core.Catalog;
 using Hashall.Core.Devices;
 using Hashall.Core.Payloads;
@@ -18,8 +17,11 @@ namespace Hashall.Core.Orphans
         public IList<string> Roots { get; set; } = new List<string>();
         /// <summary>Only what was last written at least this long ago.</summary>
         public TimeSpan MinimumAge { get; set; }
-        /// <summary>Wildcards (* and ?, case-insensitive) matched against each name on the path below the root: a matching folder leaves out all it holds.</summary>
-        public IList<string> Exclude { get; set; } = new List<string>();
+        /// <summary>
+        /// Names to leave out, matched against each name on the path below the root (a matching folder leaves
+        /// out all it holds); null: none. The cmdlets make it from PowerShell wildcards (-Exclude).
+        /// </summary>
+        public Func<string, bool>? ExcludeName { get; set; }
         /// <summary>List the torrents' unselected files (priority 0) instead of orphans.</summary>
         public bool Unselected { get; set; }
     }
@@ -217,7 +219,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
             // files (its path index), so only candidates cross into .NET; -Unselected reads the references.
             var refs = references ?? (options.Unselected ? TorrentReferences.Load(_db) : TorrentReferences.Lazy(_db));
             bool bySql = references == null && !options.Unselected;
-            var exclude = options.Exclude.Select(Glob).ToList();
+            var exclude = options.ExcludeName;
             var roots = options.Roots.ToList();
             DateTime now = DateTime.UtcNow;
             HashSet<string>? ancestors = null;
@@ -337,7 +339,7 @@ ORDER BY f.path;";
         private static readonly DateTime Epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
         /// <summary>Folders below <paramref name="directory"/> with nothing in them (symlinks are not followed; excluded names are not entered).</summary>
-        private static IEnumerable<string> EmptyFolders(string directory, string root, List<Regex> exclude, TorrentReferences refs, HashSet<string>? ancestors)
+        private static IEnumerable<string> EmptyFolders(string directory, string root, Func<string, bool>? exclude, TorrentReferences refs, HashSet<string>? ancestors)
         {
             List<string> children;
             try
@@ -375,19 +377,7 @@ ORDER BY f.path;";
         }
 
         /// <summary>Whether any name on the relative path matches an exclusion.</summary>
-        internal static bool Excluded(string relative, List<Regex> exclude)
-        {
-            if (exclude.Count == 0)
-                return false;
-            foreach (string name in relative.Split('/'))
-                foreach (var pattern in exclude)
-                    if (pattern.IsMatch(name))
-                        return true;
-            return false;
-        }
-
-        /// <summary>A wildcard (* any run, ? one character; case-insensitive) as a whole-name regex.</summary>
-        public static Regex Glob(string wildcard) =>
-            new Regex("^" + Regex.Escape(wildcard).Replace(@"\*", ".*").Replace(@"\?", ".") + "$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+        internal static bool Excluded(string relative, Func<string, bool>? exclude) =>
+            exclude != null && relative.Split('/').Any(exclude);
     }
 }

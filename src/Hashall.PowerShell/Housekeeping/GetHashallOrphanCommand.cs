@@ -45,7 +45,7 @@ namespace Hashall.PowerShell.Housekeeping
                 OrphanSync.Run(this, Catalog, NewClient());
             var finder = new OrphanFinder(Catalog);
             finder.CheckFresh(roots);
-            var options = new OrphanOptions { Roots = roots, MinimumAge = MinimumAge, Exclude = Exclude ?? Array.Empty<string>(), Unselected = Unselected };
+            var options = new OrphanOptions { Roots = roots, MinimumAge = MinimumAge, ExcludeName = OrphanExclusion.For(Exclude), Unselected = Unselected };
             foreach (var orphan in finder.Find(options, progress: root =>
                          WriteProgress(new ProgressRecord(2, "Hashall orphans", $"Looking under '{root}'"))))
                 WriteObject(orphan);
@@ -53,7 +53,7 @@ namespace Hashall.PowerShell.Housekeeping
         }
     }
 
-    /// <summary>The -Sync of the orphan cmdlets: a whole sync of one qBittorrent, with progress.</summary>
+    /// <summary>The -Sync of the orphan cmdlets: a whole sync of one qBittorrent, said in the verbose stream.</summary>
     internal static class OrphanSync
     {
         public static void Run(HashallCmdlet cmdlet, Hashall.Core.Catalog.CatalogDatabase catalog, Hashall.Core.QBittorrent.QBittorrentClient client)
@@ -63,6 +63,18 @@ namespace Hashall.PowerShell.Housekeeping
                 var result = new PayloadSync(catalog).Run(client, null, null, write: true, (done, total, name) => { });
                 cmdlet.WriteVerbose($"Synced {result.Torrents} torrent(s) of qBittorrent {client.Instance}.");
             }
+        }
+    }
+
+    /// <summary>The orphan cmdlets' -Exclude: PowerShell wildcards, case-insensitive, each matched against one name.</summary>
+    internal static class OrphanExclusion
+    {
+        public static Func<string, bool>? For(string[]? patterns)
+        {
+            if (patterns == null || patterns.Length == 0)
+                return null;
+            var wildcards = patterns.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase | WildcardOptions.CultureInvariant)).ToList();
+            return name => wildcards.Any(w => w.IsMatch(name));
         }
     }
 }

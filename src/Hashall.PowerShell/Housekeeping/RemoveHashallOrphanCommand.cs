@@ -97,7 +97,7 @@ namespace Hashall.PowerShell.Housekeeping
                     OrphanSync.Run(this, Catalog, NewClient());
                 var finder = new OrphanFinder(Catalog);
                 finder.CheckFresh(roots);
-                _orphans.AddRange(finder.Find(new OrphanOptions { Roots = roots, MinimumAge = MinimumAge, Exclude = Exclude ?? Array.Empty<string>() }));
+                _orphans.AddRange(finder.Find(new OrphanOptions { Roots = roots, MinimumAge = MinimumAge, ExcludeName = OrphanExclusion.For(Exclude) }));
             }
             else
             {
