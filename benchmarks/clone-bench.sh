@@ -30,24 +30,7 @@ fresh() {
     mkfs.xfs -q -m reflink=1 "$work/$1.img"
     mount -o loop "$work/$1.img" "$mnt"
     mounts+=("$mnt")
-    python3 - "$mnt/data" <<'PY'
-import os, random, sys
-top = sys.argv[1]
-rnd = random.Random(7)
-originals = []
-for n in range(20_000):
-    d = os.path.join(top, f"d{n % 40}", f"s{(n // 40) % 10}")
-    os.makedirs(d, exist_ok=True)
-    path = os.path.join(d, f"f{n}.dat")
-    if n >= 1000 and rnd.random() < 0.30:
-        with open(rnd.choice(originals), "rb") as src:
-            data = src.read()
-    else:
-        data = rnd.randbytes(rnd.randint(1024, 64 * 1024))
-        originals.append(path)
-    with open(path, "wb") as f:
-        f.write(data)
-PY
+    python3 "$root/benchmarks/lib/make-dup-tree.py" "$mnt/data"
     sync -f "$mnt"
     warm "$mnt"
 }

@@ -16,24 +16,7 @@ held() { find "$1" -type f -printf '%i %s\n' | sort -u | awk '{ s += $2 } END { 
 echo "# Hashall link benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "# work dir: $work ($(findmnt -no FSTYPE -T "$work"))"
 # 20,000 files (1-64 KiB) in nested directories, 30% of them copies of other files.
-python3 - "$work/hashall" <<'PY'
-import os, random, sys
-top = sys.argv[1]
-rnd = random.Random(7)
-originals = []
-for n in range(20_000):
-    d = os.path.join(top, f"d{n % 40}", f"s{(n // 40) % 10}")
-    os.makedirs(d, exist_ok=True)
-    path = os.path.join(d, f"f{n}.dat")
-    if n >= 1000 and rnd.random() < 0.30:
-        with open(rnd.choice(originals), "rb") as src:
-            data = src.read()
-    else:
-        data = os.urandom(rnd.randint(1024, 64 * 1024))
-        originals.append(path)
-    with open(path, "wb") as f:
-        f.write(data)
-PY
+python3 "$root/benchmarks/lib/make-dup-tree.py" "$work/hashall"
 cp -a "$work/hashall" "$work/jdupes"
 find "$work" -type f -print0 | xargs -0 cat >/dev/null
 files=$(find "$work/hashall" -type f | wc -l)

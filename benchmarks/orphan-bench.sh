@@ -16,7 +16,7 @@ work=${1:-/tmp/hashall-orphan-bench}
 source "$root/benchmarks/lib/bench.sh"
 
 dotnet build "$root/Hashall.PowerShell.sln" -c Release -nologo -v q >/dev/null
-rm -rf "$work"; mkdir -p "$work/seeding" "$work/torrents" "$work/qbt/qBittorrent/config"
+rm -rf "$work"; mkdir -p "$work/seeding" "$work/torrents"
 db="$work/catalog.db"
 # The torrents' data first (the torrents are made of it), then the orphans beside and inside it.
 python3 - "$work" torrents <<'PY'
@@ -45,33 +45,8 @@ for o in range(10000):
         out.write(rng.randbytes(rng.randint(1, 64)))
 PY
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$work/qbt/qBittorrent/config/qBittorrent.conf" <<CONF
-[LegalNotice]
-Accepted=true
-[Network]
-PortForwardingEnabled=false
-[BitTorrent]
-Session\DHTEnabled=false
-Session\PeXEnabled=false
-Session\LSDEnabled=false
-Session\Interface=lo
-Session\InterfaceName=lo
-Session\InterfaceAddress=127.0.0.1
-Session\QueueingSystemEnabled=false
-[Preferences]
-WebUI\Address=127.0.0.1
-WebUI\Port=$port
-WebUI\CSRFProtection=false
-WebUI\HostHeaderValidation=false
-WebUI\LocalHostAuth=false
-Connection\UPnP=false
-CONF
-qbittorrent-nox --profile="$work/qbt" >/dev/null 2>&1 &
-qbt_pid=$!
-trap 'curl -s -X POST "http://127.0.0.1:$port/api/v2/app/shutdown" >/dev/null 2>&1 || true; wait $qbt_pid 2>/dev/null || true' EXIT
-url="http://127.0.0.1:$port"
-until curl -s "$url/api/v2/app/version" >/dev/null; do sleep 0.2; done
+source "$root/benchmarks/lib/qbittorrent.sh"
+start_qbittorrent "$work/qbt"
 for t in "$work"/torrents/*.torrent; do curl -s -F "torrents=@$t" -F "savepath=$work/seeding" "$url/api/v2/torrents/add" >/dev/null; done
 until [ "$(curl -s "$url/api/v2/torrents/info?filter=completed" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" = 100 ]; do sleep 1; done
 

@@ -17,6 +17,7 @@ Session\PeXEnabled=false
 Session\LSDEnabled=false
 Session\InterfaceAddress=127.0.0.1
 Session\Port=$btport
+Session\QueueingSystemEnabled=false
 [Preferences]
 WebUI\Address=127.0.0.1
 WebUI\Port=$port
