@@ -209,9 +209,9 @@ public sealed class CloneCmdletTests : CatalogSessionTest
     public void KillingTheProcessMidPlanLosesNothingAndARerunFinishes()
     {
         string fs = Tree.MountImage("fs", "btrfs", "512M");
-        const int groups = 3000;
+        const int groups = 10_000; // about 2 s of cloning here: far more than the wait before the kill
         for (int g = 0; g < groups; g++)
-            Pair(fs, $"g{g % 30}/f{g}.bin", Bytes(8192, 1000 + g));
+            Pair(fs, $"g{g % 100}/f{g}.bin", Bytes(8192, 1000 + g));
         var inodes = TempTree.Inodes(fs);
         var digests = Digests(fs);
         Ps.Run("Invoke-HashallScan $args[0] | Out-Null; New-HashallLinkPlan -Path $args[0] -Method Clone | Out-Null", fs).Succeeded();
@@ -223,7 +223,7 @@ public sealed class CloneCmdletTests : CatalogSessionTest
             while (!child.HasExited && DateTime.UtcNow < deadline
                    && Ps.Run("(Get-HashallLinkPlan -Id 1).Status").Output.SingleOrDefault()?.BaseObject as string != "running")
                 Thread.Sleep(5);
-            Thread.Sleep(300);
+            Thread.Sleep(150);
             Assert.False(child.HasExited, "the child finished before it was killed; make the plan bigger");
             child.Kill(entireProcessTree: true);
             child.WaitForExit();
