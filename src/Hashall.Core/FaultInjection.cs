@@ -11,7 +11,9 @@ namespace Hashall.Core
     /// is a link now, its outcome not yet in the batch), rehome-copy (a file copied),
     /// rehome-link (a hard link of a torrent's own layout made), rehome-relocate (qBittorrent told the new location, not yet confirmed), rehome-remove (a source
     /// file removed), seed-link (a hard link of Add-HashallTorrent's layout made, not yet journalled as made),
-    /// seed-copy (a copy written, not yet verified), seed-add (qBittorrent told to add the torrent, not yet journalled as added). Unset in normal use.
+    /// seed-copy (a copy written, not yet verified), seed-add (qBittorrent told to add the torrent, not yet journalled as added), clone-after-chunk and
+    /// clone-after-share (a duplicate's blocks partly or wholly shared, not yet recorded), undo-after-copy,
+    /// undo-before-rename and undo-after-rename (an undo's private copy written, or renamed over the path). Unset in normal use.
     /// </summary>
     internal static class FaultInjection
     {
