@@ -24,12 +24,21 @@ namespace Hashall.Core
         {
             if (Setting == null || !Setting.StartsWith(point + ":", StringComparison.Ordinal))
                 return;
+            // "point:N" kills; "point:N:hold" stops the thread there for ever after saying so on stderr, so
+            // that a test can act while the process holds what it holds at that point (a lease), then kill it.
+            string[] count = Setting.Substring(point.Length + 1).Split(':');
+            bool hold = count.Length > 1 && count[1] == "hold";
             lock (Counts)
             {
                 Counts[point] = Counts.TryGetValue(point, out int n) ? n + 1 : 1;
-                if (Counts[point] == int.Parse(Setting.Substring(point.Length + 1), CultureInfo.InvariantCulture))
+                if (Counts[point] != int.Parse(count[0], CultureInfo.InvariantCulture))
+                    return;
+                if (!hold)
                     Environment.FailFast($"HASHALL_FAULT: killed at {point} #{Counts[point]}");
+                Console.Error.WriteLine($"HASHALL_FAULT: holding at {point} #{Counts[point]}");
+                Console.Error.Flush();
             }
+            System.Threading.Thread.Sleep(System.Threading.Timeout.Infinite);
         }
     }
 }

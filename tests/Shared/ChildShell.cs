@@ -42,4 +42,31 @@ public static class ChildShell
         }
         return (p.ExitCode, stdout.Result + stderr.Result);
     }
+
+    /// <summary>
+    /// Starts a script with HASHALL_FAULT=<paramref name="point"/>:<paramref name="count"/>:hold and returns once the
+    /// child says it is held there (its thread stopped for ever, its lease live); the caller kills it.
+    /// </summary>
+    public static Process StartHeld(string script, string point, int count)
+    {
+        var p = Start(script, new Dictionary<string, string> { ["HASHALL_FAULT"] = $"{point}:{count}:hold" });
+        var stdout = p.StandardOutput.ReadToEndAsync(); // drained, so the child never blocks on a full pipe
+        var said = new System.Text.StringBuilder();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline)
+        {
+            var line = p.StandardError.ReadLineAsync();
+            if (!line.Wait(deadline - DateTime.UtcNow) || line.Result == null)
+                break;
+            said.AppendLine(line.Result);
+            if (line.Result.StartsWith("HASHALL_FAULT: holding at " + point, StringComparison.Ordinal))
+            {
+                _ = p.StandardError.ReadToEndAsync();
+                return p;
+            }
+        }
+        p.Kill(entireProcessTree: true);
+        p.WaitForExit();
+        throw new InvalidOperationException($"The child never reached {point} #{count} (it finished, or took over 2 minutes): {said}{(stdout.IsCompleted ? stdout.Result : "")}");
+    }
 }
