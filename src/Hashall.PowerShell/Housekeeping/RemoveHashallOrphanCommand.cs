@@ -19,7 +19,6 @@ namespace Hashall.PowerShell.Housekeeping
     public sealed class RemoveHashallOrphanCommand : QBittorrentCmdlet
     {
         private readonly List<HashallOrphan> _orphans = new List<HashallOrphan>();
-        private bool _piped;
 
         /// <summary>Orphans from Get-HashallOrphan.</summary>
         [Parameter(ValueFromPipeline = true, ParameterSetName = "Remove")]
@@ -75,10 +74,8 @@ namespace Hashall.PowerShell.Housekeeping
 
         protected override void Process()
         {
-            if (InputObject == null)
-                return;
-            _piped = true;
-            _orphans.AddRange(InputObject.Where(o => o != null));
+            if (InputObject != null)
+                _orphans.AddRange(InputObject.Where(o => o != null));
         }
 
         protected override void End()
@@ -90,7 +87,9 @@ namespace Hashall.PowerShell.Housekeeping
                 return;
             }
             List<string> roots;
-            if (!_piped)
+            // A pipeline that brought nothing (e.g. a Where-Object that kept nothing) removes nothing: only a
+            // command with no pipeline at all looks for orphans itself.
+            if (!MyInvocation.ExpectingInput)
             {
                 roots = new SeedingRootStore(Catalog).Resolve(Root?.Select(ResolvePath), "-Root");
                 if (Sync)

@@ -42,6 +42,9 @@ namespace Hashall.PowerShell.Housekeeping
 
         protected override void End()
         {
+            // Torrents piped in but none came (a filter that kept nothing): nothing to tag, not every torrent.
+            if (MyInvocation.ExpectingInput && _hashes.Count == 0)
+                return;
             if (Tag.Contains(","))
                 throw new Hashall.Core.HashallException("TagInvalid", Hashall.Core.HashallErrorKind.InvalidArgument, $"The tag '{Tag}' has a comma: qBittorrent separates tags with commas.", Tag);
             var roots = new SeedingRootStore(Catalog).Resolve(SeedingRoot?.Select(ResolvePath), "-SeedingRoot");
