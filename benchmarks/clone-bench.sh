@@ -5,7 +5,7 @@
 # nested directories, 30% of them copies of other files, written with write(2) (no reflinks). Each tool
 # starts with the data synced to disk and in the page cache. Bytes reclaimed are the filesystem's own
 # count: free blocks (statvfs, after syncfs) after the run less before.
-# Usage: benchmarks/clone-bench.sh [work-dir]   (as root; needs: mkfs.xfs, duperemove, jdupes, python3)
+# Usage: benchmarks/clone-bench.sh [work-dir]   (as root; needs: mkfs.xfs, duperemove, jdupes, filefrag, python3, dotnet)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/hashall-clone-bench}
@@ -20,7 +20,6 @@ trap cleanup EXIT
 rm -rf "$work"; mkdir -p "$work"
 dotnet build "$root/Hashall.PowerShell.sln" -c Release -nologo -v q >/dev/null
 shell=(dotnet "$root/tools/HostedShell/bin/Release/net10.0/hashall-shell.dll")
-free_bytes() { sync -f "$1"; stat -f -c '%f %S' "$1" | awk '{ print $1 * $2 }'; }
 
 # fresh NAME: a new XFS image mounted at $work/NAME with the benchmark's tree (the same bytes every time)
 fresh() {
@@ -55,40 +54,31 @@ PY
 )
 files=$(find "$mnt/data" -type f | wc -l)
 before=$(free_bytes "$mnt")
-read -r scan plan clone reclaimed linked < <("${shell[@]}" -Command "Import-Module '$root/out/Hashall/Hashall.psd1'
-\$db = '$work/catalog.db'
-\$sw = [Diagnostics.Stopwatch]::StartNew()
-Invoke-HashallScan -Path '$mnt/data' -Database \$db -ErrorAction Stop | Out-Null
-\$scan = \$sw.Elapsed.TotalSeconds; \$sw.Restart()
-\$p = New-HashallLinkPlan -Path '$mnt/data' -Method Clone -Database \$db -WarningAction SilentlyContinue -ErrorAction Stop
-\$plan = \$sw.Elapsed.TotalSeconds; \$sw.Restart()
-\$r = \$p | Invoke-HashallLinkPlan -Confirm:\$false -ErrorAction Stop
-'{0:F3} {1:F3} {2:F3} {3} {4}' -f \$scan, \$plan, \$sw.Elapsed.TotalSeconds, \$r.BytesReclaimed, \$r.Linked")
+read -r scan plan clone reclaimed linked < <(hashall_dedup "$mnt/data" "$work/catalog.db" -Method Clone)
 ht=$(awk -v a="$scan" -v b="$plan" -v c="$clone" 'BEGIN { printf "%.3f", a + b + c }')
 hfreed=$(( $(free_bytes "$mnt") - before ))
 umount "$mnt"; rm -f "$work/hashall.img"
 
-fresh duperemove
-mnt="$work/duperemove"
-before=$(free_bytes "$mnt")
-dt=$(timeit duperemove -dr -q --hashfile="$work/duperemove.hash" "$mnt/data")
-dfreed=$(( $(free_bytes "$mnt") - before ))
+# tool NAME CMD...: on a fresh image NAME (mounted at $mnt, the tree at $mnt/data) sets $took (seconds of
+# CMD) and $freed (bytes it freed); {} in CMD stands for the tree's path.
+tool() {
+    local name=$1 before; shift
+    fresh "$name"
+    mnt="$work/$name"
+    before=$(free_bytes "$mnt")
+    took=$(timeit "${@//\{\}/$mnt/data}")
+    freed=$(( $(free_bytes "$mnt") - before ))
+}
+tool duperemove duperemove -dr -q --hashfile="$work/duperemove.hash" {}
+dt=$took; dfreed=$freed
 umount "$mnt"; rm -f "$work/duperemove.img"
-
 # duperemove hashes 128 KiB blocks by default, so files smaller than that (all of these) are never
 # deduplicated; -b 4096 (its smallest block size) is what this tree needs.
-fresh duperemove4k
-mnt="$work/duperemove4k"
-before=$(free_bytes "$mnt")
-d4t=$(timeit duperemove -dr -q -b 4096 --hashfile="$work/duperemove4k.hash" "$mnt/data")
-d4freed=$(( $(free_bytes "$mnt") - before ))
+tool duperemove4k duperemove -dr -q -b 4096 --hashfile="$work/duperemove4k.hash" {}
+d4t=$took; d4freed=$freed
 umount "$mnt"; rm -f "$work/duperemove4k.img"
-
-fresh jdupes
-mnt="$work/jdupes"
-before=$(free_bytes "$mnt")
-jt=$(timeit jdupes -r -B -q "$mnt/data")
-jfreed=$(( $(free_bytes "$mnt") - before ))
+tool jdupes jdupes -r -B -q {}
+jt=$took; jfreed=$freed
 # jdupes -B works on XFS: some duplicate's extents are shared now
 shared=$(find "$mnt/data" -type f -print0 | xargs -0 filefrag -v 2>/dev/null | grep -c shared || true)
 umount "$mnt"; rm -f "$work/jdupes.img"

@@ -9,36 +9,26 @@ work=${1:-/tmp/hashall-link-bench}
 rm -rf "$work"; mkdir -p "$work"
 dotnet build "$root/Hashall.PowerShell.sln" -c Release -nologo -v q >/dev/null
 shell=(dotnet "$root/tools/HostedShell/bin/Release/net10.0/hashall-shell.dll")
-now() { date +%s.%N; }
+source "$root/benchmarks/lib/bench.sh"
 # logical bytes held by distinct inodes (what hard links can free)
 held() { find "$1" -type f -printf '%i %s\n' | sort -u | awk '{ s += $2 } END { print s }'; }
 
-echo "# Hashall link benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "# Hashall link benchmark — $(date -u +%Y-%m-%dT%H:%MZ), $(machine)"
 echo "# work dir: $work ($(findmnt -no FSTYPE -T "$work"))"
 # 20,000 files (1-64 KiB) in nested directories, 30% of them copies of other files.
 python3 "$root/benchmarks/lib/make-dup-tree.py" "$work/hashall"
 cp -a "$work/hashall" "$work/jdupes"
-find "$work" -type f -print0 | xargs -0 cat >/dev/null
+warm "$work"
 files=$(find "$work/hashall" -type f | wc -l)
 before_h=$(held "$work/hashall"); before_j=$(held "$work/jdupes")
 
 # Synced to disk before each run, as a user's data would be: otherwise the copies are still dirty pages
 # and replacing them costs neither tool what it costs on a real disk. (The page cache stays warm.)
 sync
-s=$(now)
-jdupes -r -L -q "$work/jdupes" >/dev/null
-e=$(now); jt=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }')
+jt=$(timeit jdupes -r -L -q "$work/jdupes")
 
 sync
-read -r scan plan link reclaimed linked < <("${shell[@]}" -Command "Import-Module '$root/out/Hashall/Hashall.psd1'
-\$db = '$work/catalog.db'
-\$sw = [Diagnostics.Stopwatch]::StartNew()
-Invoke-HashallScan -Path '$work/hashall' -Database \$db -ErrorAction Stop | Out-Null
-\$scan = \$sw.Elapsed.TotalSeconds; \$sw.Restart()
-\$p = New-HashallLinkPlan -Path '$work/hashall' -Database \$db -WarningAction SilentlyContinue
-\$plan = \$sw.Elapsed.TotalSeconds; \$sw.Restart()
-\$r = \$p | Invoke-HashallLinkPlan -Confirm:\$false
-'{0:F3} {1:F3} {2:F3} {3} {4}' -f \$scan, \$plan, \$sw.Elapsed.TotalSeconds, \$r.BytesReclaimed, \$r.Linked")
+read -r scan plan link reclaimed linked < <(hashall_dedup "$work/hashall" "$work/catalog.db")
 ht=$(awk -v a="$scan" -v b="$plan" -v c="$link" 'BEGIN { printf "%.3f", a + b + c }')
 after_h=$(held "$work/hashall"); after_j=$(held "$work/jdupes")
 
@@ -48,6 +38,6 @@ echo "|---|---|---|---|"
 echo "| Invoke-HashallScan + New-HashallLinkPlan + Invoke-HashallLinkPlan (byte-verified) | $ht (scan $scan, plan $plan, link $link) | $linked | $((before_h - after_h)) (its own count: $reclaimed) |"
 echo "| jdupes -r -L | $jt | | $((before_j - after_j)) |"
 echo
-echo "$files files; Hashall takes $(awk -v a="$ht" -v b="$jt" 'BEGIN { printf "%.2f", a / b }')x the time of jdupes; reclaimed bytes equal: $([ $((before_h - after_h)) -eq $((before_j - after_j)) ] && echo yes || echo NO)"
+echo "$files files; Hashall takes $(ratio "$ht" "$jt")x the time of jdupes; reclaimed bytes equal: $([ $((before_h - after_h)) -eq $((before_j - after_j)) ] && echo yes || echo NO)"
 # a rescan after linking reads nothing: the catalog followed every link
 "${shell[@]}" -Command "Import-Module '$root/out/Hashall/Hashall.psd1'; \$r = Invoke-HashallScan -Path '$work/hashall' -Database '$work/catalog.db'; 'rescan after linking: {0} read, {1} unchanged' -f \$r.Hashed, \$r.Unchanged"

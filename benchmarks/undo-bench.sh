@@ -5,7 +5,7 @@
 # page cache. Throughput = bytes copied back / seconds.
 # The data: 2,000 files of 4-128 KiB plus two of 64 MiB (larger than any copy chunk), each with a
 # duplicate in another folder, linked by New-HashallLinkPlan | Invoke-HashallLinkPlan.
-# Usage: benchmarks/undo-bench.sh [work-dir]   (needs: pwsh tools built, python3, GNU cp)
+# Usage: benchmarks/undo-bench.sh [work-dir]   (needs: dotnet, python3, GNU cp)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/hashall-undo-bench}
@@ -43,10 +43,7 @@ bytes=$(find "$work/tree/torrents" -type f -links +1 -printf '%s\n' | awk '{ s +
 warm "$work/tree"
 
 sync
-s=$(now)
-cp -r --preserve=all "$work/tree/torrents" "$work/cp-out"
-sync
-e=$(now); cpt=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }')
+cpt=$(timeit sh -c "cp -r --preserve=all '$work/tree/torrents' '$work/cp-out' && sync")
 rm -rf "$work/cp-out"; sync
 
 read -r undo undone copied < <("${shell[@]}" -Command "Import-Module '$root/out/Hashall/Hashall.psd1'

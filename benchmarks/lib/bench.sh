@@ -21,3 +21,18 @@ cputime() {
 }
 # machine: one line naming the machine the figures come from
 machine() { echo "$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), load $(cut -d' ' -f1-3 /proc/loadavg)"; }
+# free_bytes DIR: the free bytes of DIR's filesystem (statvfs after syncfs, so freed blocks are counted)
+free_bytes() { sync -f "$1"; stat -f -c '%f %S' "$1" | awk '{ print $1 * $2 }'; }
+# hashall_dedup DIR DB [New-HashallLinkPlan args...]: scan DIR, plan and run its link plan in one hosted
+# shell ($shell, module from $root/out); prints "<scan s> <plan s> <run s> <BytesReclaimed> <Linked>"
+hashall_dedup() {
+    local dir=$1 db=$2; shift 2
+    "${shell[@]}" -Command "Import-Module '$root/out/Hashall/Hashall.psd1'
+\$sw = [Diagnostics.Stopwatch]::StartNew()
+Invoke-HashallScan -Path '$dir' -Database '$db' -ErrorAction Stop | Out-Null
+\$scan = \$sw.Elapsed.TotalSeconds; \$sw.Restart()
+\$p = New-HashallLinkPlan -Path '$dir' -Database '$db' $* -WarningAction SilentlyContinue -ErrorAction Stop
+\$plan = \$sw.Elapsed.TotalSeconds; \$sw.Restart()
+\$r = \$p | Invoke-HashallLinkPlan -Confirm:\$false -ErrorAction Stop
+'{0:F3} {1:F3} {2:F3} {3} {4}' -f \$scan, \$plan, \$sw.Elapsed.TotalSeconds, \$r.BytesReclaimed, \$r.Linked"
+}
