@@ -65,10 +65,43 @@ VALUES ('http://127.0.0.1:1/', 'aa', 'Old.S01', '/data', '/data/Old.S01', 'stall
         Assert.Null(t.LastActivity);
         foreach (var policy in new[] { new RehomePolicy { MinimumAge = TimeSpan.FromDays(1) }, new RehomePolicy { MinimumSeedingTime = TimeSpan.FromDays(1) }, new RehomePolicy { MinimumRatio = 1 } })
         {
-            Assert.Null(policy.Meets([t], RehomeDirection.Demote, out string why));
+            Assert.Null(policy.Meets([t], out string why));
             Assert.Contains("sync again", why);
         }
-        Assert.Null(new RehomePolicy { ActiveWithin = TimeSpan.FromDays(1) }.Meets([t], RehomeDirection.Promote, out string not));
+        Assert.Null(new RehomePolicy { ActiveWithin = TimeSpan.FromDays(1) }.Meets([t], out string not));
         Assert.Contains("sync again", not);
+    }
+
+    private static RehomeOptions Demotion(string stashMount) => new()
+    {
+        Direction = RehomeDirection.Demote,
+        StashDevice = new Devices.HashallDevice { DeviceId = 1, Alias = "stash", MountPoint = stashMount },
+        PoolDevice = new Devices.HashallDevice { DeviceId = 2, Alias = "pool", MountPoint = "/" },
+    };
+
+    [Fact]
+    public void AFreeSpaceTargetOnAStashWhoseSpaceCannotBeReadIsRefusedByName()
+    {
+        using var db = CatalogDatabase.Open(_tree.Path("catalog.db"));
+        string gone = _tree.Path("unmounted-stash"); // never made: the system cannot tell its free space
+        var policy = new RehomePolicy { FreeSpaceTarget = FreeSpaceTarget.Parse("20%") };
+        var e = Assert.Throws<HashallException>(() => new RehomePlanner(db).PlanByPolicy([], Demotion(gone), policy));
+        Assert.Equal("RehomeFreeSpaceUnknown", e.ErrorId);
+        Assert.Contains(gone, e.Message);
+    }
+
+    [Fact]
+    public void TheSelectionSaysWhenTheFreeSpaceTargetIsNotMet()
+    {
+        using var db = CatalogDatabase.Open(_tree.Path("catalog.db"));
+        string stash = _tree.Path("stash");
+        Directory.CreateDirectory(stash);
+        var planner = new RehomePlanner(db);
+        var all = planner.PlanByPolicy([], Demotion(stash), new RehomePolicy { FreeSpaceTarget = FreeSpaceTarget.Parse("100%") });
+        Assert.StartsWith("the 100% free target is not met: the 0 payload(s) chosen free 0 B of the ", all.TargetNotMet);
+        Assert.Equal(all.TargetNotMet, all.Notes[^1]);
+        var none = planner.PlanByPolicy([], Demotion(stash), new RehomePolicy { FreeSpaceTarget = FreeSpaceTarget.Parse("0%") });
+        Assert.Null(none.TargetNotMet);
+        Assert.Contains(none.Notes, n => n.EndsWith("nothing to demote", StringComparison.Ordinal));
     }
 }

@@ -70,17 +70,21 @@ Describe 'docs/examples/nightly.ps1' {
             try { Invoke-RestMethod "$api/app/version" | Out-Null; break }
             catch { if ($qbt.HasExited -or [DateTime]::UtcNow -gt $deadline) { throw "qbittorrent-nox did not answer on port $port" }; Start-Sleep -Milliseconds 200 }
         }
-        foreach ($name in 'Old.S01', 'Library.S01') {
-            $file = Join-Path $root "$name.torrent"
-            & mktorrent -p -l 16 -a http://127.0.0.1:1/announce -o $file (Join-Path $tv $name) | Out-Null
-            Invoke-RestMethod -Method Post "$api/torrents/add" -Form @{ torrents = Get-Item $file; savepath = $tv; category = 'tv' } | Out-Null
+        # Adds torrents of folders under $tv to qBittorrent (category tv) and waits until they all seed.
+        function script:Add-Torrent([string[]] $Names) {
+            foreach ($name in $Names) {
+                $file = Join-Path $root "$name.torrent"
+                & mktorrent -p -l 16 -a http://127.0.0.1:1/announce -o $file (Join-Path $tv $name) | Out-Null
+                Invoke-RestMethod -Method Post "$api/torrents/add" -Form @{ torrents = Get-Item $file; savepath = $tv; category = 'tv' } | Out-Null
+            }
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            do {
+                Start-Sleep -Milliseconds 200
+                $ready = @(Invoke-RestMethod "$api/torrents/info" | ForEach-Object { $_ } | Where-Object { $_.name -in $Names -and $_.progress -eq 1 -and $_.state -match 'UP$' })
+            } until ($ready.Count -eq $Names.Count -or [DateTime]::UtcNow -gt $deadline)
+            $ready.Count | Should -Be $Names.Count
         }
-        $deadline = [DateTime]::UtcNow.AddSeconds(60)
-        do {
-            Start-Sleep -Milliseconds 200
-            $ready = @(Invoke-RestMethod "$api/torrents/info" | ForEach-Object { $_ } | Where-Object { $_.progress -eq 1 -and $_.state -match 'UP$' })
-        } until ($ready.Count -eq 2 -or [DateTime]::UtcNow -gt $deadline)
-        $ready.Count | Should -Be 2
+        Add-Torrent 'Old.S01', 'Library.S01'
 
         Set-HashallDevice $stash stash -Database $db
         Set-HashallDevice $pool pool -Database $db
@@ -112,7 +116,7 @@ Describe 'docs/examples/nightly.ps1' {
     }
 
     It 'with -WhatIf changes nothing on disk or in qBittorrent' -Skip:$skipNightly {
-        $run = Nightly @{ WhatIf = $true }
+        $run = Nightly @{ WhatIf = $true; LogDirectory = (Join-Path $root 'logs') }
         $run.Summary.Steps | Where-Object Status -eq 'Failed' | ForEach-Object { Write-Host "$($_.Name): $($_.Error)" }
         $run.ExitCode | Should -Be 0
         $run.Summary.WhatIf | Should -BeTrue
@@ -122,6 +126,9 @@ Describe 'docs/examples/nightly.ps1' {
         (& stat -c %i (Join-Path $stash 'library/Dup/e0.mkv')) | Should -Not -Be (& stat -c %i (Join-Path $stash 'library/Dup/e0 copy.mkv'))
         (Tags).Values | Where-Object { $_ -match 'noHL' } | Should -BeNullOrEmpty
         Join-Path $state 'nightly-rehome.json' | Should -Not -Exist
+        # Neither the recycle bin nor the log directory is made by a dry run.
+        Join-Path $stash '.recycle' | Should -Not -Exist
+        Join-Path $root 'logs' | Should -Not -Exist
     }
 
     It 'does every step: links duplicates, moves the orphan to the bin, tags noHL, demotes by policy' -Skip:$skipNightly {
@@ -212,5 +219,105 @@ Describe 'docs/examples/nightly.ps1' {
         $steps.scan.Status | Should -Be 'Done'
         $steps.orphans.Status | Should -Be 'Skipped'
         $steps.rehome.Status | Should -Be 'Skipped'
+    }
+
+    It 'leaves the caller''s $PSDefaultParameterValues as they were' -Skip:$skipNightly {
+        $PSDefaultParameterValues = @{ 'Get-Sentinel:Value' = 1 }
+        $run = Nightly
+        $run.ExitCode | Should -Be 0
+        @($PSDefaultParameterValues.Keys) | Should -Be @('Get-Sentinel:Value')
+    }
+
+    It 'reads a bare number as days, and refuses a value that is no duration before any step' -Skip:$skipNightly {
+        $aged = Join-Path $tv 'aged.nfo'
+        Set-Content -Path $aged -Value 'three days old'
+        (Get-Item $aged).LastWriteTimeUtc = [DateTime]::UtcNow.AddDays(-3)
+        try {
+            # A run with the default -OrphanMinimumAge (1 day) would move it: the bad value stops the run first.
+            { Nightly @{ RecycleBinRetention = 'soon' } } | Should -Throw -ErrorId 'NightlyInvalidDuration,nightly.ps1'
+            $aged | Should -Exist
+            # 30 is 30 days (not 30 ticks): a 3-day-old orphan stays.
+            $run = Nightly @{ OrphanMinimumAge = 30 }
+            $run.ExitCode | Should -Be 0
+            ($run.Summary.Steps | Where-Object Name -eq 'orphans').Changes | Should -Be 0
+            $aged | Should -Exist
+        } finally { Remove-Item $aged -ErrorAction SilentlyContinue }
+    }
+
+    It 'fails (not "another run holds the lock") when the state directory is read-only' -Skip:$skipNightly {
+        $ro = Join-Path $root 'ro-state'
+        New-Item -ItemType Directory -Path $ro | Out-Null
+        & mount -t tmpfs -o ro,size=1m hashall-ro $ro; if ($LASTEXITCODE) { throw "mount $ro failed" }
+        $script:mounted += $ro
+        try {
+            { Nightly @{ StateDirectory = $ro } } | Should -Throw -ErrorId 'NightlyLockFileError,nightly.ps1'
+        } finally { & umount $ro; $script:mounted = @($mounted | Where-Object { $_ -ne $ro }) }
+    }
+
+    It 'leaves a link plan made by hand for review alone' -Skip:$skipNightly {
+        $review = Join-Path $pool 'review'
+        Folder $review 6 @(256KB)
+        Copy-Item (Join-Path $review 'e0.mkv') (Join-Path $review 'e0 copy.mkv')
+        Invoke-HashallScan $review -Database $db | Out-Null
+        $byHand = New-HashallLinkPlan -Device pool -Name 'to review' -Database $db
+        $byHand.ActionCount | Should -Be 1
+        $run = Nightly
+        $run.ExitCode | Should -Be 0
+        (Get-HashallLinkPlan -Id $byHand.PlanId -Database $db).Status | Should -Be 'pending'
+        (& stat -c %i (Join-Path $review 'e0.mkv')) | Should -Not -Be (& stat -c %i (Join-Path $review 'e0 copy.mkv'))
+    }
+
+    It 'drops a stale rehome plan of an earlier run (its torrent deleted) and plans anew' -Skip:$skipNightly {
+        Folder (Join-Path $tv 'Stale.S01') 7 @(256KB, 256KB)
+        Folder (Join-Path $tv 'Fresh.S01') 8 @(256KB, 256KB)
+        Add-Torrent 'Stale.S01', 'Fresh.S01'
+        $uri = "http://127.0.0.1:$port/"
+        Invoke-HashallScan (Join-Path $stash 'torrents') -Database $db | Out-Null
+        Sync-HashallPayload -Uri $uri -Database $db | Out-Null
+        $hash = (Invoke-RestMethod "$api/torrents/info" | ForEach-Object { $_ } | Where-Object name -eq 'Stale.S01').hash
+        $stale = @(New-RehomePlan -TorrentHash $hash -Demote -StashDevice stash -PoolDevice pool -TargetPath (Join-Path $pool 'torrents') -Database $db)
+        $stale.Count | Should -Be 1
+        $stale[0].Decision | Should -Not -Be 'Block'
+        # The plan an earlier run saved before it crashed; the torrent is deleted since (its files kept).
+        $script:staleJson = [Hashall.Core.Rehome.RehomePlanFile]::Serialize([Hashall.Core.Rehome.RehomePlan[]]$stale)
+        [IO.File]::WriteAllText((Join-Path $state 'nightly-rehome.json'), $staleJson)
+        Invoke-RestMethod -Method Post "$api/torrents/delete" -Form @{ hashes = $hash; deleteFiles = 'false' } | Out-Null
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while (Where-Torrent 'Stale.S01') { if ([DateTime]::UtcNow -gt $deadline) { throw 'Stale.S01 was not deleted' }; Start-Sleep -Milliseconds 200 }
+
+        $run = Nightly
+        $run.ExitCode | Should -Be 0
+        $rehome = $run.Summary.Steps | Where-Object Name -eq 'rehome'
+        $rehome.Status | Should -Be 'Done'
+        $rehome.Detail | Should -Match '1 dropped'
+        $rehome.Changes | Should -Be 1
+        Where-Torrent 'Fresh.S01' | Should -Be (Join-Path $pool 'torrents/tv/Fresh.S01')
+        Join-Path $tv 'Stale.S01/e0.mkv' | Should -Exist
+        Join-Path $state 'nightly-rehome.json' | Should -Not -Exist
+        # The night after: nothing left over.
+        $run = Nightly
+        $run.ExitCode | Should -Be 0
+        ($run.Summary.Steps | Where-Object Name -eq 'rehome').Detail | Should -Match '0 resumed, 0 dropped'
+    }
+
+    It 'finds its pending plans under a -StateDirectory with [ ] in its name' -Skip:$skipNightly {
+        $odd = Join-Path $root 'state[2]'
+        [IO.Directory]::CreateDirectory($odd) | Out-Null
+        $pending = Join-Path $odd 'nightly-rehome.json'
+        [IO.File]::WriteAllText($pending, $staleJson)
+        $run = Nightly @{ StateDirectory = $odd }
+        $run.ExitCode | Should -Be 0
+        ($run.Summary.Steps | Where-Object Name -eq 'rehome').Detail | Should -Match '1 dropped'
+        [IO.File]::Exists($pending) | Should -BeFalse
+    }
+
+    It 'runs from cron: pwsh -NoProfile -File, durations as text (12h, 2w)' -Skip:$skipNightly {
+        $out = & pwsh -NoProfile -NonInteractive -File $script -Uri "http://127.0.0.1:$port/" -Database $db -StateDirectory $state `
+            -PoolTarget (Join-Path $pool 'torrents') -RecycleBin (Join-Path $stash '.recycle') -FreeSpaceTarget 100% `
+            -MinimumAge 12h -OrphanMinimumAge 36h -RecycleBinRetention 2w 2>&1
+        $code = $LASTEXITCODE
+        if ($code) { $out | Write-Host }
+        $code | Should -Be 0
+        ($out | Out-String) | Should -Match 'rehome: done'
     }
 }

@@ -131,7 +131,7 @@ namespace Hashall.Core.Rehome
             foreach (var g in groups)
             {
                 // A first test on the payload's siblings on the source device; the plan's own torrents are tested again once it is made.
-                if (policy.Meets(g.Torrents, options.Direction, out string not) == null)
+                if (policy.Meets(g.Torrents, out string not) == null)
                     selection.Notes.Add($"'{g.First.Name}' passed over: {not}");
                 else
                     eligible.Add((g.First, g.Torrents, RehomePolicy.OrderKey(order, g.Torrents, g.Bytes)));
@@ -143,9 +143,11 @@ namespace Hashall.Core.Rehome
             {
                 if (options.Direction != RehomeDirection.Demote)
                     throw new HashallException("RehomePolicyNotForPromote", HashallErrorKind.InvalidArgument, "-FreeSpaceTarget is a demotion policy (the stash's free space).", null);
-                var drive = new System.IO.DriveInfo(options.StashDevice.MountPoint);
-                selection.FreeBytes = drive.AvailableFreeSpace;
-                selection.WantedFreeBytes = policy.FreeSpaceTarget.For(drive.TotalSize);
+                var space = RehomeValidator.Space(options.StashDevice.MountPoint)
+                    ?? throw new HashallException("RehomeFreeSpaceUnknown", HashallErrorKind.ReadError,
+                        $"The free space of the stash {source} at '{options.StashDevice.MountPoint}' cannot be read (not mounted?): -FreeSpaceTarget needs it.", options.StashDevice.MountPoint);
+                selection.FreeBytes = space.Free;
+                selection.WantedFreeBytes = policy.FreeSpaceTarget.For(space.Total);
                 need = selection.WantedFreeBytes - selection.FreeBytes;
                 if (need <= 0)
                 {
@@ -175,7 +177,7 @@ namespace Hashall.Core.Rehome
                 // The plan relocates exactly these (a content twin may join the siblings): the policy holds for each.
                 var relocated = plan.Torrents.Where(t => t.Role == "relocate").Select(t => byHash.TryGetValue(t.TorrentHash, out var x) ? x : null)
                     .Where(t => t != null).Select(t => t!).ToList();
-                string? why = policy.Meets(relocated, options.Direction, out string not);
+                string? why = policy.Meets(relocated, out string not);
                 if (why == null)
                 {
                     Drop(not);
@@ -215,7 +217,10 @@ namespace Hashall.Core.Rehome
             }
             selection.Chosen = chosen;
             if (policy.FreeSpaceTarget != null && selection.FreedBytes < need)
-                selection.Notes.Add($"the {policy.FreeSpaceTarget} free target is not met: the {chosen} payload(s) chosen free {RehomePolicy.Size(selection.FreedBytes)} of the {RehomePolicy.Size(need)} wanted");
+            {
+                selection.TargetNotMet = $"the {policy.FreeSpaceTarget} free target is not met: the {chosen} payload(s) chosen free {RehomePolicy.Size(selection.FreedBytes)} of the {RehomePolicy.Size(need)} wanted";
+                selection.Notes.Add(selection.TargetNotMet);
+            }
             return selection;
         }
 

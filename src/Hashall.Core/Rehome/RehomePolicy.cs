@@ -85,7 +85,7 @@ namespace Hashall.Core.Rehome
                                || Limit != null || MaximumBytes != null || Filter != null || Order != null;
 
         /// <summary>Why the torrents (the ones a plan relocates) meet the selectors, or null with <paramref name="why"/> saying which fails.</summary>
-        public string? Meets(IReadOnlyList<HashallTorrent> torrents, RehomeDirection direction, out string why)
+        public string? Meets(IReadOnlyList<HashallTorrent> torrents, out string why)
         {
             why = "";
             var parts = new List<string>();
@@ -229,5 +229,7 @@ namespace Hashall.Core.Rehome
         public long WantedFreeBytes { get; set; }
         /// <summary>What the chosen demotions free on the stash.</summary>
         public long FreedBytes { get; set; }
+        /// <summary>-FreeSpaceTarget: why the chosen demotions fall short of the target (also the last note); null when met or without a target.</summary>
+        public string? TargetNotMet { get; set; }
     }
 }

@@ -254,11 +254,15 @@ namespace Hashall.Core.Rehome
         }
 
         /// <summary>Bytes free for this user at a path; null when the system cannot tell (the copy then finds out).</summary>
-        internal static long? FreeSpace(string path)
+        internal static long? FreeSpace(string path) => Space(path)?.Free;
+
+        /// <summary>Bytes free for this user, and the filesystem's size, at a path; null when the system cannot tell.</summary>
+        internal static (long Free, long Total)? Space(string path)
         {
             try
             {
-                return new DriveInfo(path).AvailableFreeSpace;
+                var drive = new DriveInfo(path);
+                return (drive.AvailableFreeSpace, drive.TotalSize);
             }
             catch (Exception e) when (e is ArgumentException || e is IOException || e is UnauthorizedAccessException)
             {

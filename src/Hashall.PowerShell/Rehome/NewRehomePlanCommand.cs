@@ -176,8 +176,8 @@ namespace Hashall.PowerShell.Rehome
                 WriteProgress(new ProgressRecord(1, "Planning by policy", "Done") { RecordType = ProgressRecordType.Completed });
                 foreach (var note in selection.Notes)
                     WriteVerbose(note);
-                if (policy.FreeSpaceTarget != null && selection.FreedBytes < selection.WantedFreeBytes - selection.FreeBytes)
-                    WriteWarning(selection.Notes[selection.Notes.Count - 1]);
+                if (selection.TargetNotMet != null)
+                    WriteWarning(selection.TargetNotMet);
                 WriteInformation(new InformationRecord(
                     $"{selection.Chosen} payload(s) chosen ({RehomePolicy.Size(selection.Plans.Where(p => p.Decision != RehomeDecision.Block).Sum(p => p.TotalBytes))}), "
                     + $"{selection.Plans.Count(p => p.Decision == RehomeDecision.Block)} blocked"
