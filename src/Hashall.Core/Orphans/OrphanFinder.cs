@@ -59,10 +59,8 @@ namespace Hashall.Core.Orphans
             try
             {
                 using var c = _db!.Command(@"SELECT EXISTS (SELECT 1 FROM torrent_files f JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torrent_hash
-WHERE t.gone_at IS NULL AND (f.full_path = $dir OR (f.full_path >= $low AND f.full_path < $high)));");
-                c.Parameters.AddWithValue("$dir", directory);
-                c.Parameters.AddWithValue("$low", directory + "/");
-                c.Parameters.AddWithValue("$high", directory + "0"); // '0' follows '/'
+WHERE t.gone_at IS NULL" + FileStore.PrefixClause(directory, "f.full_path") + ");");
+                FileStore.AddPrefixParameters(c, directory);
                 return (long)c.ExecuteScalar()! != 0;
             }
             catch (SqliteException e)
@@ -81,6 +79,13 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                 using var r = c.ExecuteReader();
                 while (r.Read())
                     refs.Add(r.GetString(0), r.GetInt64(1) != 0, r.GetString(2) + ": " + r.GetString(3));
+                r.Close();
+                // qBittorrent's part file (libtorrent's ".<hash>.parts" in the save path, holding the pieces
+                // of unselected files that border selected ones) belongs to its torrent.
+                using var parts = db.Command("SELECT save_path, torrent_hash, name FROM torrent_instances WHERE gone_at IS NULL AND save_path <> '';");
+                using var p = parts.ExecuteReader();
+                while (p.Read())
+                    refs.Add(PathText.Join(p.GetString(0), "." + p.GetString(1).ToLowerInvariant() + PartsSuffix), true, p.GetString(1) + ": " + p.GetString(2));
             }
             catch (SqliteException e)
             {
@@ -103,10 +108,17 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
             _inodes = null;
         }
 
+        /// <summary>The name qBittorrent gives a file it is still downloading (its "append .!qB" option): the torrent's path and this.</summary>
+        public const string InProgressSuffix = ".!qB";
+        /// <summary>The end of the name of libtorrent's part file in a save path: "." + info hash + this.</summary>
+        public const string PartsSuffix = ".parts";
+
         /// <summary>
-        /// Whether (st_dev, inode) is the file of any named path on disk now (selected or not): a hard link
-        /// of a torrent's file under another name or in another root. The named paths are read (lstat)
-        /// once, on first use, so catalogued or not, every torrent file counts.
+        /// Whether (st_dev, inode) is the file of any named path on disk now (selected or not): the torrent's
+        /// file itself however its path is spelt (a save path given to qBittorrent through a symlink), a hard
+        /// link of it under another name or in another root, or, while the named path is missing, the file
+        /// qBittorrent is downloading to (the path + ".!qB"). The named paths are read (lstat) once, on first
+        /// use, so catalogued or not, every torrent file counts.
         /// </summary>
         public bool HasInode(ulong device, ulong inode)
         {
@@ -115,7 +127,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                 Loaded();
                 _inodes = new HashSet<(ulong, ulong)>();
                 foreach (string path in Paths.Keys)
-                    if (FileSystemApi.TryLstat(path, out var st) == 0)
+                    if (FileSystemApi.TryLstat(path, out var st) == 0 || FileSystemApi.TryLstat(path + InProgressSuffix, out st) == 0)
                         _inodes.Add((st.DeviceNumber, st.Inode));
             }
             return _inodes.Contains((device, inode));
@@ -257,11 +269,12 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                         Reason = named ? OrphanReason.Unselected : OrphanReason.Unreferenced,
                         Torrents = named ? reference.Torrents!.ToArray() : Array.Empty<string>(),
                     };
+                    // The torrent's file under another spelling of its path (a symlinked save path), another name
+                    // of it (cross-seed, another root), or the file qBittorrent is downloading it to: in use.
+                    if (!named && refs.HasInode(st.DeviceNumber, st.Inode))
+                        continue;
                     if (!named && st.LinkCount > 1)
                     {
-                        // Another name of a torrent's file (cross-seed, another root): in use.
-                        if (refs.HasInode(st.DeviceNumber, st.Inode))
-                            continue;
                         var outside = _files.ActiveByInode(file.DeviceId, file.Inode)
                             .Select(l => PathText.UnderMount(scope.Device.MountPoint, scope.Device.MountRoot, l.Path))
                             .Where(p => p != null && !roots.Any(r => PathText.IsUnder(p!, r))).Select(p => p!).OrderBy(p => p, StringComparer.Ordinal).ToArray();

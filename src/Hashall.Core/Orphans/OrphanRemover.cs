@@ -171,9 +171,9 @@ namespace Hashall.Core.Orphans
                         Keep(o, "a torrent's file now (" + string.Join(", ", refs.Paths[o.FullName].Torrents) + ")");
                         continue;
                     }
-                    if (st.LinkCount > 1 && refs.HasInode(st.DeviceNumber, st.Inode))
+                    if (refs.HasInode(st.DeviceNumber, st.Inode))
                     {
-                        Keep(o, "another name of a torrent's file now");
+                        Keep(o, "a torrent's file now, under another path or name (or the file qBittorrent is downloading it to)");
                         continue;
                     }
                 }
