@@ -6,6 +6,7 @@ using Hashall.Core.Catalog;
 using Hashall.Core.Devices;
 using Hashall.Core.Payloads;
 using Hashall.Core.Platform;
+using Hashall.Core.Scanning;
 using Microsoft.Data.Sqlite;
 
 namespace Hashall.Core.Orphans
@@ -186,7 +187,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
             {
                 var scope = _query.ScopeOf(root, _locator)
                     ?? throw new HashallException("OrphanRootNotCatalogued", HashallErrorKind.NotFound, $"The seeding root '{root}' is on no catalogued device: scan it first.", root);
-                var last = LastScan(scope)
+                var last = _query.LastScanCovering(scope.Device.DeviceId, scope.Prefix)
                     ?? throw new HashallException("OrphanRootNotScanned", HashallErrorKind.InvalidArgument, $"The seeding root '{root}' has never been scanned whole: Invoke-HashallScan '{root}' first.", root);
                 if (last > newestScan)
                     newestScan = last;
@@ -197,31 +198,6 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                             "torrents added since would look like orphans. Run Sync-HashallPayload for it (or -Sync), then list orphans.", kv.Key);
             }
             return newestScan;
-        }
-
-        /// <summary>The newest finished scan that covered the whole root (a scan of it, or of a folder above it).</summary>
-        private DateTime? LastScan(CatalogScope scope)
-        {
-            try
-            {
-                using var c = _db.Command("SELECT prefix, max(finished_at) FROM scans WHERE device_id = $d GROUP BY prefix;");
-                c.Parameters.AddWithValue("$d", scope.Device.DeviceId);
-                using var r = c.ExecuteReader();
-                DateTime? newest = null;
-                while (r.Read())
-                {
-                    string prefix = r.GetString(0);
-                    bool covers = prefix.Length == 0 || scope.Prefix == prefix || scope.Prefix.StartsWith(prefix + "/", StringComparison.Ordinal);
-                    var at = CatalogTime.Parse(r.GetString(1));
-                    if (covers && (newest == null || at > newest))
-                        newest = at;
-                }
-                return newest;
-            }
-            catch (SqliteException e)
-            {
-                throw CatalogDatabase.Translate(e, _db.Path);
-            }
         }
 
         /// <summary>The orphans (or, with <see cref="OrphanOptions.Unselected"/>, the unselected files) under the roots, root by root, by path.</summary>
@@ -259,7 +235,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                         continue;
                     if (FileSystemApi.TryLstat(full, out var st) != 0 || st.Kind != FileKind.Regular || unchecked((long)st.Inode) != file.Inode)
                         continue; // gone or replaced since the scan: the next scan will know
-                    var written = Epoch.AddTicks(st.MtimeNs / 100);
+                    var written = ScanWriter.Epoch.AddTicks(st.MtimeNs / 100);
                     if (now - written < options.MinimumAge)
                         continue;
                     var orphan = new HashallOrphan
@@ -290,7 +266,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                 {
                     if (FileSystemApi.TryLstat(folder, out var st) != 0)
                         continue;
-                    var written = Epoch.AddTicks(st.MtimeNs / 100);
+                    var written = ScanWriter.Epoch.AddTicks(st.MtimeNs / 100);
                     if (now - written < options.MinimumAge)
                         continue;
                     yield return new HashallOrphan
@@ -348,8 +324,6 @@ ORDER BY f.path;";
                 };
             }
         }
-
-        private static readonly DateTime Epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
         /// <summary>Folders below <paramref name="directory"/> with nothing in them (symlinks are not followed; excluded names are not entered).</summary>
         private static IEnumerable<string> EmptyFolders(string directory, string root, Func<string, bool>? exclude, TorrentReferences refs, HashSet<string>? ancestors)

@@ -83,7 +83,10 @@ namespace Hashall.PowerShell.Housekeeping
             if (EmptyRecycleBin)
             {
                 string bin = SeedingRootStore.Normalize(ResolvePath(RecycleBin!));
-                WriteObject(OrphanRemover.EmptyRecycleBin(bin, OlderThan, ShouldProcess, WhatIfActive));
+                var emptied = OrphanRemover.EmptyRecycleBin(bin, OlderThan, ShouldProcess, WhatIfActive);
+                foreach (string kept in emptied.KeptDetail)
+                    WriteWarning("Kept " + kept);
+                WriteObject(emptied);
                 return;
             }
             List<string> roots;
