@@ -226,6 +226,10 @@ namespace Hashall.Core.Orphans
                         {
                             error = HardLinks.ENOTEMPTY;
                         }
+                        catch (UnauthorizedAccessException)
+                        {
+                            error = HardLinks.EACCES;
+                        }
                     }
                     else
                     {
