@@ -17,6 +17,16 @@ namespace Hashall.PowerShell
 
         public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
         {
+            var span = Parse(inputData);
+            // A negative span makes every age pass (-OlderThan -1 would empty every run of a recycle bin).
+            if (span < TimeSpan.Zero)
+                throw new ArgumentTransformationMetadataException(
+                    $"'{inputData}' is a negative duration: give zero or more (a TimeSpan, a number of days, or a number and unit such as 12h).");
+            return span;
+        }
+
+        private static TimeSpan Parse(object inputData)
+        {
             object value = inputData is PSObject pso ? pso.BaseObject : inputData;
             switch (value)
             {

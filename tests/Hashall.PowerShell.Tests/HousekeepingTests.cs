@@ -76,11 +76,22 @@ public sealed class HousekeepingTests : CatalogSessionTest, IClassFixture<QBitto
         var added = Ps.Run("Add-HashallSeedingRoot $args[0], ($args[1] + '/')", Seeding, Cross).Succeeded().Output;
         Assert.Equal(new[] { Cross, Seeding }.Order(), added.Select(o => (string)o.Properties["Path"].Value).Order());
         Ps.Run("Add-HashallSeedingRoot $args[0]", Seeding).Succeeded(); // twice: kept once
+        // Given through a symlink: stored as the path the scanner catalogues (symlinks resolved), so once.
+        string link = Tree.Path("seedlink");
+        TempTree.Run("ln", "-s", Seeding, link);
+        Assert.Equal(Seeding, Ps.Run("Add-HashallSeedingRoot $args[0]", link).Succeeded().Output.Single().Properties["Path"].Value);
         Assert.Equal(new[] { Cross, Seeding }, Strings(Ps.Run("Get-HashallSeedingRoot | ForEach-Object Path").Succeeded()));
         Assert.Equal(new[] { Seeding }, Strings(Ps.Run("Get-HashallSeedingRoot '*seed*' | ForEach-Object Path").Succeeded()));
 
         var missing = Ps.Run("Add-HashallSeedingRoot $args[0]", Tree.Path("nope"));
         Assert.Equal("SeedingRootNotFound,Hashall.PowerShell.Housekeeping.AddHashallSeedingRootCommand", missing.Errors.Single().FullyQualifiedErrorId);
+        Assert.Contains(Tree.Path("nope"), missing.Errors.Single().Exception.Message);
+        // A given root that does not exist is refused by name, before anything else is asked.
+        var notThere = Ps.Run("Get-HashallOrphan -Root $args[0]", Tree.Path("nope"));
+        Assert.Equal("SeedingRootNotFound,Hashall.PowerShell.Housekeeping.GetHashallOrphanCommand", notThere.TerminatingErrorId);
+        Assert.Contains(Tree.Path("nope"), notThere.Terminating!.Message);
+        Assert.Equal("SeedingRootNotFound,Hashall.PowerShell.Payloads.GetHashallTorrentCommand",
+            Ps.Run("Get-HashallTorrent -LinkStatus NotLinked -SeedingRoot $args[0]", Tree.Path("nope")).TerminatingErrorId);
 
         // -WhatIf removes nothing; the completer offers the stored roots.
         Ps.Run("Get-HashallSeedingRoot | Remove-HashallSeedingRoot -WhatIf").Succeeded();
@@ -239,6 +250,12 @@ public sealed class HousekeepingTests : CatalogSessionTest, IClassFixture<QBitto
         // The catalog knows they are gone.
         Assert.Empty(Ps.Run("Get-HashallFile -Path $args[0]", S("Show.S01/extra.nfo")).Succeeded().Output);
 
+        // A negative age is refused (it would empty every run), and nothing goes.
+        var negative = Ps.Run("Remove-HashallOrphan -EmptyRecycleBin -RecycleBin $args[0] -OlderThan -1 -Confirm:$false", bin);
+        Assert.StartsWith("ParameterArgumentTransformationError,", negative.TerminatingErrorId);
+        Assert.Contains("negative duration", negative.Terminating!.Message);
+        Assert.StartsWith("ParameterArgumentTransformationError,", Ps.Run("Get-HashallOrphan -MinimumAge '-12h'").TerminatingErrorId);
+        Assert.True(Directory.Exists(runDir));
         // Emptying the bin by age: a run younger than -OlderThan stays.
         var young = Ps.Run("Remove-HashallOrphan -EmptyRecycleBin -RecycleBin $args[0] -OlderThan 1.00:00:00 -Confirm:$false", bin).Succeeded().Output.Single();
         Assert.Equal(0, young.Properties["Runs"].Value);
@@ -248,6 +265,74 @@ public sealed class HousekeepingTests : CatalogSessionTest, IClassFixture<QBitto
         Assert.Equal(2, emptied.Properties["Files"].Value);
         Assert.False(Directory.Exists(runDir));
         _ = (show, film);
+    }
+
+    [RequiresFact(Needs.QBittorrent)]
+    public void TorrentFilesUnderASymlinkedSavePathOrStillDownloadingAreNotOrphans()
+    {
+        string S(string relative) => Path.Combine(Seeding, relative);
+        // Linked/ is given to qBittorrent through a symlink to seeding/ (its paths differ from the catalog's);
+        // dl/part.bin is still being downloaded (qBittorrent's part.bin.!qB) and its torrent has a part file
+        // (.<hash>.parts) in its save path. stray.bin and a part file of no torrent are the orphans.
+        Write("seeding/Linked/a.bin", 20_000, _seed);
+        Write("seeding/Linked/b.bin", 30_000, _seed + 1);
+        Write("seeding/dl/part.bin", 10_000, _seed + 2);
+        Write("seeding/stray.bin", 1_000, _seed + 3);
+        Write("seeding/Done/c.bin", 5_000, _seed + 6);
+        Directory.CreateDirectory(Tree.Path("torrents"));
+        var linked = QBittorrentFixture.MakeTorrent(S("Linked"), Tree.Path("torrents"));
+        var dl = QBittorrentFixture.MakeTorrent(S("dl"), Tree.Path("torrents"));
+        var done = QBittorrentFixture.MakeTorrent(S("Done"), Tree.Path("torrents"));
+        _qbt.Add(dl.Torrent, dl.Hash, Seeding);
+        _qbt.Add(done.Torrent, done.Hash, Seeding);
+        File.Move(S("dl/part.bin"), S("dl/part.bin.!qB"));
+        Write($"seeding/.{dl.Hash.ToLowerInvariant()}.parts", 700, _seed + 4);
+        string strayParts = $".{new string('0', 40)}.parts";
+        Write("seeding/" + strayParts, 600, _seed + 5);
+        string savedThrough = Tree.Path("seedlink");
+        TempTree.Run("ln", "-s", Seeding, savedThrough);
+        Ps.Run("Invoke-HashallScan $args[0] | Out-Null; Add-HashallSeedingRoot $args[1] | Out-Null; Sync-HashallPayload -Uri $args[2] | Out-Null", Data, Seeding, _qbt.Url).Succeeded();
+
+        // Listed before the Linked torrent is in qBittorrent: its files are orphans then.
+        Ps.Run("$global:listed = @(Get-HashallOrphan)").Succeeded();
+        var listed = Strings(Ps.Run("$global:listed | ForEach-Object FullName").Succeeded());
+        Assert.Equal(new[] { S("Linked/a.bin"), S("Linked/b.bin"), S(strayParts), S("stray.bin") }.Order(StringComparer.Ordinal), listed.Order(StringComparer.Ordinal));
+
+        // A pipeline that brings nothing removes nothing and tags nothing (Done would be tagged noHL).
+        var none = Ps.Run("Get-HashallOrphan | Where-Object { $false } | Remove-HashallOrphan -Uri $args[0] -Confirm:$false", _qbt.Url).Succeeded().Output.Single();
+        Assert.Equal(0, none.Properties["Removed"].Value);
+        Assert.True(File.Exists(S("stray.bin")) && File.Exists(S("Linked/a.bin")));
+        Assert.Empty(Ps.Run("Get-HashallTorrent | Where-Object { $false } | Set-HashallTorrentTag -Uri $args[0] -Confirm:$false", _qbt.Url).Succeeded().Output);
+        Assert.Empty(_qbt.Tags(done.Hash));
+        // A hash it does not know: a TorrentNotFound error naming it, and the others are tagged.
+        string unknown = new string('e', 40);
+        var tagged = Ps.Run("Set-HashallTorrentTag -Uri $args[0] -TorrentHash $args[1], $args[2] -Confirm:$false", _qbt.Url, unknown, done.Hash);
+        Assert.Equal("TorrentNotFound,Hashall.PowerShell.Housekeeping.SetHashallTorrentTagCommand", tagged.Errors.Single().FullyQualifiedErrorId);
+        Assert.Contains(unknown, tagged.Errors.Single().Exception.Message);
+        Assert.Equal(new[] { $"Added {done.Hash}" }, tagged.Output.Select(c => $"{c.Properties["Action"].Value} {c.Properties["TorrentHash"].Value}"));
+        Assert.Equal(new[] { "noHL" }, _qbt.Tags(done.Hash));
+
+        // A recycle bin that cannot be made (its parent is a file): each orphan is kept with why, nothing escapes.
+        File.WriteAllText(Tree.Path("not-a-folder"), "x");
+        var unwritable = Ps.Run("$global:listed | Remove-HashallOrphan -Uri $args[0] -RecycleBin $args[1] -Confirm:$false", _qbt.Url, Tree.Path("not-a-folder", "bin")).Succeeded();
+        Assert.Equal(0, unwritable.Output.Single().Properties["MovedToRecycleBin"].Value);
+        Assert.Equal(4, unwritable.Output.Single().Properties["Kept"].Value);
+        Assert.Contains(unwritable.Warnings, w => w.Contains(S("stray.bin")) && w.Contains("could not take it"));
+        Assert.True(File.Exists(S("stray.bin")));
+
+        // Now qBittorrent seeds Linked/ from the symlinked save path: the removal keeps its (single-link) files.
+        _qbt.Add(linked.Torrent, linked.Hash, savedThrough);
+        Assert.StartsWith(savedThrough, _qbt.Info(linked.Hash)!.Value.ContentPath);
+        var run = Ps.Run("$global:listed | Remove-HashallOrphan -Uri $args[0] -Confirm:$false", _qbt.Url).Succeeded();
+        Assert.Equal(2, run.Output.Single().Properties["Removed"].Value);
+        Assert.Contains(run.Warnings, w => w.Contains(S("Linked/a.bin")) && w.Contains("a torrent's file now"));
+        foreach (string kept in new[] { "Linked/a.bin", "Linked/b.bin", "dl/part.bin.!qB", $".{dl.Hash.ToLowerInvariant()}.parts" })
+            Assert.True(File.Exists(S(kept)), kept);
+        Assert.False(File.Exists(S("stray.bin")));
+        Assert.False(File.Exists(S(strayParts)));
+        // Synced: its files, named by qBittorrent through the symlink, are no orphans.
+        Ps.Run("Sync-HashallPayload -Uri $args[0] | Out-Null", _qbt.Url).Succeeded();
+        Assert.Empty(Strings(Ps.Run("Get-HashallOrphan | ForEach-Object FullName").Succeeded()));
     }
 
     [RequiresFact(Needs.QBittorrent)]

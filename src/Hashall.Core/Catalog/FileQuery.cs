@@ -300,12 +300,21 @@ ORDER BY g.size DESC, g.sha1;";
         /// <summary>An active file was seen by the newest complete scan of a root holding it, if later than its row's write.</summary>
         private DateTime LastSeen(FileRow row, DateTime written)
         {
-            if (row.Deleted || !_scans.TryGetValue(row.DeviceId, out var scans))
+            if (row.Deleted)
                 return written;
-            var latest = written;
+            var covering = LastScanCovering(row.DeviceId, row.Path);
+            return covering != null && covering > written ? covering.Value : written;
+        }
+
+        /// <summary>The newest finished scan of a device that covered the whole of <paramref name="path"/> (a scan of it, or of a folder above it); null when none.</summary>
+        public DateTime? LastScanCovering(long deviceId, string path)
+        {
+            if (!_scans.TryGetValue(deviceId, out var scans))
+                return null;
+            DateTime? latest = null;
             foreach (var (prefix, finished) in scans)
             {
-                if (finished > latest && (prefix.Length == 0 || row.Path == prefix || row.Path.StartsWith(prefix + "/", StringComparison.Ordinal)))
+                if ((latest == null || finished > latest) && (prefix.Length == 0 || path == prefix || path.StartsWith(prefix + "/", StringComparison.Ordinal)))
                     latest = finished;
             }
             return latest;

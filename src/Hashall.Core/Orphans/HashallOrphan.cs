@@ -68,5 +68,7 @@ namespace Hashall.Core.Orphans
         public int Files { get; set; }
         public long Bytes { get; set; }
         public bool WhatIf { get; set; }
+        /// <summary>Run folders old enough that could not be read or removed, each with why (the cmdlet warns of each).</summary>
+        public List<string> KeptDetail { get; set; } = new List<string>();
     }
 }

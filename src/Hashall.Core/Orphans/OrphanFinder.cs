@@ -6,6 +6,7 @@ using Hashall.Core.Catalog;
 using Hashall.Core.Devices;
 using Hashall.Core.Payloads;
 using Hashall.Core.Platform;
+using Hashall.Core.Scanning;
 using Microsoft.Data.Sqlite;
 
 namespace Hashall.Core.Orphans
@@ -59,10 +60,8 @@ namespace Hashall.Core.Orphans
             try
             {
                 using var c = _db!.Command(@"SELECT EXISTS (SELECT 1 FROM torrent_files f JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torrent_hash
-WHERE t.gone_at IS NULL AND (f.full_path = $dir OR (f.full_path >= $low AND f.full_path < $high)));");
-                c.Parameters.AddWithValue("$dir", directory);
-                c.Parameters.AddWithValue("$low", directory + "/");
-                c.Parameters.AddWithValue("$high", directory + "0"); // '0' follows '/'
+WHERE t.gone_at IS NULL" + FileStore.PrefixClause(directory, "f.full_path") + ");");
+                FileStore.AddPrefixParameters(c, directory);
                 return (long)c.ExecuteScalar()! != 0;
             }
             catch (SqliteException e)
@@ -81,6 +80,13 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                 using var r = c.ExecuteReader();
                 while (r.Read())
                     refs.Add(r.GetString(0), r.GetInt64(1) != 0, r.GetString(2) + ": " + r.GetString(3));
+                r.Close();
+                // qBittorrent's part file (libtorrent's ".<hash>.parts" in the save path, holding the pieces
+                // of unselected files that border selected ones) belongs to its torrent.
+                using var parts = db.Command("SELECT save_path, torrent_hash, name FROM torrent_instances WHERE gone_at IS NULL AND save_path <> '';");
+                using var p = parts.ExecuteReader();
+                while (p.Read())
+                    refs.Add(PathText.Join(p.GetString(0), "." + p.GetString(1).ToLowerInvariant() + PartsSuffix), true, p.GetString(1) + ": " + p.GetString(2));
             }
             catch (SqliteException e)
             {
@@ -103,10 +109,17 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
             _inodes = null;
         }
 
+        /// <summary>The name qBittorrent gives a file it is still downloading (its "append .!qB" option): the torrent's path and this.</summary>
+        public const string InProgressSuffix = ".!qB";
+        /// <summary>The end of the name of libtorrent's part file in a save path: "." + info hash + this.</summary>
+        public const string PartsSuffix = ".parts";
+
         /// <summary>
-        /// Whether (st_dev, inode) is the file of any named path on disk now (selected or not): a hard link
-        /// of a torrent's file under another name or in another root. The named paths are read (lstat)
-        /// once, on first use, so catalogued or not, every torrent file counts.
+        /// Whether (st_dev, inode) is the file of any named path on disk now (selected or not): the torrent's
+        /// file itself however its path is spelt (a save path given to qBittorrent through a symlink), a hard
+        /// link of it under another name or in another root, or, while the named path is missing, the file
+        /// qBittorrent is downloading to (the path + ".!qB"). The named paths are read (lstat) once, on first
+        /// use, so catalogued or not, every torrent file counts.
         /// </summary>
         public bool HasInode(ulong device, ulong inode)
         {
@@ -115,7 +128,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                 Loaded();
                 _inodes = new HashSet<(ulong, ulong)>();
                 foreach (string path in Paths.Keys)
-                    if (FileSystemApi.TryLstat(path, out var st) == 0)
+                    if (FileSystemApi.TryLstat(path, out var st) == 0 || FileSystemApi.TryLstat(path + InProgressSuffix, out st) == 0)
                         _inodes.Add((st.DeviceNumber, st.Inode));
             }
             return _inodes.Contains((device, inode));
@@ -174,7 +187,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
             {
                 var scope = _query.ScopeOf(root, _locator)
                     ?? throw new HashallException("OrphanRootNotCatalogued", HashallErrorKind.NotFound, $"The seeding root '{root}' is on no catalogued device: scan it first.", root);
-                var last = LastScan(scope)
+                var last = _query.LastScanCovering(scope.Device.DeviceId, scope.Prefix)
                     ?? throw new HashallException("OrphanRootNotScanned", HashallErrorKind.InvalidArgument, $"The seeding root '{root}' has never been scanned whole: Invoke-HashallScan '{root}' first.", root);
                 if (last > newestScan)
                     newestScan = last;
@@ -185,31 +198,6 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                             "torrents added since would look like orphans. Run Sync-HashallPayload for it (or -Sync), then list orphans.", kv.Key);
             }
             return newestScan;
-        }
-
-        /// <summary>The newest finished scan that covered the whole root (a scan of it, or of a folder above it).</summary>
-        private DateTime? LastScan(CatalogScope scope)
-        {
-            try
-            {
-                using var c = _db.Command("SELECT prefix, max(finished_at) FROM scans WHERE device_id = $d GROUP BY prefix;");
-                c.Parameters.AddWithValue("$d", scope.Device.DeviceId);
-                using var r = c.ExecuteReader();
-                DateTime? newest = null;
-                while (r.Read())
-                {
-                    string prefix = r.GetString(0);
-                    bool covers = prefix.Length == 0 || scope.Prefix == prefix || scope.Prefix.StartsWith(prefix + "/", StringComparison.Ordinal);
-                    var at = CatalogTime.Parse(r.GetString(1));
-                    if (covers && (newest == null || at > newest))
-                        newest = at;
-                }
-                return newest;
-            }
-            catch (SqliteException e)
-            {
-                throw CatalogDatabase.Translate(e, _db.Path);
-            }
         }
 
         /// <summary>The orphans (or, with <see cref="OrphanOptions.Unselected"/>, the unselected files) under the roots, root by root, by path.</summary>
@@ -247,7 +235,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                         continue;
                     if (FileSystemApi.TryLstat(full, out var st) != 0 || st.Kind != FileKind.Regular || unchecked((long)st.Inode) != file.Inode)
                         continue; // gone or replaced since the scan: the next scan will know
-                    var written = Epoch.AddTicks(st.MtimeNs / 100);
+                    var written = ScanWriter.Epoch.AddTicks(st.MtimeNs / 100);
                     if (now - written < options.MinimumAge)
                         continue;
                     var orphan = new HashallOrphan
@@ -257,11 +245,12 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                         Reason = named ? OrphanReason.Unselected : OrphanReason.Unreferenced,
                         Torrents = named ? reference.Torrents!.ToArray() : Array.Empty<string>(),
                     };
+                    // The torrent's file under another spelling of its path (a symlinked save path), another name
+                    // of it (cross-seed, another root), or the file qBittorrent is downloading it to: in use.
+                    if (!named && refs.HasInode(st.DeviceNumber, st.Inode))
+                        continue;
                     if (!named && st.LinkCount > 1)
                     {
-                        // Another name of a torrent's file (cross-seed, another root): in use.
-                        if (refs.HasInode(st.DeviceNumber, st.Inode))
-                            continue;
                         var outside = _files.ActiveByInode(file.DeviceId, file.Inode)
                             .Select(l => PathText.UnderMount(scope.Device.MountPoint, scope.Device.MountRoot, l.Path))
                             .Where(p => p != null && !roots.Any(r => PathText.IsUnder(p!, r))).Select(p => p!).OrderBy(p => p, StringComparer.Ordinal).ToArray();
@@ -277,7 +266,7 @@ JOIN torrent_instances t ON t.instance = f.instance AND t.torrent_hash = f.torre
                 {
                     if (FileSystemApi.TryLstat(folder, out var st) != 0)
                         continue;
-                    var written = Epoch.AddTicks(st.MtimeNs / 100);
+                    var written = ScanWriter.Epoch.AddTicks(st.MtimeNs / 100);
                     if (now - written < options.MinimumAge)
                         continue;
                     yield return new HashallOrphan
@@ -335,8 +324,6 @@ ORDER BY f.path;";
                 };
             }
         }
-
-        private static readonly DateTime Epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
         /// <summary>Folders below <paramref name="directory"/> with nothing in them (symlinks are not followed; excluded names are not entered).</summary>
         private static IEnumerable<string> EmptyFolders(string directory, string root, Func<string, bool>? exclude, TorrentReferences refs, HashSet<string>? ancestors)

@@ -8,6 +8,7 @@ using Hashall.Core.Devices;
 using Hashall.Core.Payloads;
 using Hashall.Core.Platform;
 using Hashall.Core.QBittorrent;
+using Hashall.Core.Scanning;
 
 namespace Hashall.Core.Orphans
 {
@@ -123,7 +124,7 @@ namespace Hashall.Core.Orphans
             var store = new FileStore(_db);
             var devices = new DeviceStore(_db).List().ToDictionary(d => d.DeviceId);
             var deleted = new List<long>();
-            var parents = new HashSet<string>(StringComparer.Ordinal);
+            var parentRoots = new Dictionary<string, string>(StringComparer.Ordinal); // each parent's root: folders go up to it, never past
             var gone = new HashSet<string>(StringComparer.Ordinal); // what this run removed (or, under -WhatIf, would remove)
             void Keep(HashallOrphan o, string why)
             {
@@ -131,134 +132,160 @@ namespace Hashall.Core.Orphans
                 result.KeptDetail.Add($"{o.FullName}: {why}");
             }
             var ordered = orphans.Where(o => !o.IsFolder).Concat(orphans.Where(o => o.IsFolder).OrderByDescending(o => o.FullName.Length)).ToList();
-            for (int i = 0; i < ordered.Count; i++)
+            try
             {
-                var o = ordered[i];
-                progress?.Invoke(i, ordered.Count, o.FullName);
-                if (o.Reason == OrphanReason.Unselected)
+                for (int i = 0; i < ordered.Count; i++)
                 {
-                    Keep(o, "a torrent's unselected file: never removed");
-                    continue;
-                }
-                if (o.LinkedOutsideRoots && !options.IncludeLinkedOutsideRoots)
-                {
-                    Keep(o, "also linked outside the seeding roots (" + string.Join(", ", o.OutsideLinks) + "): removing this name frees nothing (-IncludeLinkedOutsideRoots removes it)");
-                    continue;
-                }
-                // The re-check: on disk as listed, and no torrent's now.
-                if (FileSystemApi.TryLstat(o.FullName, out var st) != 0)
-                {
-                    Keep(o, "gone since the listing");
-                    continue;
-                }
-                if (o.IsFolder)
-                {
-                    if (st.Kind != FileKind.Directory || Directory.EnumerateFileSystemEntries(o.FullName).Any() || refs.HoldsAny(o.FullName, ancestors))
+                    var o = ordered[i];
+                    progress?.Invoke(i, ordered.Count, o.FullName);
+                    if (o.Reason == OrphanReason.Unselected)
                     {
-                        Keep(o, "no longer an empty folder outside every torrent");
+                        Keep(o, "a torrent's unselected file: never removed");
                         continue;
                     }
-                }
-                else
-                {
-                    if (st.Kind != FileKind.Regular || unchecked((long)st.Inode) != o.Inode || st.Size != o.Size || Epoch.AddTicks(st.MtimeNs / 100) != o.LastWriteTimeUtc)
+                    if (o.LinkedOutsideRoots && !options.IncludeLinkedOutsideRoots)
                     {
-                        Keep(o, "changed since the listing (inode, size or modification time)");
+                        Keep(o, "also linked outside the seeding roots (" + string.Join(", ", o.OutsideLinks) + "): removing this name frees nothing (-IncludeLinkedOutsideRoots removes it)");
                         continue;
                     }
-                    if (refs.Paths.ContainsKey(o.FullName))
+                    // The re-check: on disk as listed, and no torrent's now.
+                    if (FileSystemApi.TryLstat(o.FullName, out var st) != 0)
                     {
-                        Keep(o, "a torrent's file now (" + string.Join(", ", refs.Paths[o.FullName].Torrents) + ")");
+                        Keep(o, "gone since the listing");
                         continue;
                     }
-                    if (st.LinkCount > 1 && refs.HasInode(st.DeviceNumber, st.Inode))
+                    if (o.IsFolder)
                     {
-                        Keep(o, "another name of a torrent's file now");
-                        continue;
+                        bool empty;
+                        try
+                        {
+                            empty = st.Kind == FileKind.Directory && !Directory.EnumerateFileSystemEntries(o.FullName).Any();
+                        }
+                        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                        {
+                            Keep(o, "could not be read: " + e.Message);
+                            continue;
+                        }
+                        if (!empty || refs.HoldsAny(o.FullName, ancestors))
+                        {
+                            Keep(o, "no longer an empty folder outside every torrent");
+                            continue;
+                        }
                     }
-                }
-                string? target = run == null ? null : PathText.Join(run, o.FullName.TrimStart('/'));
-                string action = target == null ? (o.IsFolder ? "Remove empty orphan folder" : $"Remove orphan ({o.Size} bytes)")
-                    : $"Move orphan{(o.IsFolder ? " folder" : "")} to the recycle bin as '{target}'";
-                if (!shouldProcess(o.FullName, action))
-                {
-                    if (whatIf)
-                        Count(o, target != null);
                     else
-                        Keep(o, "declined");
-                    continue;
+                    {
+                        if (st.Kind != FileKind.Regular || unchecked((long)st.Inode) != o.Inode || st.Size != o.Size || ScanWriter.Epoch.AddTicks(st.MtimeNs / 100) != o.LastWriteTimeUtc)
+                        {
+                            Keep(o, "changed since the listing (inode, size or modification time)");
+                            continue;
+                        }
+                        if (refs.Paths.ContainsKey(o.FullName))
+                        {
+                            Keep(o, "a torrent's file now (" + string.Join(", ", refs.Paths[o.FullName].Torrents) + ")");
+                            continue;
+                        }
+                        if (refs.HasInode(st.DeviceNumber, st.Inode))
+                        {
+                            Keep(o, "a torrent's file now, under another path or name (or the file qBittorrent is downloading it to)");
+                            continue;
+                        }
+                    }
+                    string? target = run == null ? null : PathText.Join(run, o.FullName.TrimStart('/'));
+                    string action = target == null ? (o.IsFolder ? "Remove empty orphan folder" : $"Remove orphan ({o.Size} bytes)")
+                        : $"Move orphan{(o.IsFolder ? " folder" : "")} to the recycle bin as '{target}'";
+                    if (!shouldProcess(o.FullName, action))
+                    {
+                        if (whatIf)
+                            Count(o, target != null);
+                        else
+                            Keep(o, "declined");
+                        continue;
+                    }
+                    int error;
+                    if (target != null)
+                    {
+                        try
+                        {
+                            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                        }
+                        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                        {
+                            Keep(o, $"the recycle bin '{options.RecycleBin}' could not take it (creating '{Path.GetDirectoryName(target)}': {e.Message})");
+                            continue;
+                        }
+                        error = HardLinks.RenameNoReplace(o.FullName, target); // a rename: EXDEV, never a copy
+                    }
+                    else if (o.IsFolder)
+                    {
+                        error = 0;
+                        try
+                        {
+                            Directory.Delete(o.FullName, recursive: false);
+                        }
+                        catch (IOException)
+                        {
+                            error = HardLinks.ENOTEMPTY;
+                        }
+                        catch (UnauthorizedAccessException)
+                        {
+                            error = HardLinks.EACCES;
+                        }
+                    }
+                    else
+                    {
+                        error = HardLinks.Remove(o.FullName);
+                    }
+                    if (error != 0)
+                    {
+                        Keep(o, (target != null ? $"could not be moved to '{target}': " : "could not be removed: ") + HardLinks.Describe(error));
+                        continue;
+                    }
+                    Count(o, target != null);
+                    if (!o.IsFolder && devices.TryGetValue(o.DeviceId, out var device))
+                    {
+                        // The path is gone now: its catalog row is found by the device's mount.
+                        string? relative = PathText.IsUnder(o.FullName, device.MountPoint) ? PathText.JoinRelative(device.MountRoot.Trim('/'), PathText.RelativeTo(o.FullName, device.MountPoint)) : null;
+                        if (relative != null && store.ActiveByPath(device.DeviceId, relative) is FileRow row && row.Inode == o.Inode)
+                            deleted.Add(row.FileId);
+                    }
                 }
-                int error;
-                if (target != null)
+                // Folders the removals leave empty go too (never a root, never one holding a torrent's files);
+                // under -WhatIf, the folders that would be left empty, so the preview counts what a run does.
+                foreach (string dir in parentRoots.SelectMany(kv => Upward(kv.Key, kv.Value)).Distinct().OrderByDescending(d => d.Length))
                 {
-                    Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-                    error = HardLinks.RenameNoReplace(o.FullName, target); // a rename: EXDEV, never a copy
-                }
-                else if (o.IsFolder)
-                {
-                    error = 0;
                     try
                     {
-                        Directory.Delete(o.FullName, recursive: false);
+                        if (refs.HoldsAny(dir, ancestors) || !Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).All(gone.Contains))
+                            continue;
                     }
-                    catch (IOException)
+                    catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
                     {
-                        error = HardLinks.ENOTEMPTY;
+                        continue; // unreadable: not known to be empty
                     }
-                }
-                else
-                {
-                    error = HardLinks.Remove(o.FullName);
-                }
-                if (error != 0)
-                {
-                    Keep(o, (target != null ? $"could not be moved to '{target}': " : "could not be removed: ") + HardLinks.Describe(error));
-                    continue;
-                }
-                Count(o, target != null);
-                if (!o.IsFolder && devices.TryGetValue(o.DeviceId, out var device))
-                {
-                    // The path is gone now: its catalog row is found by the device's mount.
-                    string? relative = PathText.IsUnder(o.FullName, device.MountPoint) ? PathText.JoinRelative(device.MountRoot.Trim('/'), PathText.RelativeTo(o.FullName, device.MountPoint)) : null;
-                    if (relative != null && store.ActiveByPath(device.DeviceId, relative) is FileRow row && row.Inode == o.Inode)
-                        deleted.Add(row.FileId);
-                }
-            }
-            // Folders the removals leave empty go too (never a root, never one holding a torrent's files);
-            // under -WhatIf, the folders that would be left empty, so the preview counts what a run does.
-            foreach (string dir in parents.SelectMany(p => Upward(p, orphans.First(o => PathText.IsUnder(p, o.Root)).Root)).Distinct().OrderByDescending(d => d.Length))
-            {
-                if (refs.HoldsAny(dir, ancestors) || !Directory.Exists(dir) || !Directory.EnumerateFileSystemEntries(dir).All(gone.Contains))
-                    continue;
-                if (!shouldProcess(dir, "Remove folder left empty by the orphans' removal"))
-                {
-                    if (whatIf)
+                    if (!shouldProcess(dir, "Remove folder left empty by the orphans' removal"))
                     {
+                        if (whatIf)
+                        {
+                            gone.Add(dir);
+                            result.FoldersRemoved++;
+                        }
+                        continue;
+                    }
+                    try
+                    {
+                        Directory.Delete(dir, recursive: false);
                         gone.Add(dir);
                         result.FoldersRemoved++;
                     }
-                    continue;
-                }
-                try
-                {
-                    Directory.Delete(dir, recursive: false);
-                    gone.Add(dir);
-                    result.FoldersRemoved++;
-                }
-                catch (IOException)
-                {
+                    catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                    {
+                    }
                 }
             }
-            if (deleted.Count > 0)
+            finally
             {
-                using var batch = new WriteBatch(_db);
-                string now = CatalogTime.Format(DateTime.UtcNow);
-                foreach (long id in deleted)
-                {
-                    batch.Run("UPDATE files SET status = 'deleted', last_seen = $now WHERE file_id = $id;", ("$now", now), ("$id", id));
-                    batch.MaybeCommit();
-                }
-                batch.Commit();
+                // The rows of the files removed so far, also when something ended the run early.
+                MarkDeleted(deleted);
             }
             return result;
 
@@ -266,8 +293,8 @@ namespace Hashall.Core.Orphans
             {
                 gone.Add(o.FullName);
                 string? parent = Path.GetDirectoryName(o.FullName);
-                if (parent != null && parent != o.Root && PathText.IsUnder(parent, o.Root))
-                    parents.Add(parent);
+                if (parent != null && parent != o.Root && PathText.IsUnder(parent, o.Root) && !parentRoots.ContainsKey(parent))
+                    parentRoots[parent] = o.Root;
                 if (o.IsFolder)
                     result.FoldersRemoved++;
                 else if (moved)
@@ -276,6 +303,20 @@ namespace Hashall.Core.Orphans
                     result.Removed++;
                 result.Bytes += o.Size;
             }
+        }
+
+        /// <summary>Marks the removed files' rows deleted, as a scan that no longer finds them does.</summary>
+        private void MarkDeleted(List<long> fileIds)
+        {
+            if (fileIds.Count == 0)
+                return;
+            using var writer = new ScanWriter(_db, DateTime.UtcNow);
+            foreach (long id in fileIds)
+            {
+                writer.MarkDeleted(id);
+                writer.MaybeCommit();
+            }
+            writer.Commit();
         }
 
         private static IEnumerable<string> Upward(string dir, string root)
@@ -294,14 +335,32 @@ namespace Hashall.Core.Orphans
             if (!Directory.Exists(bin))
                 throw new HashallException("RecycleBinNotFound", HashallErrorKind.NotFound, $"The recycle bin '{bin}' is not a directory.", bin);
             DateTime now = DateTime.UtcNow;
-            foreach (var dir in new DirectoryInfo(bin).EnumerateDirectories().OrderBy(d => d.Name, StringComparer.Ordinal))
+            List<DirectoryInfo> runs;
+            try
+            {
+                runs = new DirectoryInfo(bin).EnumerateDirectories().OrderBy(d => d.Name, StringComparer.Ordinal).ToList();
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new HashallException("RecycleBinNotReadable", HashallErrorKind.PermissionDenied, $"The recycle bin '{bin}' could not be read: {e.Message}", bin);
+            }
+            foreach (var dir in runs)
             {
                 string name = dir.Name.Length > 16 ? dir.Name.Substring(0, 16) : dir.Name;
                 if (!DateTime.TryParseExact(name, RunFormat, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var at))
                     continue;
                 if (now - at < olderThan)
                     continue;
-                var files = dir.EnumerateFiles("*", SearchOption.AllDirectories).ToList();
+                List<FileInfo> files;
+                try
+                {
+                    files = dir.EnumerateFiles("*", SearchOption.AllDirectories).ToList();
+                }
+                catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                {
+                    result.KeptDetail.Add($"{dir.FullName}: could not be read: {e.Message}");
+                    continue;
+                }
                 long bytes = files.Sum(f => f.Length);
                 if (!shouldProcess(dir.FullName, $"Remove recycle bin run of {CatalogTime.Format(at)} ({files.Count} file(s), {bytes} bytes)"))
                 {
@@ -310,7 +369,15 @@ namespace Hashall.Core.Orphans
                 }
                 else
                 {
-                    dir.Delete(recursive: true);
+                    try
+                    {
+                        dir.Delete(recursive: true);
+                    }
+                    catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+                    {
+                        result.KeptDetail.Add($"{dir.FullName}: could not be removed (what could be is gone): {e.Message}");
+                        continue;
+                    }
                 }
                 result.Runs++;
                 result.Files += files.Count;
@@ -318,7 +385,5 @@ namespace Hashall.Core.Orphans
             }
             return result;
         }
-
-        private static readonly DateTime Epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
     }
 }

@@ -81,17 +81,6 @@ namespace Hashall.Core.Payloads
             return Classify(PayloadFiles(payload.PayloadId), payload.FullName, seedingRoots);
         }
 
-        /// <summary>Sets <see cref="HashallTorrent.LinkStatus"/> and <see cref="HashallTorrent.ExternalLinks"/> on each torrent.</summary>
-        public void Annotate(IEnumerable<HashallTorrent> torrents, IReadOnlyList<string> seedingRoots)
-        {
-            foreach (var t in torrents)
-            {
-                var r = ForTorrent(t, seedingRoots);
-                t.LinkStatus = r.Status;
-                t.ExternalLinks = r.ExternalLinks.ToArray();
-            }
-        }
-
         private LinkStatusResult Classify(List<LinkedFile> files, string payloadRoot, IReadOnlyList<string> roots)
         {
             var result = new LinkStatusResult { Files = files.Count };

@@ -58,12 +58,16 @@ namespace Hashall.Core.Payloads
         public List<string> Paths() => List().Select(r => r.Path).ToList();
 
         /// <summary>
-        /// <paramref name="given"/> (normalised) when any, else the stored roots; throws
-        /// SeedingRootNotSet when neither (<paramref name="parameter"/> names what to give instead).
+        /// <paramref name="given"/> (normalised, symlinks resolved) when any, else the stored roots; throws
+        /// SeedingRootNotFound for a given root that is not a directory, SeedingRootNotSet when neither
+        /// (<paramref name="parameter"/> names what to give instead).
         /// </summary>
         public List<string> Resolve(IEnumerable<string>? given, string parameter)
         {
             var roots = given?.Select(Normalize).Distinct(StringComparer.Ordinal).ToList() ?? new List<string>();
+            foreach (string root in roots)
+                if (!System.IO.Directory.Exists(root))
+                    throw NotFound(root, parameter);
             if (roots.Count > 0)
                 return roots;
             roots = Paths();
@@ -78,7 +82,7 @@ namespace Hashall.Core.Payloads
         {
             string root = Normalize(path);
             if (!System.IO.Directory.Exists(root))
-                throw new HashallException("SeedingRootNotFound", HashallErrorKind.NotFound, $"The seeding root '{root}' is not a directory.", root);
+                throw NotFound(root, null);
             _db.Write(t =>
             {
                 using var c = _db.Command("INSERT INTO seeding_roots (path, added_at) VALUES ($p, $now) ON CONFLICT (path) DO NOTHING;", t);
@@ -89,26 +93,48 @@ namespace Hashall.Core.Payloads
             return List().First(r => r.Path == root);
         }
 
-        /// <summary>Removes a stored root; false when it was not stored.</summary>
+        private static HashallException NotFound(string root, string? parameter) =>
+            new HashallException("SeedingRootNotFound", HashallErrorKind.NotFound,
+                $"The seeding root '{root}'{(parameter == null ? "" : " (" + parameter + ")")} is not a directory: give an existing folder.", root);
+
+        /// <summary>Removes a stored root (as given, or with its symlinks resolved); false when it was not stored.</summary>
         public bool Remove(string path)
         {
             string root = Normalize(path);
+            string full = Absolute(path);
             return _db.Write(t =>
             {
-                using var c = _db.Command("DELETE FROM seeding_roots WHERE path = $p;", t);
+                using var c = _db.Command("DELETE FROM seeding_roots WHERE path IN ($p, $full);", t);
                 c.Parameters.AddWithValue("$p", root);
+                c.Parameters.AddWithValue("$full", full);
                 return c.ExecuteNonQuery();
             }) > 0;
         }
 
-        /// <summary>An absolute path without a trailing separator ("/" stays "/").</summary>
+        /// <summary>
+        /// An absolute path without a trailing separator ("/" stays "/"), its symlinks resolved as the scanner
+        /// resolves a root (so a root given through a symlink is the path the catalog has); a path that does
+        /// not exist stays as given.
+        /// </summary>
         public static string Normalize(string path)
+        {
+            string full = Absolute(path);
+            if (FileSystemApi.IsWindows || !System.IO.Directory.Exists(full))
+                return full;
+            try
+            {
+                return UnixPaths.RealPath(full);
+            }
+            catch (HashallException)
+            {
+                return full; // gone, or unreadable, in between: as given
+            }
+        }
+
+        private static string Absolute(string path)
         {
             string full = System.IO.Path.GetFullPath(path);
             return full.Length > 1 ? full.TrimEnd('/', '\\') : full;
         }
-
-        /// <summary>Whether <paramref name="path"/> is at or under any of the roots.</summary>
-        public static bool IsUnderAny(string path, IEnumerable<string> roots) => roots.Any(r => PathText.IsUnder(path, r));
     }
 }

@@ -19,7 +19,8 @@ namespace Hashall.Core.Scanning
         private readonly CatalogDatabase _db;
         private readonly WriteBatch _batch;
         private readonly string _now;
-        private static readonly DateTime Epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        /// <summary>The Unix epoch: file times are nanoseconds since it.</summary>
+        internal static readonly DateTime Epoch = new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         private SqliteCommand? _upsert, _touchRow, _move, _dropStale, _delete;
         /// <summary>
         /// SQLite's page cache (KiB) while the scan mostly reads (a rescan streams its rows once: a big

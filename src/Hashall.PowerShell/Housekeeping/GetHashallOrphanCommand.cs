@@ -42,7 +42,7 @@ namespace Hashall.PowerShell.Housekeeping
         {
             var roots = new SeedingRootStore(Catalog).Resolve(Root?.Select(ResolvePath), "-Root");
             if (Sync)
-                OrphanSync.Run(this, Catalog, NewClient());
+                OrphanSync.Run(this, Catalog, ConnectedClient());
             var finder = new OrphanFinder(Catalog);
             finder.CheckFresh(roots);
             var options = new OrphanOptions { Roots = roots, MinimumAge = MinimumAge, ExcludeName = OrphanExclusion.For(Exclude), Unselected = Unselected };
@@ -56,13 +56,11 @@ namespace Hashall.PowerShell.Housekeeping
     /// <summary>The -Sync of the orphan cmdlets: a whole sync of one qBittorrent, said in the verbose stream.</summary>
     internal static class OrphanSync
     {
+        /// <summary><paramref name="client"/>: the cmdlet's connected client (QBittorrentCmdlet.ConnectedClient), which the cmdlet disposes.</summary>
         public static void Run(HashallCmdlet cmdlet, Hashall.Core.Catalog.CatalogDatabase catalog, Hashall.Core.QBittorrent.QBittorrentClient client)
         {
-            using (client)
-            {
-                var result = new PayloadSync(catalog).Run(client, null, null, write: true, (done, total, name) => { });
-                cmdlet.WriteVerbose($"Synced {result.Torrents} torrent(s) of qBittorrent {client.Instance}.");
-            }
+            var result = new PayloadSync(catalog).Run(client, null, null, write: true, (done, total, name) => { });
+            cmdlet.WriteVerbose($"Synced {result.Torrents} torrent(s) of qBittorrent {client.Instance}.");
         }
     }
 

@@ -83,7 +83,10 @@ namespace Hashall.PowerShell.Housekeeping
             if (EmptyRecycleBin)
             {
                 string bin = SeedingRootStore.Normalize(ResolvePath(RecycleBin!));
-                WriteObject(OrphanRemover.EmptyRecycleBin(bin, OlderThan, ShouldProcess, WhatIfActive));
+                var emptied = OrphanRemover.EmptyRecycleBin(bin, OlderThan, ShouldProcess, WhatIfActive);
+                foreach (string kept in emptied.KeptDetail)
+                    WriteWarning("Kept " + kept);
+                WriteObject(emptied);
                 return;
             }
             List<string> roots;
@@ -93,7 +96,7 @@ namespace Hashall.PowerShell.Housekeeping
             {
                 roots = new SeedingRootStore(Catalog).Resolve(Root?.Select(ResolvePath), "-Root");
                 if (Sync)
-                    OrphanSync.Run(this, Catalog, NewClient());
+                    OrphanSync.Run(this, Catalog, ConnectedClient());
                 var finder = new OrphanFinder(Catalog);
                 finder.CheckFresh(roots);
                 _orphans.AddRange(finder.Find(new OrphanOptions { Roots = roots, MinimumAge = MinimumAge, ExcludeName = OrphanExclusion.For(Exclude) }));
@@ -113,12 +116,7 @@ namespace Hashall.PowerShell.Housekeeping
             var remover = new OrphanRemover(Catalog);
             remover.Validate(_orphans, options); // the guards refuse before qBittorrent is even asked
             // What qBittorrent has now that the catalog does not: a torrent added since the listing protects its files.
-            List<string> now;
-            using (var client = NewClient())
-            {
-                client.Connect();
-                now = OrphanRemover.TorrentPathsNow(client, Catalog);
-            }
+            var now = OrphanRemover.TorrentPathsNow(ConnectedClient(), Catalog);
             var progress = System.Diagnostics.Stopwatch.StartNew();
             var result = remover.Remove(_orphans, options, now, ShouldProcess, WhatIfActive, (done, total, path) =>
             {

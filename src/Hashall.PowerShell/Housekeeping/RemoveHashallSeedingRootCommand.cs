@@ -18,10 +18,11 @@ namespace Hashall.PowerShell.Housekeeping
         {
             foreach (string given in Path)
             {
-                string root = SeedingRootStore.Normalize(ResolvePath(given));
+                string path = ResolvePath(given);
+                string root = SeedingRootStore.Normalize(path);
                 if (!ShouldProcess(root, $"Remove seeding root from catalog '{CatalogPath}'"))
                     continue;
-                if (!new SeedingRootStore(Catalog).Remove(root))
+                if (!new SeedingRootStore(Catalog).Remove(path))
                     WriteHashallError(new HashallException("SeedingRootNotStored", HashallErrorKind.NotFound,
                         $"'{root}' is not a seeding root of catalog '{CatalogPath}' (Get-HashallSeedingRoot lists them).", root));
             }

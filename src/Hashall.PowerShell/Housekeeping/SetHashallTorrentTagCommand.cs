@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Management.Automation;
+using Hashall.Core;
 using Hashall.Core.Payloads;
 using Hashall.Core.QBittorrent;
 using Hashall.PowerShell.Payloads;
@@ -48,18 +49,27 @@ namespace Hashall.PowerShell.Housekeeping
             if (Tag.Contains(","))
                 throw new Hashall.Core.HashallException("TagInvalid", Hashall.Core.HashallErrorKind.InvalidArgument, $"The tag '{Tag}' has a comma: qBittorrent separates tags with commas.", Tag);
             var roots = new SeedingRootStore(Catalog).Resolve(SeedingRoot?.Select(ResolvePath), "-SeedingRoot");
-            using var client = NewClient();
-            client.Connect();
+            var client = ConnectedClient();
             var links = new LinkStatusCalculator(Catalog);
             var now = client.Torrents().ToDictionary(t => t.Hash, StringComparer.OrdinalIgnoreCase);
             var add = new List<TorrentTagChange>();
             var remove = new List<TorrentTagChange>();
-            foreach (var t in new PayloadStore(Catalog).Torrents(includeGone: false).Where(t => t.Instance == client.Instance))
+            var known = new PayloadStore(Catalog).Torrents(includeGone: false).Where(t => t.Instance == client.Instance).ToList();
+            foreach (string missing in _hashes.Where(h => !known.Any(t => string.Equals(t.TorrentHash, h, StringComparison.OrdinalIgnoreCase))).OrderBy(h => h, StringComparer.Ordinal))
+                WriteHashallError(new HashallException("TorrentNotFound", HashallErrorKind.NotFound,
+                    $"No torrent '{missing}' of qBittorrent {client.Instance} in the catalog '{CatalogPath}'; run Sync-HashallPayload first.", missing));
+            foreach (var t in known)
             {
                 if (_hashes.Count > 0 && !_hashes.Contains(t.TorrentHash))
                     continue;
                 if (!now.TryGetValue(t.TorrentHash, out var current))
-                    continue; // gone from qBittorrent since the last sync
+                {
+                    // Gone from qBittorrent since the last sync: said when asked for by hash, else skipped.
+                    if (_hashes.Count > 0)
+                        WriteHashallError(new HashallException("TorrentNotFound", HashallErrorKind.NotFound,
+                            $"qBittorrent {client.Instance} no longer has the torrent '{t.Name}' ({t.TorrentHash}); run Sync-HashallPayload.", t.TorrentHash));
+                    continue;
+                }
                 var status = links.ForTorrent(t, roots);
                 bool tagged = current.Tags.Contains(Tag);
                 var change = new TorrentTagChange
