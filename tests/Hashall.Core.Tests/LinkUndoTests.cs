@@ -190,6 +190,47 @@ public sealed class LinkUndoTests : IDisposable
         Assert.Contains("no longer a link of the canonical file", paths[Full("y/a.bin")].UndoReason);
     }
 
+    /// <summary>Runs <see cref="Before"/> once, at the first question (before the run takes the plan's lease).</summary>
+    private sealed class RacingObserver : ILinkUndoObserver
+    {
+        public Action? Before { get; set; }
+        public bool ShouldUndo(LinkAction action, LinkActionPath path)
+        {
+            var before = Before;
+            Before = null;
+            before?.Invoke();
+            return true;
+        }
+        public void Progress(long bytesDone, long bytesTotal, string current) { }
+    }
+
+    [Fact]
+    public void AnUndoReadsWhatIsLeftToUndoAgainOnceItHoldsTheLease()
+    {
+        var a = Bytes(30_000, 8);
+        foreach (var dir in new[] { "keep", "x", "y" })
+            _f.Write($"{dir}/a.bin", a);
+        SetTime("keep/a.bin", Y2020);
+        TempTree.Age(_f.Data);
+        _f.Scan();
+        using var db = CatalogDatabase.Open(_f.Db);
+        var plan = Plan(db);
+        Assert.Equal(2, new LinkExecutor(db).Execute(plan.PlanId, new LinkOptions(), new Observer(), default).Linked);
+        // Another run undoes the whole plan after this one read its list, before it takes the lease.
+        LinkUndoResult? other = null;
+        var racing = new RacingObserver { Before = () => other = new LinkUndoer(db).Undo(plan.PlanId, null, new Observer(), default) };
+        var late = new LinkUndoer(db).Undo(plan.PlanId, null, racing, default);
+        Assert.Equal(2, other!.Undone);
+        Assert.Equal(0, late.Undone + late.Skipped + late.Failed);
+        // The other run's records stand (no "already its own copy" of a run that stopped).
+        Assert.All(new LinkPlanStore(db).Find(plan.PlanId, withActions: true)!.Actions.SelectMany(x => x.Paths), p =>
+        {
+            Assert.Equal("undone", p.UndoStatus);
+            Assert.Null(p.UndoReason);
+        });
+        Assert.Equal(2, new LinkPlanStore(db).Find(plan.PlanId, false)!.Undone);
+    }
+
     [Fact]
     public void APlanOfAnotherMethodIsNotUndone()
     {

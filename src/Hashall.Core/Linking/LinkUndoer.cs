@@ -98,10 +98,13 @@ namespace Hashall.Core.Linking
             var todo = new List<(LinkAction Action, List<LinkActionPath> Paths)>();
             foreach (var action in _store.StreamActions(plan))
             {
-                var paths = action.Paths.Where(p => p.Status == "linked" && p.UndoStatus != "undone" && (pathFilter == null || pathFilter(p.FullName))).ToList();
+                var paths = action.Paths.Where(p => ToUndo(p) && (pathFilter == null || pathFilter(p.FullName))).ToList();
                 if (paths.Count > 0)
                     todo.Add((action, paths));
             }
+            // What is still to undo once the lease is held: another run may have undone paths between
+            // the read above and the lease.
+            HashSet<(long, string)>? stillToUndo = null;
             RefuseWithoutSpace(plan, device, todo);
 
             long total = todo.Sum(t => t.Action.Size * t.Paths.Count), done = 0;
@@ -184,6 +187,13 @@ namespace Hashall.Core.Linking
                             // Taken at the first real change, so -WhatIf writes nothing.
                             owner = LinkPlanStore.NewOwner();
                             _store.Acquire(plan.PlanId, owner);
+                            stillToUndo = new HashSet<(long, string)>(_store.StreamActions(plan)
+                                .SelectMany(a => a.Paths.Where(ToUndo).Select(p => (a.ActionId, p.Path))));
+                        }
+                        if (!stillToUndo!.Contains((action.ActionId, path.Path)))
+                        {
+                            done += action.Size;
+                            continue;
                         }
                         if (sinceRenew.Elapsed > RenewEvery)
                         {
@@ -243,6 +253,8 @@ namespace Hashall.Core.Linking
                 return result;
             }
         }
+
+        private static bool ToUndo(LinkActionPath path) => path.Status == "linked" && path.UndoStatus != "undone";
 
         /// <summary>Refuses the run before any copy when the device lacks the room for them (LinkUndoNotEnoughSpace).</summary>
         private void RefuseWithoutSpace(LinkPlan plan, HashallDevice device, List<(LinkAction Action, List<LinkActionPath> Paths)> todo)
