@@ -18,6 +18,17 @@ namespace Hashall.Core.Linking
             batch.Run("UPDATE link_action_paths SET undo_status = $status, undo_reason = $reason WHERE action_id = $action AND path = $path;",
                 ("$status", path.UndoStatus), ("$reason", path.UndoReason), ("$action", action.ActionId), ("$path", path.Path));
 
+        /// <summary>Stamps the plan's undo time as an undo run takes it (before it records any path undone).</summary>
+        public static void Stamp(CatalogDatabase db, long planId, string owner) =>
+            db.Write(tx =>
+            {
+                using var c = db.Command("UPDATE link_plans SET undone_at = $now WHERE plan_id = $id AND lock_owner = $owner;", tx);
+                c.Parameters.AddWithValue("$now", CatalogTime.Format(DateTime.UtcNow));
+                c.Parameters.AddWithValue("$id", planId);
+                c.Parameters.AddWithValue("$owner", owner);
+                return c.ExecuteNonQuery();
+            });
+
         /// <summary>Ends an undo run's lease and stamps the plan's undo time (its execution time stays).</summary>
         public static void Release(CatalogDatabase db, long planId, string owner, bool changed) =>
             db.Write(tx =>

@@ -187,6 +187,9 @@ namespace Hashall.Core.Linking
                             // Taken at the first real change, so -WhatIf writes nothing.
                             owner = LinkPlanStore.NewOwner();
                             _store.Acquire(plan.PlanId, owner);
+                            // Stamped before any path is recorded undone, so that a run killed before
+                            // its end still marks the plan for the planner (LinkPlanner.UndonePaths).
+                            LinkUndoStore.Stamp(_db, plan.PlanId, owner);
                             stillToUndo = new HashSet<(long, string)>(_store.StreamActions(plan)
                                 .SelectMany(a => a.Paths.Where(ToUndo).Select(p => (a.ActionId, p.Path))));
                         }
