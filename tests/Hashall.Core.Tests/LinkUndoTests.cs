@@ -153,6 +153,85 @@ public sealed class LinkUndoTests : IDisposable
     }
 
     [Fact]
+    public void ACopyGivenBackByARunThatStoppedBeforeRecordingItIsRecognisedByItsBytes()
+    {
+        // Larger than the comparer's buffer (4 MiB): compared in chunks, the second file on a pool thread.
+        var a = Bytes(5 << 20, 7);
+        foreach (var dir in new[] { "keep", "x", "y" })
+            _f.Write($"{dir}/a.bin", a);
+        SetTime("keep/a.bin", Y2020);
+        var mtime = new DateTime(2022, 3, 4, 5, 6, 7, DateTimeKind.Utc);
+        SetTime("x/a.bin", mtime);
+        SetTime("y/a.bin", mtime);
+        TempTree.Age(_f.Data);
+        _f.Scan();
+        using var db = CatalogDatabase.Open(_f.Db);
+        var plan = Plan(db);
+        Assert.Equal(2, new LinkExecutor(db).Execute(plan.PlanId, new LinkOptions(), new Observer(), default).Linked);
+        // As a crashed undo leaves them: own copies with the original mtime, renamed over the links but
+        // not recorded. y/a.bin's copy differs in its last byte, so it is not the canonical file's.
+        foreach (var (dir, last) in new[] { ("x", a[^1]), ("y", (byte)(a[^1] ^ 1)) })
+        {
+            var bytes = (byte[])a.Clone();
+            bytes[^1] = last;
+            File.WriteAllBytes(Full($"{dir}/a.new"), bytes);
+            File.SetLastWriteTimeUtc(Full($"{dir}/a.new"), mtime);
+            File.Move(Full($"{dir}/a.new"), Full($"{dir}/a.bin"), overwrite: true);
+        }
+
+        var undo = new LinkUndoer(db).Undo(plan.PlanId, null, new Observer(), default);
+        Assert.Equal(1, undo.Undone);
+        Assert.Equal(1, undo.Skipped);
+        Assert.Equal(0L, undo.BytesCopied);
+        var paths = new LinkPlanStore(db).Find(plan.PlanId, withActions: true)!.Actions.SelectMany(x => x.Paths).ToDictionary(x => x.FullName);
+        Assert.Equal("undone", paths[Full("x/a.bin")].UndoStatus);
+        Assert.Contains("already its own copy", paths[Full("x/a.bin")].UndoReason);
+        Assert.Equal("skipped", paths[Full("y/a.bin")].UndoStatus);
+        Assert.Contains("no longer a link of the canonical file", paths[Full("y/a.bin")].UndoReason);
+    }
+
+    /// <summary>Runs <see cref="Before"/> once, at the first question (before the run takes the plan's lease).</summary>
+    private sealed class RacingObserver : ILinkUndoObserver
+    {
+        public Action? Before { get; set; }
+        public bool ShouldUndo(LinkAction action, LinkActionPath path)
+        {
+            var before = Before;
+            Before = null;
+            before?.Invoke();
+            return true;
+        }
+        public void Progress(long bytesDone, long bytesTotal, string current) { }
+    }
+
+    [Fact]
+    public void AnUndoReadsWhatIsLeftToUndoAgainOnceItHoldsTheLease()
+    {
+        var a = Bytes(30_000, 8);
+        foreach (var dir in new[] { "keep", "x", "y" })
+            _f.Write($"{dir}/a.bin", a);
+        SetTime("keep/a.bin", Y2020);
+        TempTree.Age(_f.Data);
+        _f.Scan();
+        using var db = CatalogDatabase.Open(_f.Db);
+        var plan = Plan(db);
+        Assert.Equal(2, new LinkExecutor(db).Execute(plan.PlanId, new LinkOptions(), new Observer(), default).Linked);
+        // Another run undoes the whole plan after this one read its list, before it takes the lease.
+        LinkUndoResult? other = null;
+        var racing = new RacingObserver { Before = () => other = new LinkUndoer(db).Undo(plan.PlanId, null, new Observer(), default) };
+        var late = new LinkUndoer(db).Undo(plan.PlanId, null, racing, default);
+        Assert.Equal(2, other!.Undone);
+        Assert.Equal(0, late.Undone + late.Skipped + late.Failed);
+        // The other run's records stand (no "already its own copy" of a run that stopped).
+        Assert.All(new LinkPlanStore(db).Find(plan.PlanId, withActions: true)!.Actions.SelectMany(x => x.Paths), p =>
+        {
+            Assert.Equal("undone", p.UndoStatus);
+            Assert.Null(p.UndoReason);
+        });
+        Assert.Equal(2, new LinkPlanStore(db).Find(plan.PlanId, false)!.Undone);
+    }
+
+    [Fact]
     public void APlanOfAnotherMethodIsNotUndone()
     {
         var a = Bytes(10_000, 5);
@@ -167,7 +246,7 @@ public sealed class LinkUndoTests : IDisposable
             db.Scalar("ALTER TABLE link_plans ADD COLUMN method TEXT;");
         db.Scalar($"UPDATE link_plans SET method = 'Clone' WHERE plan_id = {plan.PlanId};");
         var undo = new LinkUndoer(db).Undo(plan.PlanId, null, new Observer(), default);
-        Assert.Equal("Clone", undo.Method);
+        Assert.Equal(LinkMethod.Clone, undo.Method);
         Assert.Contains("nothing to undo", undo.Message);
         Assert.Equal(0, undo.Undone + undo.Skipped + undo.Failed);
         Assert.Equal(Stat("a1").Inode, Stat("a2").Inode);

@@ -118,6 +118,11 @@ public sealed class LinkUndoCmdletTests : CatalogSessionTest
         Assert.InRange(onDisk, 1501, groups - 1);
         long recorded = Long(Ps.Run("Get-HashallLinkPlan -Id 1").Succeeded().Output.Single(), "Undone");
         Assert.InRange(recorded, 1, onDisk - 1);
+        // Killed before its end, the run still marked the plan undone: a new plan leaves the recorded
+        // paths out (the rest are still one inode in the catalog), so it finds nothing to link.
+        var next = Ps.Run("New-HashallLinkPlan -Device $args[0] -WhatIf", Data).Succeeded();
+        Assert.Empty(next.Output);
+        Assert.Contains(next.Warnings, w => w.Contains("No duplicates to link"));
 
         var rerun = Ps.Run("Undo-HashallLinkPlan -Id 1 -Confirm:$false").Succeeded().Output.Single();
         Assert.Equal(groups - recorded, Long(rerun, "Undone"));
@@ -178,5 +183,77 @@ public sealed class LinkUndoCmdletTests : CatalogSessionTest
         Assert.Equal("done", Status());
         Assert.Equal(5, Inodes().Values.Distinct().Count());
         Assert.Equal(before, Contents());
+    }
+
+    [Fact]
+    public void ProtectPathTakesRelativeAndBracketedPathsAsTypedAndNamesAPatternThatMatchesNothing()
+    {
+        // Four groups of two copies; the copies under orig/ are the oldest, so by default they are kept
+        // and the others replaced. Three of the others are protected: by a './' path, a '../' path and a
+        // torrent folder name with brackets (a character class if taken as a wildcard).
+        var old = DateTime.UtcNow.AddDays(-30);
+        string[] others = { "work/rel/g0.bin", "up/g1.bin", "work/[Group] Show/g2.bin", "free/g3.bin" };
+        for (int g = 0; g < others.Length; g++)
+        {
+            File.SetLastWriteTimeUtc(Write($"orig/g{g}.bin", 50_000, g), old);
+            Write(others[g], 50_000, g);
+        }
+        Directory.CreateDirectory(Path.Combine(Data, "work"));
+        var inodes = Inodes();
+        var plan = Ps.Run("Invoke-HashallScan $args[0] | Out-Null; $ExecutionContext.SessionState.Path.SetLocation($args[1]) | Out-Null; "
+            + "New-HashallLinkPlan -Device $args[0] -ProtectPath './rel', '../up', ($args[1] + '/[Group] Show'), './no-such-folder'",
+            Data, Path.Combine(Data, "work")).Succeeded();
+        Assert.Equal(4L, Long(plan.Output.Single(), "PathCount"));
+        Ps.Run("Invoke-HashallLinkPlan -Id 1 -Confirm:$false").Succeeded();
+        var after = Inodes();
+        for (int g = 0; g < 3; g++)
+        {
+            string kept = Path.Combine(Data, others[g]);
+            Assert.Equal(inodes[kept], after[kept]); // protected: never replaced, the orig/ copy links to it
+            Assert.Equal(after[kept], after[Path.Combine(Data, "orig", $"g{g}.bin")]);
+        }
+        Assert.NotEqual(inodes[Path.Combine(Data, "free/g3.bin")], after[Path.Combine(Data, "free/g3.bin")]);
+        Assert.Equal(inodes[Path.Combine(Data, "orig/g3.bin")], after[Path.Combine(Data, "free/g3.bin")]);
+        // Only the pattern that matched nothing is named.
+        var warning = Assert.Single(plan.Warnings, w => w.Contains("-ProtectPath"));
+        Assert.Contains("'./no-such-folder'", warning);
+        Assert.Contains(Path.Combine(Data, "work", "no-such-folder"), warning);
+    }
+
+    [Fact]
+    public void AnEmptyOrNullPathListIsRefusedNotTakenAsEverything()
+    {
+        Duplicates(Data, groups: 2, copies: 2, size: 20_000);
+        Ps.Run("Invoke-HashallScan $args[0]; New-HashallLinkPlan -Device $args[0] | Invoke-HashallLinkPlan -Confirm:$false | Out-Null", Data).Succeeded();
+        var inodes = Inodes();
+        foreach (string call in new[]
+        {
+            "Undo-HashallLinkPlan -Id 1 -Path @() -Confirm:$false",
+            "Undo-HashallLinkPlan -Id 1 -Path $null -Confirm:$false",
+            "New-HashallLinkPlan -Device $args[0] -KeepPath @() -IncludeUndone",
+            "New-HashallLinkPlan -Device $args[0] -ProtectPath $null -IncludeUndone",
+        })
+        {
+            var run = Ps.Run(call + " -ErrorVariable e -ErrorAction SilentlyContinue; $e | ForEach-Object { $_.FullyQualifiedErrorId }", Data);
+            Assert.StartsWith("ParameterArgumentValidationError", (string)(run.Output.SingleOrDefault()?.BaseObject ?? run.Terminating?.ErrorRecord.FullyQualifiedErrorId ?? "(none)"));
+            Assert.Equal(inodes, Inodes());
+            Assert.Equal("done", Status());
+        }
+    }
+
+    [Fact]
+    public void APreviewPlanIsRefusedByUndoAndInvokeAsNeverStored()
+    {
+        Duplicates(Data, groups: 2, copies: 2, size: 20_000);
+        Ps.Run("Invoke-HashallScan $args[0] | Out-Null", Data).Succeeded();
+        foreach (string verb in new[] { "Undo", "Invoke" })
+        {
+            var run = Ps.Run($"New-HashallLinkPlan -Device $args[0] -WhatIf | {verb}-HashallLinkPlan -Confirm:$false -ErrorVariable e -ErrorAction SilentlyContinue; "
+                + "$e | ForEach-Object { $_.FullyQualifiedErrorId; $_.Exception.Message }", Data);
+            var text = run.Output.Select(o => (string)o.BaseObject).ToList();
+            Assert.Equal($"LinkPlanNotStored,Hashall.PowerShell.Linking.{verb}HashallLinkPlanCommand", text[0]);
+            Assert.Contains("-WhatIf", text[1]);
+        }
+        Assert.Empty(Ps.Run("Get-HashallLinkPlan").Succeeded().Output);
     }
 }

@@ -90,7 +90,7 @@ namespace Hashall.Core.Linking
                             _keepLease();
                             long length = Math.Min(BlockClones.ChunkBytes, _action.Size - offset);
                             error = BlockClones.Dedupe(source, target, offset, length, out long deduped, out bool differs);
-                            if (error == BlockClones.EOPNOTSUPP || error == BlockClones.ENOTTY || error == BlockClones.EXDEV)
+                            if (BlockClones.MeansUnsupported(error))
                                 throw new HashallException("CloneNotSupported", HashallErrorKind.NotSupported,
                                     $"The filesystem of '{duplicate}' cannot share blocks ({SystemErrors.Describe(error)}): link plan {_plan.PlanId} was stopped; its remaining actions stay pending. Make a plan with -Method HardLink for this device.", duplicate);
                             if (error == BlockClones.EPERM || error == BlockClones.EACCES)

@@ -49,6 +49,8 @@ namespace Hashall.Core.Linking
         /// is the canonical one; <paramref name="full"/> turns a catalog path into the full path the
         /// patterns see.
         /// </summary>
+        /// <para>Every keep and protect pattern is asked about every path of every inode, so a caller can
+        /// tell which of its patterns matched no path at all.</para>
         public List<List<FileRow>> Rank(IEnumerable<List<FileRow>> inodes, Func<string, string> full)
         {
             var ranked = inodes.Select(paths => new Ranked(paths, this, full)).ToList();
@@ -89,15 +91,19 @@ namespace Hashall.Core.Linking
             {
                 Paths = paths;
                 var fulls = rules.Keep.Count > 0 || rules.Protect.Count > 0 ? paths.Select(f => full(f.Path)).ToList() : null;
-                Protected = fulls != null && rules.Protect.Count > 0 && fulls.Any(rules.IsProtected);
                 KeepIndex = rules.Keep.Count;
+                // Every pattern is asked about every path (no short cut), so a caller counting the
+                // matches of its patterns sees each one that matches anything.
                 if (fulls != null)
-                    for (int i = 0; i < rules.Keep.Count; i++)
-                        if (fulls.Any(rules.Keep[i]))
-                        {
-                            KeepIndex = i;
-                            break;
-                        }
+                    foreach (string path in fulls)
+                    {
+                        foreach (var protect in rules.Protect)
+                            if (protect(path))
+                                Protected = true;
+                        for (int i = 0; i < rules.Keep.Count; i++)
+                            if (rules.Keep[i](path) && i < KeepIndex)
+                                KeepIndex = i;
+                    }
                 Links = paths.Max(f => f.LinkCount);
                 Mtime = paths[0].MtimeNs;
                 ShortestPath = paths.Min(f => f.Path.Length);

@@ -57,7 +57,7 @@ namespace Hashall.Core.Linking
             // path whose inode is already the canonical one is recorded as linked, the rest are redone.
             // Each commit rewrites the catalog pages it touched, so fewer commits mean fewer page writes.
             var batch = new WriteBatch(_db, maxRows: StatementsPerCommit, maxSeconds: 3);
-            var buffers = new CompareBuffers();
+            var comparer = new ByteComparer();
             Dictionary<long, LinkAction>? current = null;
             var limit = new RunLimit(options.Limit, options.MaximumBytes);
             try
@@ -114,7 +114,7 @@ namespace Hashall.Core.Linking
                         sinceRenew.Restart();
                     }
                     KeepLease();
-                    new ActionRun(this, batch, buffers, device, plan, fresh, options, result, cancel, KeepLease).Run();
+                    new ActionRun(this, batch, comparer, device, plan, fresh, options, result, cancel, KeepLease).Run();
                     batch.MaybeCommit();
                     done += action.Size;
                 }
@@ -143,7 +143,7 @@ namespace Hashall.Core.Linking
         {
             private readonly LinkExecutor _x;
             private readonly WriteBatch _batch;
-            private readonly CompareBuffers _buffers;
+            private readonly ByteComparer _comparer;
             private readonly HashallDevice _device;
             private readonly LinkPlan _plan;
             private readonly LinkAction _action;
@@ -153,13 +153,13 @@ namespace Hashall.Core.Linking
             private readonly Action _keepLease;
             private bool _verified;
 
-            public ActionRun(LinkExecutor x, WriteBatch batch, CompareBuffers buffers, HashallDevice device, LinkPlan plan, LinkAction action,
+            public ActionRun(LinkExecutor x, WriteBatch batch, ByteComparer comparer, HashallDevice device, LinkPlan plan, LinkAction action,
                 LinkOptions options, LinkResult result, CancellationToken cancel, Action keepLease)
             {
                 _keepLease = keepLease;
                 _x = x;
                 _batch = batch;
-                _buffers = buffers;
+                _comparer = comparer;
                 _device = device;
                 _plan = plan;
                 _action = action;
@@ -223,7 +223,7 @@ namespace Hashall.Core.Linking
                     bool same;
                     try
                     {
-                        same = _options.Verify != LinkVerification.Bytes || SameBytes(canonical, full);
+                        same = _options.Verify != LinkVerification.Bytes || _comparer.Same(canonical, full, _action.Size, _cancel, _keepLease);
                     }
                     catch (System.Exception e) when (e is IOException || e is System.UnauthorizedAccessException)
                     {
@@ -341,70 +341,7 @@ namespace Hashall.Core.Linking
                 _x._store.RecordAction(_batch, _action);
             }
 
-            /// <summary>
-            /// Compares the two files' first <c>_action.Size</c> bytes (the size both had at the re-stat;
-            /// a file that grows meanwhile changes its size or mtime, which the re-stat before the rename
-            /// catches). A file up to the buffer's size takes one read; larger ones are read in large
-            /// chunks, the duplicate's on a pool thread while this one reads the canonical's.
-            /// </summary>
-            private bool SameBytes(string a, string b)
-            {
-                long size = _action.Size;
-                bool large = size > CompareBuffers.Bytes;
-                using var fa = FileReader.OpenRead(a, sequential: large);
-                using var fb = FileReader.OpenRead(b, sequential: large);
-                var ba = _buffers.A;
-                var bb = _buffers.B;
-                for (long left = size; left > 0;)
-                {
-                    _cancel.ThrowIfCancellationRequested();
-                    _keepLease();
-                    int want = (int)Math.Min(left, ba.Length);
-                    int na, nb;
-                    if (large)
-                    {
-                        var other = System.Threading.Tasks.Task.Run(() => ReadFull(fb, bb, want));
-                        try
-                        {
-                            na = ReadFull(fa, ba, want);
-                        }
-                        finally
-                        {
-                            // Never leave with the other read running: it reads a file about to be closed into
-                            // the buffer the next comparison uses.
-                            nb = other.GetAwaiter().GetResult();
-                        }
-                    }
-                    else
-                    {
-                        na = ReadFull(fa, ba, want);
-                        nb = ReadFull(fb, bb, want);
-                    }
-                    if (na != want || nb != want || !ba.AsSpan(0, want).SequenceEqual(bb.AsSpan(0, want)))
-                        return false;
-                    left -= want;
-                }
-                return true;
-            }
-
-            private static int ReadFull(Stream s, byte[] buffer, int count)
-            {
-                int total = 0, n;
-                while (total < count && (n = s.Read(buffer, total, count - total)) > 0)
-                    total += n;
-                return total;
-            }
-
             private static string Octal(int mode) => Convert.ToString(mode, 8).PadLeft(4, '0');
-        }
-
-        /// <summary>The two read buffers of the byte comparison, allocated once per run.</summary>
-        private sealed class CompareBuffers
-        {
-            /// <summary>Files up to this size are compared with one read of each.</summary>
-            public const int Bytes = 4 << 20;
-            public byte[] A { get; } = new byte[Bytes];
-            public byte[] B { get; } = new byte[Bytes];
         }
     }
 }

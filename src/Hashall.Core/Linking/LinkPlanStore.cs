@@ -240,18 +240,24 @@ WHERE action_id = $id;",
         /// <summary>After a path became a link: its row takes the canonical inode, and both inodes' link counts follow.</summary>
         public void FileLinked(WriteBatch batch, long deviceId, long fileId, FileStatus canonicalNow, long duplicateInode, long? duplicateLinksLeft)
         {
-            long canonicalInode = unchecked((long)canonicalNow.Inode);
-            batch.Run("UPDATE files SET inode = $inode, size = $size, mtime_ns = $mtime, link_count = $links, ctime_ns = $ctime, status = 'active' WHERE file_id = $id;",
-                ("$inode", canonicalInode), ("$size", canonicalNow.Size), ("$mtime", canonicalNow.MtimeNs), ("$links", canonicalNow.LinkCount),
-                ("$ctime", canonicalNow.CtimeNs), ("$id", fileId));
+            FileNow(batch, fileId, canonicalNow);
             // New link counts come with new ctimes: record the canonical's (just read), forget the
             // duplicate's (unknown; the next scan records it), so a scan does not take the link for a rewrite.
-            batch.Run("UPDATE files INDEXED BY ix_files_inode SET link_count = $links, ctime_ns = $ctime WHERE device_id = $d AND inode = $inode AND status = 'active';",
-                ("$links", canonicalNow.LinkCount), ("$ctime", canonicalNow.CtimeNs), ("$d", deviceId), ("$inode", canonicalInode));
+            InodeLinks(batch, deviceId, unchecked((long)canonicalNow.Inode), canonicalNow.LinkCount, canonicalNow.CtimeNs);
             if (duplicateLinksLeft != null)
-                batch.Run("UPDATE files INDEXED BY ix_files_inode SET link_count = $links, ctime_ns = NULL WHERE device_id = $d AND inode = $inode AND status = 'active';",
-                    ("$links", duplicateLinksLeft), ("$d", deviceId), ("$inode", duplicateInode));
+                InodeLinks(batch, deviceId, duplicateInode, duplicateLinksLeft.Value, ctimeNs: null);
         }
+
+        /// <summary>A path's catalog row after link or undo changed its inode: it takes <paramref name="now"/> (inode, size, mtime, links, ctime).</summary>
+        internal static void FileNow(WriteBatch batch, long fileId, FileStatus now) =>
+            batch.Run("UPDATE files SET inode = $inode, size = $size, mtime_ns = $mtime, link_count = $links, ctime_ns = $ctime, status = 'active' WHERE file_id = $id;",
+                ("$inode", unchecked((long)now.Inode)), ("$size", now.Size), ("$mtime", now.MtimeNs), ("$links", now.LinkCount),
+                ("$ctime", now.CtimeNs), ("$id", fileId));
+
+        /// <summary>The rows of one inode after it gained or lost a link: its new link count, and its ctime (null: unknown, the next scan records it).</summary>
+        internal static void InodeLinks(WriteBatch batch, long deviceId, long inode, long links, long? ctimeNs) =>
+            batch.Run("UPDATE files INDEXED BY ix_files_inode SET link_count = $links, ctime_ns = $ctime WHERE device_id = $d AND inode = $inode AND status = 'active';",
+                ("$links", links), ("$ctime", ctimeNs), ("$d", deviceId), ("$inode", inode));
 
         private int SetLease(long planId, string owner, string expires)
         {

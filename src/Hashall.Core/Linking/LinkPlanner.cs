@@ -151,12 +151,16 @@ namespace Hashall.Core.Linking
         private static bool InScope(string path, string scope) =>
             scope.Length == 0 || path == scope || path.StartsWith(scope + "/", StringComparison.Ordinal);
 
-        /// <summary>Paths of the device that an undo gave their own copy back (relative to the filesystem's root).</summary>
+        /// <summary>
+        /// Paths of the device that an undo gave their own copy back (relative to the filesystem's root).
+        /// Only plans an undo worked on are read (undone_at, stamped when an undo run takes the plan, before
+        /// it records any path): a device whose plans were never undone costs no read of their paths.
+        /// </summary>
         private HashSet<string> UndonePaths(SqliteTransaction? tx, long deviceId)
         {
             var paths = new HashSet<string>(StringComparer.Ordinal);
-            using var command = _db.Command("SELECT DISTINCT x.path FROM link_action_paths x JOIN link_actions a ON a.action_id = x.action_id "
-                + "JOIN link_plans p ON p.plan_id = a.plan_id WHERE p.device_id = $d AND x.undo_status = 'undone';", tx);
+            using var command = _db.Command("SELECT DISTINCT x.path FROM link_plans p JOIN link_actions a ON a.plan_id = p.plan_id "
+                + "JOIN link_action_paths x ON x.action_id = a.action_id WHERE p.device_id = $d AND p.undone_at IS NOT NULL AND x.undo_status = 'undone';", tx);
             command.Parameters.AddWithValue("$d", deviceId);
             using var reader = command.ExecuteReader();
             while (reader.Read())

@@ -26,7 +26,7 @@ namespace Hashall.Core.Linking
         public long PlanId { get; set; }
         public string? Name { get; set; }
         /// <summary>The plan's link method (HardLink; a Clone plan has nothing to undo).</summary>
-        public string Method { get; set; } = "HardLink";
+        public LinkMethod Method { get; set; }
         /// <summary>Paths given their own copy again (or found so on a resumed run).</summary>
         public int Undone { get; set; }
         public int Skipped { get; set; }
@@ -67,8 +67,6 @@ namespace Hashall.Core.Linking
         internal const int CopiesPerFlush = 256;
         internal const long BytesPerFlush = 64L << 20;
 
-        private const int CompareBytes = 1 << 20;
-
         private readonly CatalogDatabase _db;
         private readonly LinkPlanStore _store;
 
@@ -79,26 +77,15 @@ namespace Hashall.Core.Linking
         }
 
         /// <summary>Free bytes where the copies go (tests replace it).</summary>
-        internal Func<string, long?> FreeBytes { get; set; } = path =>
-        {
-            try
-            {
-                return new DriveInfo(path).AvailableFreeSpace;
-            }
-            catch (Exception e) when (e is ArgumentException || e is IOException || e is UnauthorizedAccessException)
-            {
-                return null;
-            }
-        };
+        internal Func<string, long?> FreeBytes { get; set; } = RehomeValidator.FreeSpace;
 
         public LinkUndoResult Undo(long planId, Func<string, bool>? pathFilter, ILinkUndoObserver observer, CancellationToken cancel)
         {
             var clock = Stopwatch.StartNew();
             var plan = _store.Find(planId, withActions: false)
                 ?? throw new HashallException("LinkPlanNotFound", HashallErrorKind.NotFound, $"No link plan with id {planId} in catalog '{_db.Path}'.", planId);
-            var result = new LinkUndoResult { PlanId = plan.PlanId, Name = plan.Name, Database = _db.Path, Completed = true };
-            result.Method = LinkUndoStore.MethodOf(_db, planId);
-            if (!string.Equals(result.Method, "HardLink", StringComparison.OrdinalIgnoreCase))
+            var result = new LinkUndoResult { PlanId = plan.PlanId, Name = plan.Name, Method = plan.Method, Database = _db.Path, Completed = true };
+            if (plan.Method != LinkMethod.HardLink)
             {
                 result.Message = $"Link plan {planId} shares blocks ({result.Method}): its files kept their own inodes, owners and times, so there is nothing to undo.";
                 result.Duration = clock.Elapsed;
@@ -111,10 +98,13 @@ namespace Hashall.Core.Linking
             var todo = new List<(LinkAction Action, List<LinkActionPath> Paths)>();
             foreach (var action in _store.StreamActions(plan))
             {
-                var paths = action.Paths.Where(p => p.Status == "linked" && p.UndoStatus != "undone" && (pathFilter == null || pathFilter(p.FullName))).ToList();
+                var paths = action.Paths.Where(p => ToUndo(p) && (pathFilter == null || pathFilter(p.FullName))).ToList();
                 if (paths.Count > 0)
                     todo.Add((action, paths));
             }
+            // What is still to undo once the lease is held: another run may have undone paths between
+            // the read above and the lease.
+            HashSet<(long, string)>? stillToUndo = null;
             RefuseWithoutSpace(plan, device, todo);
 
             long total = todo.Sum(t => t.Action.Size * t.Paths.Count), done = 0;
@@ -127,7 +117,7 @@ namespace Hashall.Core.Linking
             var unsynced = new HashSet<string>(StringComparer.Ordinal);
             int uncommitted = 0;
             byte[] buffer = FileSystemApi.IsWindows || FileSystemApi.IsMacOS ? ArrayPool<byte>.Shared.Rent(1 << 20) : Array.Empty<byte>();
-            var run = new PathRun(this, batch, device, plan, result, unsynced, buffer, cancel);
+            var run = new PathRun(batch, device, plan, result, unsynced, buffer, cancel);
             var copies = new List<Copy>();
             long copiedBytes = 0;
 
@@ -197,6 +187,16 @@ namespace Hashall.Core.Linking
                             // Taken at the first real change, so -WhatIf writes nothing.
                             owner = LinkPlanStore.NewOwner();
                             _store.Acquire(plan.PlanId, owner);
+                            // Stamped before any path is recorded undone, so that a run killed before
+                            // its end still marks the plan for the planner (LinkPlanner.UndonePaths).
+                            LinkUndoStore.Stamp(_db, plan.PlanId, owner);
+                            stillToUndo = new HashSet<(long, string)>(_store.StreamActions(plan)
+                                .SelectMany(a => a.Paths.Where(ToUndo).Select(p => (a.ActionId, p.Path))));
+                        }
+                        if (!stillToUndo!.Contains((action.ActionId, path.Path)))
+                        {
+                            done += action.Size;
+                            continue;
                         }
                         if (sinceRenew.Elapsed > RenewEvery)
                         {
@@ -257,6 +257,8 @@ namespace Hashall.Core.Linking
             }
         }
 
+        private static bool ToUndo(LinkActionPath path) => path.Status == "linked" && path.UndoStatus != "undone";
+
         /// <summary>Refuses the run before any copy when the device lacks the room for them (LinkUndoNotEnoughSpace).</summary>
         private void RefuseWithoutSpace(LinkPlan plan, HashallDevice device, List<(LinkAction Action, List<LinkActionPath> Paths)> todo)
         {
@@ -304,7 +306,7 @@ namespace Hashall.Core.Linking
         /// <summary>Undoes one path at a time, recording each outcome in the batch.</summary>
         private sealed class PathRun
         {
-            private readonly LinkUndoer _x;
+            private readonly ByteComparer _comparer = new ByteComparer();
             private readonly WriteBatch _batch;
             private readonly HashallDevice _device;
             private readonly LinkPlan _plan;
@@ -313,9 +315,8 @@ namespace Hashall.Core.Linking
             private readonly byte[] _buffer;
             private readonly CancellationToken _cancel;
 
-            public PathRun(LinkUndoer x, WriteBatch batch, HashallDevice device, LinkPlan plan, LinkUndoResult result, HashSet<string> unsynced, byte[] buffer, CancellationToken cancel)
+            public PathRun(WriteBatch batch, HashallDevice device, LinkPlan plan, LinkUndoResult result, HashSet<string> unsynced, byte[] buffer, CancellationToken cancel)
             {
-                _x = x;
                 _batch = batch;
                 _device = device;
                 _plan = plan;
@@ -381,7 +382,7 @@ namespace Hashall.Core.Linking
                     HardLinks.Remove(temp);
                     Outcome(action, path, "failed", $"cannot copy it in '{dir}': {e.Message}");
                     // A full disk stops the run: every later copy would fail the same way.
-                    return e.HResult == HardLinks.ENOSPC || e.HResult == 122 ? Step.Stop : Step.Next;
+                    return PayloadCopier.IsDiskFull(e) ? Step.Stop : Step.Next;
                 }
                 catch (UnauthorizedAccessException e)
                 {
@@ -430,40 +431,12 @@ namespace Hashall.Core.Linking
                     return false;
                 try
                 {
-                    using var a = FileReader.OpenRead(action.Canonical, sequential: true);
-                    using var b = FileReader.OpenRead(full, sequential: true);
-                    var ba = ArrayPool<byte>.Shared.Rent(CompareBytes);
-                    var bb = ArrayPool<byte>.Shared.Rent(CompareBytes);
-                    try
-                    {
-                        while (true)
-                        {
-                            _cancel.ThrowIfCancellationRequested();
-                            int na = ReadFull(a, ba), nb = ReadFull(b, bb);
-                            if (na != nb || !ba.AsSpan(0, na).SequenceEqual(bb.AsSpan(0, nb)))
-                                return false;
-                            if (na == 0)
-                                return true;
-                        }
-                    }
-                    finally
-                    {
-                        ArrayPool<byte>.Shared.Return(ba);
-                        ArrayPool<byte>.Shared.Return(bb);
-                    }
+                    return _comparer.Same(action.Canonical, full, size, _cancel);
                 }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
                 {
                     return false;
                 }
-            }
-
-            private static int ReadFull(Stream s, byte[] buffer)
-            {
-                int total = 0, n;
-                while (total < CompareBytes && (n = s.Read(buffer, total, CompareBytes - total)) > 0)
-                    total += n;
-                return total;
             }
 
             private Step Done(LinkAction action, LinkActionPath path, FileStatus copy, string? reason, long? canonicalLinksLeft = null)
@@ -473,7 +446,10 @@ namespace Hashall.Core.Linking
                 LinkUndoStore.RecordUndo(_batch, action, path);
                 long linksLeft = canonicalLinksLeft
                     ?? (FileSystemApi.TryLstat(action.Canonical, out var cst) == 0 && (long)cst.Inode == action.CanonicalInode ? cst.LinkCount : 0);
-                LinkUndoStore.FileUnlinked(_batch, _device.DeviceId, path.FileId, copy, action.CanonicalInode, linksLeft);
+                // The path's row takes its own inode; the canonical inode lost a link (its ctime moved:
+                // forgotten, the next scan records it).
+                LinkPlanStore.FileNow(_batch, path.FileId, copy);
+                LinkPlanStore.InodeLinks(_batch, _device.DeviceId, action.CanonicalInode, linksLeft, ctimeNs: null);
                 _result.Undone++;
                 return Step.Next;
             }

@@ -128,8 +128,16 @@ namespace Hashall.Core.Platform
             }
         }
 
-        /// <summary>Whether an errno from FIDEDUPERANGE means the filesystem (or this pair of files) cannot share blocks at all.</summary>
-        public static bool MeansUnsupported(int error) => error == EOPNOTSUPP || error == ENOTTY || error == EXDEV || error == EINVAL;
+        /// <summary>
+        /// Whether an errno from FIDEDUPERANGE means the filesystem cannot share blocks at all (so a clone
+        /// plan stops rather than failing every file the same way): EOPNOTSUPP (no remap_file_range on the
+        /// filesystem), ENOTTY (no such ioctl), EXDEV (the two files on different filesystems).
+        /// Not EINVAL: on a filesystem that shares blocks the kernel also gives it for one range or file it
+        /// will not dedupe (a range past the end of a file that shrank since the plan, a range not aligned
+        /// to blocks, a file that is not regular), which fails that file only; and a filesystem without
+        /// block sharing already answers EOPNOTSUPP for the source file before the per-destination EINVAL.
+        /// </summary>
+        public static bool MeansUnsupported(int error) => error == EOPNOTSUPP || error == ENOTTY || error == EXDEV;
 
         /// <summary>
         /// Tries a dedupe on the device: two temporary files of identical bytes in <paramref name="folder"/>

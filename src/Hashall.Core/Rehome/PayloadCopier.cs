@@ -507,7 +507,7 @@ namespace Hashall.Core.Rehome
         }
 
         /// <summary>ENOSPC or EDQUOT (Unix errno in HResult, as .NET reports it), or Windows' disk-full errors.</summary>
-        private static bool IsDiskFull(IOException e)
+        internal static bool IsDiskFull(IOException e)
         {
             int code = e.HResult & 0xFFFF;
             return FileSystemApi.IsWindows ? code == 112 || code == 39 : e.HResult == HardLinks.ENOSPC || e.HResult == 122 || (FileSystemApi.IsMacOS && e.HResult == 69);

@@ -10,15 +10,9 @@ namespace Hashall.PowerShell.Linking
     /// <summary>Executes link plans: verified, atomic, resumable replacement of duplicates by hard links, or sharing of their blocks (Clone plans).</summary>
     [Cmdlet(VerbsLifecycle.Invoke, "HashallLinkPlan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(LinkResult))]
-    public sealed class InvokeHashallLinkPlanCommand : HashallCmdlet, ILinkObserver
+    public sealed class InvokeHashallLinkPlanCommand : LinkPlanIdCmdlet, ILinkObserver
     {
         private const string Activity = "Hashall link";
-
-        /// <summary>Plans to execute; plans from New-/Get-HashallLinkPlan bind by their PlanId.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("PlanId")]
-        [ArgumentCompleter(typeof(LinkPlanCompleter))]
-        public long[] Id { get; set; } = Array.Empty<long>();
 
         /// <summary>Bytes (default): compare every duplicate with its canonical file byte for byte. Hash: trust the catalog's SHA-1.</summary>
         [Parameter]
@@ -42,12 +36,8 @@ namespace Hashall.PowerShell.Linking
         {
             foreach (var id in Id)
             {
-                if (id <= 0)
-                {
-                    WriteHashallError(new HashallException("LinkPlanNotStored", HashallErrorKind.InvalidArgument,
-                        "This plan is a preview (made with -WhatIf) and was never stored: run New-HashallLinkPlan without -WhatIf.", id));
+                if (!IsStored(id))
                     continue;
-                }
                 try
                 {
                     var result = new LinkExecutor(Catalog).Execute(id, new LinkOptions

@@ -18,6 +18,8 @@ namespace Hashall.PowerShell.Linking
     public sealed class NewHashallLinkPlanCommand : HashallCmdlet
     {
         private readonly List<(HashallDevice Device, string Scope)> _targets = new List<(HashallDevice, string)>();
+        // Which -KeepPath / -ProtectPath patterns matched a path in any plan of this run (same index).
+        private bool[]? _keepMatched, _protectMatched;
         /// <summary>The device: alias, id, or any path on it. Optional when -Path is given.</summary>
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("DeviceId")]
@@ -39,6 +41,8 @@ namespace Hashall.PowerShell.Linking
 
         /// <summary>Wildcards over full paths, in priority order: the copy matching the first one is kept (the canonical file).</summary>
         [Parameter]
+        [ValidateNotNullOrEmpty]
+        [SupportsWildcards]
         public string[]? KeepPath { get; set; }
 
         /// <summary>How the kept copy is chosen after -KeepPath: MostLinks (default), Oldest, Newest, ShortestPath, PathOrder.</summary>
@@ -47,6 +51,8 @@ namespace Hashall.PowerShell.Linking
 
         /// <summary>Wildcards over full paths: a matching path is never replaced (it may only be the kept copy).</summary>
         [Parameter]
+        [ValidateNotNullOrEmpty]
+        [SupportsWildcards]
         public string[]? ProtectPath { get; set; }
         /// <summary>Also plan paths that Undo-HashallLinkPlan gave their own copy back (left out by default).</summary>
         [Parameter]
@@ -86,14 +92,31 @@ namespace Hashall.PowerShell.Linking
         {
             foreach (var (device, scope) in _targets)
                 Plan(device, scope);
+            // A pattern that matched nothing is most likely mistyped: for -ProtectPath, the files meant
+            // to be protected may be in the plan.
+            Unmatched(nameof(ProtectPath), ProtectPath, _protectMatched, "nothing is protected by it");
+            Unmatched(nameof(KeepPath), KeepPath, _keepMatched, "it chose no copy to keep");
+        }
+
+        private void Unmatched(string parameter, string[]? patterns, bool[]? matched, string consequence)
+        {
+            if (patterns == null || matched == null)
+                return;
+            for (int i = 0; i < patterns.Length; i++)
+                if (!matched[i])
+                    WriteWarning($"-{parameter} '{patterns[i]}' (as '{ResolvePath(patterns[i])}') matched no path in the duplicate groups read: {consequence}.");
         }
 
         private void Plan(HashallDevice device, string scope)
         {
-            string here = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
             var planner = new LinkPlanner(Catalog)
             {
-                Rules = new KeepRules { Keep = PathPatterns.For(KeepPath, here), Order = KeepOrder, Protect = PathPatterns.For(ProtectPath, here) },
+                Rules = new KeepRules
+                {
+                    Keep = PathPatterns.Counted(KeepPath, ResolvePath, _keepMatched ??= new bool[KeepPath?.Length ?? 0]),
+                    Order = KeepOrder,
+                    Protect = PathPatterns.Counted(ProtectPath, ResolvePath, _protectMatched ??= new bool[ProtectPath?.Length ?? 0]),
+                },
                 IncludeUndone = IncludeUndone,
             };
             string where = $"device '{device.Alias ?? device.MountPoint}'" + (scope.Length > 0 ? $" under '{scope}'" : "");

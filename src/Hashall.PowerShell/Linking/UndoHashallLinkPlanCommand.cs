@@ -10,26 +10,23 @@ namespace Hashall.PowerShell.Linking
     /// <summary>Undoes executed hard-link plans: each linked path gets its own copy back, with its own owner, permissions and mtime.</summary>
     [Cmdlet(VerbsCommon.Undo, "HashallLinkPlan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(LinkUndoResult))]
-    public sealed class UndoHashallLinkPlanCommand : HashallCmdlet, ILinkUndoObserver
+    public sealed class UndoHashallLinkPlanCommand : LinkPlanIdCmdlet, ILinkUndoObserver
     {
         private const string Activity = "Hashall link undo";
 
-        /// <summary>Plans to undo; plans from Get-HashallLinkPlan bind by their PlanId.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        [Alias("PlanId")]
-        [ArgumentCompleter(typeof(LinkPlanCompleter))]
-        public long[] Id { get; set; } = Array.Empty<long>();
-
         /// <summary>Only linked paths matching these wildcards (full paths; a folder without wildcards takes everything under it).</summary>
         [Parameter]
+        [ValidateNotNullOrEmpty]
         [SupportsWildcards]
         public string[]? Path { get; set; }
 
         protected override void Process()
         {
-            var filter = PathPatterns.Any(Path, SessionState.Path.CurrentFileSystemLocation.ProviderPath);
+            var filter = PathPatterns.Any(Path, ResolvePath);
             foreach (var id in Id)
             {
+                if (!IsStored(id))
+                    continue;
                 try
                 {
                     var result = new LinkUndoer(Catalog).Undo(id, filter, this, StopToken);
