@@ -297,6 +297,91 @@ public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<Q
     }
 
     [RequiresFact(Needs.QBittorrent)]
+    public void AfterAKillARerunRefusedForAnotherReasonOrAtAnotherSavePathKeepsTheJobAndAGoodRerunResumesIt()
+    {
+        for (int i = 0; i < 4; i++)
+            Release($"Kept/part{i}/f{i}.bin", 30_000 + i, 300 + i, $"kept/file-{i}.dat");
+        var kept = MakeTorrent("Kept");
+        Release("Other/o.bin", 20_000, 310, "kept/other.dat");
+        var other = MakeTorrent("Other");
+        Scan();
+        string save = Path.Combine(_seeds, "kept");
+        string run = $"Import-Module '{ModuleFolder.Manifest}'; Find-HashallTorrentData '{kept.Torrent}' -Database '{Db}' | Add-HashallTorrent -Uri '{_qbt.Url}' -SavePath '{save}' -Database '{Db}'";
+        var (exit, output) = ChildShell.Run(run, new Dictionary<string, string> { ["HASHALL_FAULT"] = "seed-add:1" });
+        Assert.NotEqual(0, exit);
+        Assert.Contains("HASHALL_FAULT", output);
+        string[] laidOut = Names(save);
+        Assert.Equal(4, Directory.EnumerateFiles(save, "*", SearchOption.AllDirectories).Count());
+        Assert.NotNull(_qbt.State(kept.Hash));
+
+        // A stale input (the .torrent file of the match is another torrent's now): refused, and the job stays as it is.
+        var stale = Add("$m = Find-HashallTorrentData $args[1]; $m.TorrentFile = $args[2]; $m | Add-HashallTorrent -Uri $args[0] -SavePath $args[3]", other.Torrent, kept.Torrent, save);
+        Assert.Empty(stale.Output);
+        Assert.Equal("TorrentDataMismatch,Hashall.PowerShell.Torrents.AddHashallTorrentCommand", Assert.Single(stale.Errors).FullyQualifiedErrorId);
+        Assert.Equal(laidOut, Names(save));
+        Assert.NotNull(_qbt.State(kept.Hash));
+
+        // Another save path: refused naming both; nothing is linked there, and the job and its torrent stay.
+        string elsewhere = Path.Combine(_seeds, "elsewhere");
+        var moved = Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SavePath $args[2]", kept.Torrent, elsewhere);
+        Assert.Empty(moved.Output);
+        var error = Assert.Single(moved.Errors);
+        Assert.Equal("TorrentResumeSavePathDiffers,Hashall.PowerShell.Torrents.AddHashallTorrentCommand", error.FullyQualifiedErrorId);
+        Assert.Contains($"'{save}'", error.Exception.Message);
+        Assert.Contains($"'{elsewhere}'", error.Exception.Message);
+        Assert.Empty(Names(elsewhere));
+        Assert.Equal(laidOut, Names(save));
+        Assert.NotNull(_qbt.State(kept.Hash));
+
+        // The good rerun resumes the job: the torrent the killed run added, checked at full, its links reused.
+        var r = Assert.Single(Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SavePath $args[2]", kept.Torrent, save).Succeeded().Output);
+        Assert.Equal(("Added", 4, true, 1.0), (Status(r), (int)r.Properties["Links"].Value, (bool)r.Properties["Resumed"].Value, (double)r.Properties["Progress"].Value));
+        Assert.Equal(save, _qbt.Info(kept.Hash)!.Value.SavePath.TrimEnd('/'));
+        Assert.Equal(laidOut, Names(save));
+    }
+
+    [RequiresFact(Needs.QBittorrent)]
+    public void AnUnexpectedErrorEndsTheJobSoThatTheNextRunInTheSameSessionResumesIt()
+    {
+        for (int i = 0; i < 3; i++)
+            Release($"Bug/f{i}.bin", 25_000 + i, 320 + i, $"bug/file-{i}.dat");
+        var bug = MakeTorrent("Bug");
+        Scan();
+        string save = Path.Combine(_seeds, "bug");
+        string add = $"Find-HashallTorrentData '{bug.Torrent}' -Database '{Db}' | Add-HashallTorrent -Uri '{_qbt.Url}' -SavePath '{save}' -Database '{Db}'";
+        // One process (one session): the first run meets an error of a kind no step expects at its second link, the second run follows.
+        string script = $"Import-Module '{ModuleFolder.Manifest}'; try {{ {add} }} catch {{ 'FIRST ' + $_.Exception.Message }}; {add} | ForEach-Object {{ \"SECOND $($_.Status) $($_.Resumed) $($_.Links)\" }}";
+        var (_, output) = ChildShell.Run(script, new Dictionary<string, string> { ["HASHALL_FAULT"] = "seed-link:2:throw" });
+        Assert.Contains("FIRST HASHALL_FAULT: thrown at seed-link #2", output);
+        Assert.DoesNotContain("TorrentSeedBusy", output);
+        Assert.Contains("SECOND Added True 3", output);
+        Assert.Equal(1.0, _qbt.Info(bug.Hash)!.Value.Progress);
+    }
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void AKillWhileCopyingLeavesAHalfCopyThatTheRerunRemoves()
+    {
+        Release("Film/film.mkv", 300_000, 330, "films/Film (2001).mkv");
+        Release("Film/film.srt", 200_000, 331, "films/Film (2001).srt");
+        var film = MakeTorrent("Film");
+        Scan();
+        string pool = Tree.MountTmpfs("copies");
+        string save = Path.Combine(pool, "seeds");
+        string run = $"Import-Module '{ModuleFolder.Manifest}'; Find-HashallTorrentData '{film.Torrent}' -Database '{Db}' | Add-HashallTorrent -Uri '{_qbt.Url}' -SavePath '{save}' -AllowCopy -Database '{Db}'";
+        // Killed when the second copy is written, not yet verified: the first is in place, the second a .part.
+        var (exit, output) = ChildShell.Run(run, new Dictionary<string, string> { ["HASHALL_FAULT"] = "seed-copy:2" });
+        Assert.NotEqual(0, exit);
+        Assert.Contains("HASHALL_FAULT", output);
+        Assert.Single(Names(pool), n => n.EndsWith(".part", StringComparison.Ordinal));
+        Assert.Null(_qbt.State(film.Hash));
+
+        var r = Assert.Single(Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SavePath $args[2] -AllowCopy", film.Torrent, save).Succeeded().Output);
+        Assert.Equal(("Added", 2, true, 1.0), (Status(r), (int)r.Properties["Copies"].Value, (bool)r.Properties["Resumed"].Value, (double)r.Properties["Progress"].Value));
+        Assert.DoesNotContain(Names(pool), n => n.EndsWith(".part", StringComparison.Ordinal));
+        Assert.Equal([Path.Combine(save, "Film"), Path.Combine(save, "Film", "film.mkv"), Path.Combine(save, "Film", "film.srt")], Names(save));
+    }
+
+    [RequiresFact(Needs.QBittorrent)]
     public void ATorrentInMissingFilesIsRepairedWhereQBittorrentExpectsItsData()
     {
         Release("Lost.S01/e1.mkv", 150_000, 41, "library/Lost/Lost 1x01.mkv");

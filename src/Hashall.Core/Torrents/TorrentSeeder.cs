@@ -51,7 +51,7 @@ namespace Hashall.Core.Torrents
         /// Decides the layout and checks it; reads only (qBittorrent's torrent list, lstat, the journal).
         /// Throws HashallException: TorrentDataMismatch, TorrentNotFound / TorrentAlreadyAdded,
         /// TorrentPathUnsafe, TorrentRepairLayoutMismatch, TorrentLayoutPathExists, TorrentSourceChanged,
-        /// TorrentDataOtherDevice, TorrentNothingMatched.
+        /// TorrentDataOtherDevice, TorrentNothingMatched, TorrentResumeSavePathDiffers.
         /// </summary>
         public SeedPlan Plan(SeedRequest request)
         {
@@ -89,6 +89,10 @@ namespace Hashall.Core.Torrents
                 if (plan.Existing != null && !(open != null && open.Mode == "add"))
                     throw new HashallException("TorrentAlreadyAdded", HashallErrorKind.InvalidArgument,
                         $"qBittorrent at {_client.Instance} already has torrent '{meta.Name}' ({meta.Hash}); to lay out files it misses, use -Repair.", meta.Hash);
+                // A resumed add goes on where it started: its links (and the torrent, if added) are under the journalled save path.
+                if (open != null && open.Mode == "add" && open.SavePath.Length > 0 && !string.Equals(open.SavePath.TrimEnd('/'), request.SavePath.TrimEnd('/'), StringComparison.Ordinal))
+                    throw new HashallException("TorrentResumeSavePathDiffers", HashallErrorKind.InvalidArgument,
+                        $"An earlier run of '{meta.Name}' ({meta.Hash}), job {open.JobId}, was interrupted while laying it out under '{open.SavePath}'; this run asks for '{request.SavePath}'. Nothing was changed: rerun with -SavePath '{open.SavePath}' to finish that job.", request.SavePath);
                 plan.SavePath = request.SavePath;
                 // qBittorrent's names with the Original layout: the root folder (multi-file) and the torrent's paths, as libtorrent sanitises them.
                 string root = Sanitise(meta.Name);
@@ -267,6 +271,31 @@ namespace Hashall.Core.Torrents
                 log($"Resuming job {job.JobId} of '{plan.Name}' (step {job.Step}).");
             try
             {
+                return Run(plan, job, result, clock, log, bytesDone, warn, cancel, checking);
+            }
+            catch (Exception e)
+            {
+                // Whatever escaped (an error of a kind no step expects): the job must not stay 'running' with this
+                // process's live lease, or every rerun in this session would be refused as busy. Failed, it stays
+                // open: a rerun resumes it. No-op when a step already ended the job.
+                try
+                {
+                    _journal.Finish(job, "failed", $"Stopped by an unexpected error: {e.GetType().Name}: {e.Message}");
+                }
+                catch (Exception finish)
+                {
+                    warn($"Job {job.JobId} of '{plan.Name}' could not be ended ({finish.Message}); its lease runs out by itself.");
+                }
+                throw;
+            }
+        }
+
+        private TorrentSeedResult Run(SeedPlan plan, SeedJob job, TorrentSeedResult result, Stopwatch clock, Action<string> log, Action<long> bytesDone, Action<string> warn,
+            CancellationToken cancel, Action<string, double>? checking)
+        {
+            var request = plan.Request;
+            try
+            {
                 Layout(plan, job, result, log, bytesDone, cancel);
                 if (!request.Repair)
                     AddTorrent(plan, job, log);
@@ -357,7 +386,9 @@ namespace Hashall.Core.Torrents
                     result.BytesCopied += done.Size;
                 }
             }
-            _journal.Advance(job, "linking");
+            // A job killed just after it told qBittorrent to add the torrent stays at 'adding': that step is how the
+            // add below knows the torrent qBittorrent lists now is this job's own.
+            _journal.Advance(job, job.Step == "adding" ? "adding" : "linking");
             foreach (string folder in plan.Folders)
             {
                 cancel.ThrowIfCancellationRequested();
@@ -409,15 +440,19 @@ namespace Hashall.Core.Torrents
             }
             if (links.Count > 0)
                 log($"Linked {links.Count} file(s) of '{plan.Name}' under '{plan.SavePath}'.");
-            int ordinal = 0;
+            var journalled = job.Resumed ? _journal.Links(job.JobId) : null;
             foreach (var action in plan.Actions.Where(a => a.Kind == "copy"))
             {
                 cancel.ThrowIfCancellationRequested();
-                string temp = PathText.Join(Path.GetDirectoryName(action.Target)!, $".hashall-seed-{job.JobId}-{ordinal++}.part");
+                string temp = CopyTempPath(job, action.Target);
+                // This job's half copy from before a kill: under the name the journal holds (an older run may have named it otherwise), and under this one.
+                string? before = journalled != null && journalled.TryGetValue(action.Target, out var old) && old.State == "planned" ? old.TempPath : null;
+                if (before != null && before != temp && FileSystemApi.TryLstat(before, out _) == 0)
+                    HardLinks.Remove(before);
                 var row = new SeedLinkRow { Path = action.Target, Kind = "copy", Source = action.Source, TempPath = temp, Size = action.Size };
                 _journal.Save(job, new[] { row });
                 if (FileSystemApi.TryLstat(temp, out _) == 0)
-                    HardLinks.Remove(temp); // this job's half copy from before a kill
+                    HardLinks.Remove(temp);
                 var source = FileSystemApi.Lstat(action.Source!);
                 PayloadCopier.NativeCopy.Copy(action.Source!, temp, source, bytesDone, cancel);
                 FaultInjection.At("seed-copy");
@@ -441,6 +476,14 @@ namespace Hashall.Core.Torrents
             }
             if (result.Copies > 0)
                 log($"Copied {result.Copies} file(s) of '{plan.Name}' (verified).");
+        }
+
+        /// <summary>The temporary name of a copy until it is verified: beside its target, the same on every run of the job (so a rerun finds a killed run's half copy).</summary>
+        internal static string CopyTempPath(SeedJob job, string target)
+        {
+            using var sha1 = SHA1.Create();
+            string tag = FileHasher.Hex(sha1.ComputeHash(System.Text.Encoding.UTF8.GetBytes(target))).Substring(0, 16);
+            return PathText.Join(Path.GetDirectoryName(target)!, $".hashall-seed-{job.JobId}-{tag}.part");
         }
 
         private static byte[] Sha1(string path, CancellationToken cancel)
@@ -528,15 +571,22 @@ namespace Hashall.Core.Torrents
             return info;
         }
 
-        /// <summary>Removes what this job made (names still the inode it made, folders left empty) and the torrent it added.</summary>
+        /// <summary>
+        /// The refusals of <see cref="Plan"/> that mean something is in the way of an open job for good (a name
+        /// that is not its own, a source that changed, data on another device): only these roll an open job back.
+        /// Anything else (qBittorrent slow or gone, a busy catalog, a stale or mismatched input) leaves it for a rerun.
+        /// </summary>
+        internal static readonly string[] InTheWay = { "TorrentLayoutPathExists", "TorrentSourceChanged", "TorrentDataOtherDevice" };
+
         /// <summary>
         /// After <see cref="Plan"/> refused a torrent that has an open job (an earlier run killed mid-way, and
-        /// now something is in the way): removes what that job made and the torrent it added, so nothing stays
-        /// half made. Returns the rolled-back result; null when there was no open job.
+        /// now something is in the way, see <see cref="InTheWay"/>): removes what that job made and the torrent
+        /// it added, so nothing stays half made. Returns the rolled-back result; null when there was no open job
+        /// or the refusal is of another kind (the job is left as it is: a later run resumes it).
         /// </summary>
         public TorrentSeedResult? RollbackOpen(string hash, string name, HashallException reason, Action<string> log)
         {
-            if (_journal.OpenJob(hash) == null)
+            if (!InTheWay.Contains(reason.ErrorId) || _journal.OpenJob(hash) == null)
                 return null;
             var job = _journal.Acquire(hash, name, "add", _client.Instance, "", Lease.NewOwner());
             var result = new TorrentSeedResult { Hash = hash, Name = name, JobId = job.JobId, Resumed = true, SavePath = job.SavePath, Instance = _client.Instance, Database = _db.Path };
