@@ -187,6 +187,9 @@ public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<Q
         string copy = Path.Combine(pool, "seeds", "Movie", "movie.mkv");
         Assert.Equal(TempTree.Sha1Sum(Path.Combine(Data, "films/The Movie (1999).mkv")), TempTree.Sha1Sum(copy));
         Assert.NotEqual(Stat(Path.Combine(Data, "films/The Movie (1999).mkv")).Device, Stat(copy).Device);
+        // The copy has its source's mode and mtime (readable to a qBittorrent running as another user, as the source is).
+        Assert.Equal(TempTree.Run("stat", "-c", "%a %Y", Path.Combine(Data, "films/The Movie (1999).mkv")), TempTree.Run("stat", "-c", "%a %Y", copy));
+        Assert.Equal("644", TempTree.Run("stat", "-c", "%a", copy).Trim());
         Assert.DoesNotContain(Names(pool), n => n.EndsWith(".part"));
         Assert.Equal(1.0, _qbt.Info(movie.Hash)!.Value.Progress);
     }

@@ -158,7 +158,7 @@ namespace Hashall.Core.Torrents
                             $"'{m.MatchedPath}' ({file.RelativePath} of '{meta.Name}') is on another filesystem than the save path '{plan.SavePath}': a hard link cannot cross filesystems. Choose a -SavePath on its device, or give -AllowCopy to copy (verified). Nothing was laid out.", m.MatchedPath);
                     kind = "copy";
                 }
-                plan.Actions.Add(new SeedAction { Kind = kind, Target = target, Source = m.MatchedPath, Size = file.Length, RelativePath = file.RelativePath });
+                plan.Actions.Add(new SeedAction { Kind = kind, Target = target, Source = m.MatchedPath, Size = file.Length, RelativePath = file.RelativePath, SourceDeviceId = m.DeviceId ?? match.DeviceId });
                 present[i] = true;
                 // The folders above it that are missing; an existing one must be a real folder (no symlink inside the layout).
                 for (string? dir = Path.GetDirectoryName(target); dir != null && dir.Length > 0; dir = Path.GetDirectoryName(dir))
@@ -337,6 +337,9 @@ namespace Hashall.Core.Torrents
                 }
                 else
                 {
+                    // The new names into the catalog while the torrent is still stopped: once started, qBittorrent
+                    // writes the files of a Partial torrent it downloads, and they must not be hashed half written.
+                    ScanLayout(plan, warn, cancel);
                     if (!request.NoStart)
                     {
                         _journal.Advance(job, "starting");
@@ -364,7 +367,7 @@ namespace Hashall.Core.Torrents
                 result.Duration = clock.Elapsed;
                 return result;
             }
-            Record(plan, warn, cancel);
+            SyncTorrent(plan, warn);
             result.Duration = clock.Elapsed;
             return result;
         }
@@ -454,12 +457,24 @@ namespace Hashall.Core.Torrents
                 if (FileSystemApi.TryLstat(temp, out _) == 0)
                     HardLinks.Remove(temp);
                 var source = FileSystemApi.Lstat(action.Source!);
-                PayloadCopier.NativeCopy.Copy(action.Source!, temp, source, bytesDone, cancel);
+                try
+                {
+                    PayloadCopier.CopyOne(action.Source!, temp, source, bytesDone, cancel);
+                }
+                catch (HashallException e) when (e.ErrorId == "RehomeSourceChanged" || e.ErrorId == "RehomeCopyFailed")
+                {
+                    throw e.ErrorId == "RehomeSourceChanged"
+                        ? new HashallException("TorrentSourceChanged", HashallErrorKind.InvalidData, $"'{action.Source}' changed while it was copied for '{action.Target}'; run Find-HashallTorrentData again. {e.Message}", action.Source, e)
+                        : new HashallException("TorrentCopyFailed", HashallErrorKind.WriteError, e.Message, action.Target, e);
+                }
                 FaultInjection.At("seed-copy");
-                if (!Sha1(action.Source!, cancel).SequenceEqual(Sha1(temp, cancel)))
-                    throw new HashallException("TorrentCopyVerifyFailed", HashallErrorKind.InvalidData,
-                        $"The copy of '{action.Source}' for '{action.Target}' does not read back the same bytes; it was removed.", action.Target);
+                // The copy is read back and compared with the catalog's SHA-1 of the source (the source hashed only when the catalog has none for it as it is now).
                 var st = FileSystemApi.Lstat(temp);
+                string expected = CatalogSha1(action.SourceDeviceId, source) ?? FileHasher.Hash(action.Source!, source, HashAlgorithms.Sha1, quick: false, cancel).Sha1!;
+                string copied = FileHasher.Hash(temp, st, HashAlgorithms.Sha1, quick: false, cancel).Sha1!;
+                if (!string.Equals(expected, copied, StringComparison.OrdinalIgnoreCase))
+                    throw new HashallException("TorrentCopyVerifyFailed", HashallErrorKind.InvalidData,
+                        $"The copy of '{action.Source}' for '{action.Target}' has SHA-1 {copied}, the source {expected}; it was removed.", action.Target);
                 row.DeviceNumber = st.DeviceNumber;
                 row.Inode = st.Inode;
                 _journal.Save(job, new[] { row });
@@ -486,20 +501,11 @@ namespace Hashall.Core.Torrents
             return PathText.Join(Path.GetDirectoryName(target)!, $".hashall-seed-{job.JobId}-{tag}.part");
         }
 
-        private static byte[] Sha1(string path, CancellationToken cancel)
-        {
-            using var sha1 = SHA1.Create();
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20);
-            var buffer = new byte[1 << 20];
-            int n;
-            while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
-            {
-                cancel.ThrowIfCancellationRequested();
-                sha1.TransformBlock(buffer, 0, n, null, 0);
-            }
-            sha1.TransformFinalBlock(buffer, 0, 0);
-            return sha1.Hash!;
-        }
+        /// <summary>The catalog's SHA-1 of a file as it is now (same inode, size and mtime); null when it has none.</summary>
+        private string? CatalogSha1(long? deviceId, FileStatus source) =>
+            deviceId is long device
+                ? new FileStore(_db).ActiveByInode(device, unchecked((long)source.Inode)).FirstOrDefault(r => r.Sha1 != null && r.SameFileAs(source.Size, source.MtimeNs, unchecked((long)source.Inode)))?.Sha1
+                : null;
 
         private void AddTorrent(SeedPlan plan, SeedJob job, Action<string> log)
         {
@@ -649,22 +655,31 @@ namespace Hashall.Core.Torrents
             result.Message ??= error.Message;
         }
 
-        /// <summary>Records the new names in the catalog (a scan of the content, hashes reused from their inodes) and the torrent (a sync of it).</summary>
-        private void Record(SeedPlan plan, Action<string> warn, CancellationToken cancel)
+        /// <summary>Records the new names in the catalog (a scan of the content, hashes reused from their inodes), before the torrent is started.</summary>
+        private void ScanLayout(SeedPlan plan, Action<string> warn, CancellationToken cancel)
         {
             try
             {
                 string root = plan.ContentPath;
                 if (plan.Actions.Any(a => a.Kind == "link" || a.Kind == "copy") && (Directory.Exists(root) || File.Exists(root)))
-                {
-                    var observer = new WarningObserver(warn);
-                    new Scanner(_db, new ScanOptions(), observer).Run(new[] { root }, cancel);
-                }
+                    new Scanner(_db, new ScanOptions(), new WarningObserver(warn)).Run(new[] { root }, cancel);
+            }
+            catch (HashallException e)
+            {
+                warn($"'{plan.Name}' is laid out, but its new names are not in the catalog: {e.Message} Run Invoke-HashallScan.");
+            }
+        }
+
+        /// <summary>Records the torrent as qBittorrent has it now (a sync of it), after it was started.</summary>
+        private void SyncTorrent(SeedPlan plan, Action<string> warn)
+        {
+            try
+            {
                 new PayloadSync(_db).Record(_client, plan.Hash);
             }
             catch (HashallException e)
             {
-                warn($"'{plan.Name}' is seeding, but the catalog was not updated: {e.Message} Run Invoke-HashallScan and Sync-HashallPayload.");
+                warn($"'{plan.Name}' is seeding, but the catalog was not updated: {e.Message} Run Sync-HashallPayload.");
             }
         }
 
