@@ -326,13 +326,15 @@ namespace Hashall.Core.Torrents
                 var info = WaitChecked(plan, request.CheckTimeout, cancel, checking, out bool timedOut);
                 result.Progress = info?.Progress ?? 0;
                 result.State = info?.State ?? "";
-                if (timedOut || info == null || result.Progress + ProgressTolerance < plan.ExpectedProgress)
+                if (timedOut || info == null || result.Progress + ProgressTolerance < plan.ExpectedProgress || Errored(info))
                 {
                     result.Status = TorrentSeedStatus.Incomplete;
                     result.ErrorId = timedOut ? "TorrentCheckTimeout" : "TorrentProgressShort";
                     result.Message = timedOut
                         ? $"qBittorrent did not finish checking '{plan.Name}' within {request.CheckTimeout.TotalSeconds:0} s (state {result.State}, progress {result.Progress:P1}); it was left stopped. Start it when its check is done."
-                        : $"qBittorrent reports '{plan.Name}' at {result.Progress:P2} after its recheck, less than the {plan.ExpectedProgress:P2} laid out: some data is not what the torrent needs. It was left stopped, with its files in place.";
+                        : Errored(info!)
+                            ? $"qBittorrent still reports '{plan.Name}' as {result.State} (at {result.Progress:P2}) after its recheck was asked for twice: its files are not where it looks for them. It was left stopped, with its files in place."
+                            : $"qBittorrent reports '{plan.Name}' at {result.Progress:P2} after its recheck, less than the {plan.ExpectedProgress:P2} laid out: some data is not what the torrent needs. It was left stopped, with its files in place.";
                     _journal.Finish(job, "incomplete", result.Message);
                 }
                 else
@@ -534,21 +536,39 @@ namespace Hashall.Core.Torrents
             _journal.Advance(job, "added", torrentAdded: true);
         }
 
-        /// <summary>Polls until qBittorrent's check is over (a checking state seen and gone, or the progress already expected, or 3 s without one).</summary>
+        /// <summary>A recheck that shows no sign of running for this long is asked for again (once), and then judged.</summary>
+        private static readonly TimeSpan RecheckSettle = TimeSpan.FromSeconds(3);
+
+        private static bool Errored(TorrentInfo t) => t.State == "missingFiles" || t.State == "error";
+
+        /// <summary>
+        /// Polls until qBittorrent's check is over, with evidence that it ran in this run: a checking state seen;
+        /// for an added torrent (which starts at 0), the expected progress reached; for a repair, the progress
+        /// changed from what qBittorrent reported before, or its state left missingFiles/error (a torrent that
+        /// lost its files can still report the progress it had, as TorrentRelocator also assumes). Without
+        /// evidence after a short wait, the recheck is asked for once more (a request can be lost while
+        /// qBittorrent is busy with the torrent, or a tiny check ran between two polls), and judged after another.
+        /// </summary>
         private TorrentInfo? WaitChecked(SeedPlan plan, TimeSpan timeout, CancellationToken cancel, Action<string, double>? checking, out bool timedOut)
         {
             var clock = Stopwatch.StartNew();
-            bool seenChecking = false;
+            var sinceAsked = Stopwatch.StartNew();
+            bool askedAgain = false, evidence = false;
+            var before = plan.Request.Repair ? plan.Existing : null;
             TorrentInfo? info = null;
             while (true)
             {
                 cancel.ThrowIfCancellationRequested();
                 info = _client.Torrents(hashes: new[] { plan.Hash }).FirstOrDefault();
                 bool busy = info == null || CheckingStates.Contains(info.State);
-                seenChecking |= busy && info != null;
                 if (info != null)
+                {
                     checking?.Invoke(info.State, info.Progress);
-                if (!busy && (seenChecking || info!.Progress + ProgressTolerance >= plan.ExpectedProgress || clock.Elapsed > TimeSpan.FromSeconds(3)))
+                    evidence |= busy || (before == null
+                        ? info.Progress + ProgressTolerance >= plan.ExpectedProgress
+                        : Math.Abs(info.Progress - before.Progress) > ProgressTolerance || (Errored(before) && !Errored(info)));
+                }
+                if (!busy && (evidence || (askedAgain && sinceAsked.Elapsed > RecheckSettle)))
                 {
                     timedOut = false;
                     return info;
@@ -557,6 +577,12 @@ namespace Hashall.Core.Torrents
                 {
                     timedOut = true;
                     return info;
+                }
+                if (!busy && !askedAgain && sinceAsked.Elapsed > RecheckSettle)
+                {
+                    _client.Recheck(new[] { plan.Hash });
+                    askedAgain = true;
+                    sinceAsked.Restart();
                 }
                 Thread.Sleep(100);
             }
