@@ -385,13 +385,13 @@ public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<Q
     }
 
     [RequiresFact(Needs.QBittorrent)]
-    public void ARepairWithAWrongFileInPlaceIsIncompleteNotTakenFromTheStaleProgressOfMissingFiles()
+    public void ARepairWhoseRecheckIsLostAsksAgainAndIsJudgedByTheCheckThatRan()
     {
         Release("Gone.S01/e1.mkv", 150_000, 51, "library/Gone/Gone 1x01.mkv");
         Release("Gone.S01/e2.mkv", 150_001, 52, null);
         var gone = MakeTorrent("Gone.S01");
         Scan();
-        // qBittorrent seeds it at 100 %, then loses its folder while it is down: missingFiles, still reporting 100 %.
+        // qBittorrent seeds it at 100 %, then loses its folder while it is down: missingFiles.
         string old = Path.Combine(_seeds, "gone");
         Directory.CreateDirectory(old);
         TempTree.Run("cp", "-r", Path.Combine(_releases, "Gone.S01"), old);
@@ -411,10 +411,17 @@ public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<Q
         File.WriteAllBytes(Path.Combine(old, "Gone.S01", "e2.mkv"), wrong);
 
         Ps.Run("Sync-HashallPayload -Uri $args[0] -Category $args[1]", _qbt.Url, _category).Succeeded();
-        var r = Assert.Single(Add("Get-HashallTorrent -State missingFiles -Category $args[1] | Find-HashallTorrentData -Uri $args[0] | Add-HashallTorrent -Repair -Uri $args[0]", _category).Output);
-        // Judged by a check that ran: short of the 100 % promised (e2's pieces fail), left stopped, the wrong file kept.
+        // The first recheck request is lost on its way (as one sent while qBittorrent is busy with the torrent can be):
+        // the torrent stays in missingFiles with the progress it reported before, which must not pass for a check.
+        using var proxy = new LossyProxy(_qbt.Url, "/api/v2/torrents/recheck");
+        var r = Assert.Single(Ps.Run("Get-HashallTorrent -State missingFiles -Category $args[1] | Find-HashallTorrentData -Uri $args[0] | Add-HashallTorrent -Repair -Uri $args[2]", _qbt.Url, _category, proxy.Url).Output);
+        Assert.Equal(1, proxy.Dropped);
+        // Judged by a check that ran (asked for again): e1's pieces pass, e2's fail, so short of the 100 % promised;
+        // left stopped, out of missingFiles, the wrong file kept.
         Assert.Equal(("Incomplete", "TorrentProgressShort", 1, 1), (Status(r), (string)r.Properties["ErrorId"].Value, (int)r.Properties["Links"].Value, (int)r.Properties["Kept"].Value));
-        Assert.True((double)r.Properties["Progress"].Value < 0.6, $"progress {r.Properties["Progress"].Value}");
+        double progress = (double)r.Properties["Progress"].Value;
+        Assert.True(progress > 0.3 && progress < 0.6, $"progress {progress}, state {r.Properties["State"].Value}");
+        Assert.NotEqual("missingFiles", (string)r.Properties["State"].Value);
         Assert.Equal(wrong, File.ReadAllBytes(Path.Combine(old, "Gone.S01", "e2.mkv")));
         Assert.Matches("^(paused|stopped)", _qbt.State(gone.Hash));
     }
@@ -463,5 +470,77 @@ public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<Q
         // -State completes qBittorrent's states.
         var completions = Ps.Run("(TabExpansion2 'Get-HashallTorrent -State missing' 31).CompletionMatches.CompletionText").Succeeded().Output.Select(o => (string)o.BaseObject);
         Assert.Equal(new[] { "missingFiles" }, completions);
+    }
+}
+
+/// <summary>
+/// Forwards every request to a real qBittorrent, except the first one to <c>path</c>, which it answers 200
+/// without passing it on: a request lost on its way.
+/// </summary>
+internal sealed class LossyProxy : IDisposable
+{
+    private readonly System.Net.HttpListener _listener = new();
+    private readonly HttpClient _http = new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false });
+    private readonly string _target;
+    private readonly string _path;
+    private int _dropped;
+
+    public LossyProxy(string target, string path)
+    {
+        _target = target.TrimEnd('/');
+        _path = path;
+        Url = $"http://127.0.0.1:{QBittorrentFixture.FreePort()}/";
+        _listener.Prefixes.Add(Url);
+        _listener.Start();
+        Task.Run(Serve);
+    }
+
+    public string Url { get; }
+    public int Dropped => Volatile.Read(ref _dropped);
+
+    private async Task Serve()
+    {
+        while (_listener.IsListening)
+        {
+            System.Net.HttpListenerContext context;
+            try { context = await _listener.GetContextAsync(); }
+            catch (Exception) { return; }
+            _ = Task.Run(() => Forward(context));
+        }
+    }
+
+    private async Task Forward(System.Net.HttpListenerContext context)
+    {
+        using var response = context.Response;
+        if (context.Request.Url!.AbsolutePath == _path && Interlocked.CompareExchange(ref _dropped, 1, 0) == 0)
+            return; // 200, empty: qBittorrent never hears of it
+        var request = new HttpRequestMessage(new HttpMethod(context.Request.HttpMethod), _target + context.Request.RawUrl);
+        using var body = new MemoryStream();
+        await context.Request.InputStream.CopyToAsync(body);
+        if (context.Request.HttpMethod != "GET")
+        {
+            request.Content = new ByteArrayContent(body.ToArray());
+            if (context.Request.ContentType != null)
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", context.Request.ContentType);
+        }
+        foreach (string name in new[] { "Cookie", "Referer", "Origin" })
+            if (context.Request.Headers[name] is string value)
+                request.Headers.TryAddWithoutValidation(name, value);
+        using var answer = await _http.SendAsync(request);
+        response.StatusCode = (int)answer.StatusCode;
+        if (answer.Headers.TryGetValues("Set-Cookie", out var cookies))
+            foreach (string cookie in cookies)
+                response.AppendHeader("Set-Cookie", cookie);
+        if (answer.Content.Headers.ContentType is { } type)
+            response.ContentType = type.ToString();
+        var bytes = await answer.Content.ReadAsByteArrayAsync();
+        await response.OutputStream.WriteAsync(bytes);
+    }
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        _listener.Close();
+        _http.Dispose();
     }
 }
