@@ -13,7 +13,8 @@ namespace Hashall.Core
     /// file removed), seed-link (a hard link of Add-HashallTorrent's layout made, not yet journalled as made),
     /// seed-copy (a copy written, not yet verified), seed-add (qBittorrent told to add the torrent, not yet journalled as added), clone-after-chunk and
     /// clone-after-share (a duplicate's blocks partly or wholly shared, not yet recorded), undo-after-copy,
-    /// undo-before-rename and undo-after-rename (an undo's private copy written, or renamed over the path). Unset in normal use.
+    /// undo-before-rename and undo-after-rename (an undo's private copy written, or renamed over the path). "point:N:throw"
+    /// throws an unexpected exception there instead (once), for tests of what a bug leaves behind. Unset in normal use.
     /// </summary>
     internal static class FaultInjection
     {
@@ -33,6 +34,9 @@ namespace Hashall.Core
                 Counts[point] = Counts.TryGetValue(point, out int n) ? n + 1 : 1;
                 if (Counts[point] != int.Parse(count[0], CultureInfo.InvariantCulture))
                     return;
+                // "point:N:throw" throws an error of a kind no caller expects (a bug's), once, and the process goes on.
+                if (count.Length > 1 && count[1] == "throw")
+                    throw new InvalidOperationException($"HASHALL_FAULT: thrown at {point} #{Counts[point]}");
                 if (!hold)
                     Environment.FailFast($"HASHALL_FAULT: killed at {point} #{Counts[point]}");
                 Console.Error.WriteLine($"HASHALL_FAULT: holding at {point} #{Counts[point]}");

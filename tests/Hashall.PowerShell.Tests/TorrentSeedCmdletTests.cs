@@ -187,6 +187,9 @@ public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<Q
         string copy = Path.Combine(pool, "seeds", "Movie", "movie.mkv");
         Assert.Equal(TempTree.Sha1Sum(Path.Combine(Data, "films/The Movie (1999).mkv")), TempTree.Sha1Sum(copy));
         Assert.NotEqual(Stat(Path.Combine(Data, "films/The Movie (1999).mkv")).Device, Stat(copy).Device);
+        // The copy has its source's mode and mtime (readable to a qBittorrent running as another user, as the source is).
+        Assert.Equal(TempTree.Run("stat", "-c", "%a %Y", Path.Combine(Data, "films/The Movie (1999).mkv")), TempTree.Run("stat", "-c", "%a %Y", copy));
+        Assert.Equal("644", TempTree.Run("stat", "-c", "%a", copy).Trim());
         Assert.DoesNotContain(Names(pool), n => n.EndsWith(".part"));
         Assert.Equal(1.0, _qbt.Info(movie.Hash)!.Value.Progress);
     }
@@ -297,6 +300,133 @@ public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<Q
     }
 
     [RequiresFact(Needs.QBittorrent)]
+    public void AfterAKillARerunRefusedForAnotherReasonOrAtAnotherSavePathKeepsTheJobAndAGoodRerunResumesIt()
+    {
+        for (int i = 0; i < 4; i++)
+            Release($"Kept/part{i}/f{i}.bin", 30_000 + i, 300 + i, $"kept/file-{i}.dat");
+        var kept = MakeTorrent("Kept");
+        Release("Other/o.bin", 20_000, 310, "kept/other.dat");
+        var other = MakeTorrent("Other");
+        Scan();
+        string save = Path.Combine(_seeds, "kept");
+        string run = $"Import-Module '{ModuleFolder.Manifest}'; Find-HashallTorrentData '{kept.Torrent}' -Database '{Db}' | Add-HashallTorrent -Uri '{_qbt.Url}' -SavePath '{save}' -Database '{Db}'";
+        var (exit, output) = ChildShell.Run(run, new Dictionary<string, string> { ["HASHALL_FAULT"] = "seed-add:1" });
+        Assert.NotEqual(0, exit);
+        Assert.Contains("HASHALL_FAULT", output);
+        string[] laidOut = Names(save);
+        Assert.Equal(4, Directory.EnumerateFiles(save, "*", SearchOption.AllDirectories).Count());
+        Assert.NotNull(_qbt.State(kept.Hash));
+
+        // A stale input (the .torrent file of the match is another torrent's now): refused, and the job stays as it is.
+        var stale = Add("$m = Find-HashallTorrentData $args[1]; $m.TorrentFile = $args[2]; $m | Add-HashallTorrent -Uri $args[0] -SavePath $args[3]", other.Torrent, kept.Torrent, save);
+        Assert.Empty(stale.Output);
+        Assert.Equal("TorrentDataMismatch,Hashall.PowerShell.Torrents.AddHashallTorrentCommand", Assert.Single(stale.Errors).FullyQualifiedErrorId);
+        Assert.Equal(laidOut, Names(save));
+        Assert.NotNull(_qbt.State(kept.Hash));
+
+        // Another save path: refused naming both; nothing is linked there, and the job and its torrent stay.
+        string elsewhere = Path.Combine(_seeds, "elsewhere");
+        var moved = Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SavePath $args[2]", kept.Torrent, elsewhere);
+        Assert.Empty(moved.Output);
+        var error = Assert.Single(moved.Errors);
+        Assert.Equal("TorrentResumeSavePathDiffers,Hashall.PowerShell.Torrents.AddHashallTorrentCommand", error.FullyQualifiedErrorId);
+        Assert.Contains($"'{save}'", error.Exception.Message);
+        Assert.Contains($"'{elsewhere}'", error.Exception.Message);
+        Assert.Empty(Names(elsewhere));
+        Assert.Equal(laidOut, Names(save));
+        Assert.NotNull(_qbt.State(kept.Hash));
+
+        // The good rerun resumes the job: the torrent the killed run added, checked at full, its links reused.
+        var r = Assert.Single(Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SavePath $args[2]", kept.Torrent, save).Succeeded().Output);
+        Assert.Equal(("Added", 4, true, 1.0), (Status(r), (int)r.Properties["Links"].Value, (bool)r.Properties["Resumed"].Value, (double)r.Properties["Progress"].Value));
+        Assert.Equal(save, _qbt.Info(kept.Hash)!.Value.SavePath.TrimEnd('/'));
+        Assert.Equal(laidOut, Names(save));
+    }
+
+    [RequiresFact(Needs.QBittorrent)]
+    public void AnUnexpectedErrorEndsTheJobSoThatTheNextRunInTheSameSessionResumesIt()
+    {
+        for (int i = 0; i < 3; i++)
+            Release($"Bug/f{i}.bin", 25_000 + i, 320 + i, $"bug/file-{i}.dat");
+        var bug = MakeTorrent("Bug");
+        Scan();
+        string save = Path.Combine(_seeds, "bug");
+        string add = $"Find-HashallTorrentData '{bug.Torrent}' -Database '{Db}' | Add-HashallTorrent -Uri '{_qbt.Url}' -SavePath '{save}' -Database '{Db}'";
+        // One process (one session): the first run meets an error of a kind no step expects at its second link, the second run follows.
+        string script = $"Import-Module '{ModuleFolder.Manifest}'; try {{ {add} }} catch {{ 'FIRST ' + $_.Exception.Message }}; {add} | ForEach-Object {{ \"SECOND $($_.Status) $($_.Resumed) $($_.Links)\" }}";
+        var (_, output) = ChildShell.Run(script, new Dictionary<string, string> { ["HASHALL_FAULT"] = "seed-link:2:throw" });
+        Assert.Contains("FIRST HASHALL_FAULT: thrown at seed-link #2", output);
+        Assert.DoesNotContain("TorrentSeedBusy", output);
+        Assert.Contains("SECOND Added True 3", output);
+        Assert.Equal(1.0, _qbt.Info(bug.Hash)!.Value.Progress);
+    }
+
+    [RequiresFact(Needs.QBittorrent | Needs.Tmpfs)]
+    public void AKillWhileCopyingLeavesAHalfCopyThatTheRerunRemoves()
+    {
+        Release("Film/film.mkv", 300_000, 330, "films/Film (2001).mkv");
+        Release("Film/film.srt", 200_000, 331, "films/Film (2001).srt");
+        var film = MakeTorrent("Film");
+        Scan();
+        string pool = Tree.MountTmpfs("copies");
+        string save = Path.Combine(pool, "seeds");
+        string run = $"Import-Module '{ModuleFolder.Manifest}'; Find-HashallTorrentData '{film.Torrent}' -Database '{Db}' | Add-HashallTorrent -Uri '{_qbt.Url}' -SavePath '{save}' -AllowCopy -Database '{Db}'";
+        // Killed when the second copy is written, not yet verified: the first is in place, the second a .part.
+        var (exit, output) = ChildShell.Run(run, new Dictionary<string, string> { ["HASHALL_FAULT"] = "seed-copy:2" });
+        Assert.NotEqual(0, exit);
+        Assert.Contains("HASHALL_FAULT", output);
+        Assert.Single(Names(pool), n => n.EndsWith(".part", StringComparison.Ordinal));
+        Assert.Null(_qbt.State(film.Hash));
+
+        var r = Assert.Single(Add("Find-HashallTorrentData $args[1] | Add-HashallTorrent -Uri $args[0] -SavePath $args[2] -AllowCopy", film.Torrent, save).Succeeded().Output);
+        Assert.Equal(("Added", 2, true, 1.0), (Status(r), (int)r.Properties["Copies"].Value, (bool)r.Properties["Resumed"].Value, (double)r.Properties["Progress"].Value));
+        Assert.DoesNotContain(Names(pool), n => n.EndsWith(".part", StringComparison.Ordinal));
+        Assert.Equal([Path.Combine(save, "Film"), Path.Combine(save, "Film", "film.mkv"), Path.Combine(save, "Film", "film.srt")], Names(save));
+    }
+
+    [RequiresFact(Needs.QBittorrent)]
+    public void ARepairWhoseRecheckIsLostAsksAgainAndIsJudgedByTheCheckThatRan()
+    {
+        Release("Gone.S01/e1.mkv", 150_000, 51, "library/Gone/Gone 1x01.mkv");
+        Release("Gone.S01/e2.mkv", 150_001, 52, null);
+        var gone = MakeTorrent("Gone.S01");
+        Scan();
+        // qBittorrent seeds it at 100 %, then loses its folder while it is down: missingFiles.
+        string old = Path.Combine(_seeds, "gone");
+        Directory.CreateDirectory(old);
+        TempTree.Run("cp", "-r", Path.Combine(_releases, "Gone.S01"), old);
+        _qbt.Add(gone.Torrent, gone.Hash, old, _category);
+        Assert.Equal(1.0, _qbt.Info(gone.Hash)!.Value.Progress);
+        _qbt.Kill();
+        Directory.Delete(Path.Combine(old, "Gone.S01"), true);
+        _qbt.Restart();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (_qbt.State(gone.Hash) != "missingFiles" && DateTime.UtcNow < deadline)
+            Thread.Sleep(100);
+        Assert.Equal("missingFiles", _qbt.State(gone.Hash));
+        // Someone put a wrong e2.mkv (the right size, other bytes) where qBittorrent looks: the repair keeps it.
+        Directory.CreateDirectory(Path.Combine(old, "Gone.S01"));
+        var wrong = new byte[150_001];
+        new Random(99).NextBytes(wrong);
+        File.WriteAllBytes(Path.Combine(old, "Gone.S01", "e2.mkv"), wrong);
+
+        Ps.Run("Sync-HashallPayload -Uri $args[0] -Category $args[1]", _qbt.Url, _category).Succeeded();
+        // The first recheck request is lost on its way (as one sent while qBittorrent is busy with the torrent can be):
+        // the torrent stays in missingFiles with the progress it reported before, which must not pass for a check.
+        using var proxy = new LossyProxy(_qbt.Url, "/api/v2/torrents/recheck");
+        var r = Assert.Single(Ps.Run("Get-HashallTorrent -State missingFiles -Category $args[1] | Find-HashallTorrentData -Uri $args[0] | Add-HashallTorrent -Repair -Uri $args[2]", _qbt.Url, _category, proxy.Url).Output);
+        Assert.Equal(1, proxy.Dropped);
+        // Judged by a check that ran (asked for again): e1's pieces pass, e2's fail, so short of the 100 % promised;
+        // left stopped, out of missingFiles, the wrong file kept.
+        Assert.Equal(("Incomplete", "TorrentProgressShort", 1, 1), (Status(r), (string)r.Properties["ErrorId"].Value, (int)r.Properties["Links"].Value, (int)r.Properties["Kept"].Value));
+        double progress = (double)r.Properties["Progress"].Value;
+        Assert.True(progress > 0.3 && progress < 0.6, $"progress {progress}, state {r.Properties["State"].Value}");
+        Assert.NotEqual("missingFiles", (string)r.Properties["State"].Value);
+        Assert.Equal(wrong, File.ReadAllBytes(Path.Combine(old, "Gone.S01", "e2.mkv")));
+        Assert.Matches("^(paused|stopped)", _qbt.State(gone.Hash));
+    }
+
+    [RequiresFact(Needs.QBittorrent)]
     public void ATorrentInMissingFilesIsRepairedWhereQBittorrentExpectsItsData()
     {
         Release("Lost.S01/e1.mkv", 150_000, 41, "library/Lost/Lost 1x01.mkv");
@@ -340,5 +470,77 @@ public sealed class TorrentSeedCmdletTests : CatalogSessionTest, IClassFixture<Q
         // -State completes qBittorrent's states.
         var completions = Ps.Run("(TabExpansion2 'Get-HashallTorrent -State missing' 31).CompletionMatches.CompletionText").Succeeded().Output.Select(o => (string)o.BaseObject);
         Assert.Equal(new[] { "missingFiles" }, completions);
+    }
+}
+
+/// <summary>
+/// Forwards every request to a real qBittorrent, except the first one to <c>path</c>, which it answers 200
+/// without passing it on: a request lost on its way.
+/// </summary>
+internal sealed class LossyProxy : IDisposable
+{
+    private readonly System.Net.HttpListener _listener = new();
+    private readonly HttpClient _http = new(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false });
+    private readonly string _target;
+    private readonly string _path;
+    private int _dropped;
+
+    public LossyProxy(string target, string path)
+    {
+        _target = target.TrimEnd('/');
+        _path = path;
+        Url = $"http://127.0.0.1:{QBittorrentFixture.FreePort()}/";
+        _listener.Prefixes.Add(Url);
+        _listener.Start();
+        Task.Run(Serve);
+    }
+
+    public string Url { get; }
+    public int Dropped => Volatile.Read(ref _dropped);
+
+    private async Task Serve()
+    {
+        while (_listener.IsListening)
+        {
+            System.Net.HttpListenerContext context;
+            try { context = await _listener.GetContextAsync(); }
+            catch (Exception) { return; }
+            _ = Task.Run(() => Forward(context));
+        }
+    }
+
+    private async Task Forward(System.Net.HttpListenerContext context)
+    {
+        using var response = context.Response;
+        if (context.Request.Url!.AbsolutePath == _path && Interlocked.CompareExchange(ref _dropped, 1, 0) == 0)
+            return; // 200, empty: qBittorrent never hears of it
+        var request = new HttpRequestMessage(new HttpMethod(context.Request.HttpMethod), _target + context.Request.RawUrl);
+        using var body = new MemoryStream();
+        await context.Request.InputStream.CopyToAsync(body);
+        if (context.Request.HttpMethod != "GET")
+        {
+            request.Content = new ByteArrayContent(body.ToArray());
+            if (context.Request.ContentType != null)
+                request.Content.Headers.TryAddWithoutValidation("Content-Type", context.Request.ContentType);
+        }
+        foreach (string name in new[] { "Cookie", "Referer", "Origin" })
+            if (context.Request.Headers[name] is string value)
+                request.Headers.TryAddWithoutValidation(name, value);
+        using var answer = await _http.SendAsync(request);
+        response.StatusCode = (int)answer.StatusCode;
+        if (answer.Headers.TryGetValues("Set-Cookie", out var cookies))
+            foreach (string cookie in cookies)
+                response.AppendHeader("Set-Cookie", cookie);
+        if (answer.Content.Headers.ContentType is { } type)
+            response.ContentType = type.ToString();
+        var bytes = await answer.Content.ReadAsByteArrayAsync();
+        await response.OutputStream.WriteAsync(bytes);
+    }
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        _listener.Close();
+        _http.Dispose();
     }
 }

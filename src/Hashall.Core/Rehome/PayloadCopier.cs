@@ -203,6 +203,37 @@ namespace Hashall.Core.Rehome
                 throw failure;
         }
 
+        /// <summary>
+        /// One file, as <see cref="Copy(IReadOnlyList{PayloadFile}, string, Action{long}, CancellationToken)"/> copies each: the platform's
+        /// copy, then the source's mode and mtime. Throws RehomeSourceChanged (the source changed while copied) or
+        /// RehomeCopyFailed (cannot write it, the disk full included).
+        /// </summary>
+        public static void CopyOne(string source, string target, FileStatus expected, Action<long> bytesDone, CancellationToken cancel)
+        {
+            byte[] buffer = FileSystemApi.IsWindows || FileSystemApi.IsMacOS ? ArrayPool<byte>.Shared.Rent(BufferBytes) : Array.Empty<byte>();
+            try
+            {
+                if (buffer.Length > 0)
+                    CopyFile(source, target, expected, buffer, bytesDone, cancel);
+                else
+                    NativeCopy.Copy(source, target, expected, bytesDone, cancel);
+                FileMetadata.CopyFrom(target, expected);
+            }
+            catch (IOException e)
+            {
+                throw CopyFailed(source, target, IsDiskFull(e) ? $"the disk is full ({e.Message})" : e.Message, e);
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw CopyFailed(source, target, e.Message, e);
+            }
+            finally
+            {
+                if (buffer.Length > 0)
+                    ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+
         internal static void CopyFile(string source, string target, FileStatus expected, byte[] buffer, Action<long> bytesDone, CancellationToken cancel)
         {
             using var input = FileReader.OpenRead(source, sequential: true);

@@ -48,6 +48,8 @@ namespace Hashall.Core.Torrents
         public long Size { get; set; }
         /// <summary>The torrent's path of the file ('/'-separated, below the root folder).</summary>
         public string RelativePath { get; set; } = "";
+        /// <summary>The catalog's device of the source (Find-HashallTorrentData's match), to find its SHA-1 for a copy's check.</summary>
+        public long? SourceDeviceId { get; set; }
 
         public override string ToString() => $"{Kind} {Target}" + (Source != null ? $" <- {Source}" : "");
     }

@@ -51,7 +51,7 @@ namespace Hashall.Core.Torrents
         /// Decides the layout and checks it; reads only (qBittorrent's torrent list, lstat, the journal).
         /// Throws HashallException: TorrentDataMismatch, TorrentNotFound / TorrentAlreadyAdded,
         /// TorrentPathUnsafe, TorrentRepairLayoutMismatch, TorrentLayoutPathExists, TorrentSourceChanged,
-        /// TorrentDataOtherDevice, TorrentNothingMatched.
+        /// TorrentDataOtherDevice, TorrentNothingMatched, TorrentResumeSavePathDiffers.
         /// </summary>
         public SeedPlan Plan(SeedRequest request)
         {
@@ -89,6 +89,10 @@ namespace Hashall.Core.Torrents
                 if (plan.Existing != null && !(open != null && open.Mode == "add"))
                     throw new HashallException("TorrentAlreadyAdded", HashallErrorKind.InvalidArgument,
                         $"qBittorrent at {_client.Instance} already has torrent '{meta.Name}' ({meta.Hash}); to lay out files it misses, use -Repair.", meta.Hash);
+                // A resumed add goes on where it started: its links (and the torrent, if added) are under the journalled save path.
+                if (open != null && open.Mode == "add" && open.SavePath.Length > 0 && !string.Equals(open.SavePath.TrimEnd('/'), request.SavePath.TrimEnd('/'), StringComparison.Ordinal))
+                    throw new HashallException("TorrentResumeSavePathDiffers", HashallErrorKind.InvalidArgument,
+                        $"An earlier run of '{meta.Name}' ({meta.Hash}), job {open.JobId}, was interrupted while laying it out under '{open.SavePath}'; this run asks for '{request.SavePath}'. Nothing was changed: rerun with -SavePath '{open.SavePath}' to finish that job.", request.SavePath);
                 plan.SavePath = request.SavePath;
                 // qBittorrent's names with the Original layout: the root folder (multi-file) and the torrent's paths, as libtorrent sanitises them.
                 string root = Sanitise(meta.Name);
@@ -154,7 +158,7 @@ namespace Hashall.Core.Torrents
                             $"'{m.MatchedPath}' ({file.RelativePath} of '{meta.Name}') is on another filesystem than the save path '{plan.SavePath}': a hard link cannot cross filesystems. Choose a -SavePath on its device, or give -AllowCopy to copy (verified). Nothing was laid out.", m.MatchedPath);
                     kind = "copy";
                 }
-                plan.Actions.Add(new SeedAction { Kind = kind, Target = target, Source = m.MatchedPath, Size = file.Length, RelativePath = file.RelativePath });
+                plan.Actions.Add(new SeedAction { Kind = kind, Target = target, Source = m.MatchedPath, Size = file.Length, RelativePath = file.RelativePath, SourceDeviceId = m.DeviceId ?? match.DeviceId });
                 present[i] = true;
                 // The folders above it that are missing; an existing one must be a real folder (no symlink inside the layout).
                 for (string? dir = Path.GetDirectoryName(target); dir != null && dir.Length > 0; dir = Path.GetDirectoryName(dir))
@@ -267,6 +271,31 @@ namespace Hashall.Core.Torrents
                 log($"Resuming job {job.JobId} of '{plan.Name}' (step {job.Step}).");
             try
             {
+                return Run(plan, job, result, clock, log, bytesDone, warn, cancel, checking);
+            }
+            catch (Exception e)
+            {
+                // Whatever escaped (an error of a kind no step expects): the job must not stay 'running' with this
+                // process's live lease, or every rerun in this session would be refused as busy. Failed, it stays
+                // open: a rerun resumes it. No-op when a step already ended the job.
+                try
+                {
+                    _journal.Finish(job, "failed", $"Stopped by an unexpected error: {e.GetType().Name}: {e.Message}");
+                }
+                catch (Exception finish)
+                {
+                    warn($"Job {job.JobId} of '{plan.Name}' could not be ended ({finish.Message}); its lease runs out by itself.");
+                }
+                throw;
+            }
+        }
+
+        private TorrentSeedResult Run(SeedPlan plan, SeedJob job, TorrentSeedResult result, Stopwatch clock, Action<string> log, Action<long> bytesDone, Action<string> warn,
+            CancellationToken cancel, Action<string, double>? checking)
+        {
+            var request = plan.Request;
+            try
+            {
                 Layout(plan, job, result, log, bytesDone, cancel);
                 if (!request.Repair)
                     AddTorrent(plan, job, log);
@@ -297,17 +326,22 @@ namespace Hashall.Core.Torrents
                 var info = WaitChecked(plan, request.CheckTimeout, cancel, checking, out bool timedOut);
                 result.Progress = info?.Progress ?? 0;
                 result.State = info?.State ?? "";
-                if (timedOut || info == null || result.Progress + ProgressTolerance < plan.ExpectedProgress)
+                if (timedOut || info == null || result.Progress + ProgressTolerance < plan.ExpectedProgress || Errored(info))
                 {
                     result.Status = TorrentSeedStatus.Incomplete;
                     result.ErrorId = timedOut ? "TorrentCheckTimeout" : "TorrentProgressShort";
                     result.Message = timedOut
                         ? $"qBittorrent did not finish checking '{plan.Name}' within {request.CheckTimeout.TotalSeconds:0} s (state {result.State}, progress {result.Progress:P1}); it was left stopped. Start it when its check is done."
-                        : $"qBittorrent reports '{plan.Name}' at {result.Progress:P2} after its recheck, less than the {plan.ExpectedProgress:P2} laid out: some data is not what the torrent needs. It was left stopped, with its files in place.";
+                        : Errored(info!)
+                            ? $"qBittorrent still reports '{plan.Name}' as {result.State} (at {result.Progress:P2}) after its recheck was asked for twice: its files are not where it looks for them. It was left stopped, with its files in place."
+                            : $"qBittorrent reports '{plan.Name}' at {result.Progress:P2} after its recheck, less than the {plan.ExpectedProgress:P2} laid out: some data is not what the torrent needs. It was left stopped, with its files in place.";
                     _journal.Finish(job, "incomplete", result.Message);
                 }
                 else
                 {
+                    // The new names into the catalog while the torrent is still stopped: once started, qBittorrent
+                    // writes the files of a Partial torrent it downloads, and they must not be hashed half written.
+                    ScanLayout(plan, warn, cancel);
                     if (!request.NoStart)
                     {
                         _journal.Advance(job, "starting");
@@ -335,7 +369,7 @@ namespace Hashall.Core.Torrents
                 result.Duration = clock.Elapsed;
                 return result;
             }
-            Record(plan, warn, cancel);
+            SyncTorrent(plan, warn);
             result.Duration = clock.Elapsed;
             return result;
         }
@@ -357,7 +391,9 @@ namespace Hashall.Core.Torrents
                     result.BytesCopied += done.Size;
                 }
             }
-            _journal.Advance(job, "linking");
+            // A job killed just after it told qBittorrent to add the torrent stays at 'adding': that step is how the
+            // add below knows the torrent qBittorrent lists now is this job's own.
+            _journal.Advance(job, job.Step == "adding" ? "adding" : "linking");
             foreach (string folder in plan.Folders)
             {
                 cancel.ThrowIfCancellationRequested();
@@ -409,22 +445,38 @@ namespace Hashall.Core.Torrents
             }
             if (links.Count > 0)
                 log($"Linked {links.Count} file(s) of '{plan.Name}' under '{plan.SavePath}'.");
-            int ordinal = 0;
+            var journalled = job.Resumed ? _journal.Links(job.JobId) : null;
             foreach (var action in plan.Actions.Where(a => a.Kind == "copy"))
             {
                 cancel.ThrowIfCancellationRequested();
-                string temp = PathText.Join(Path.GetDirectoryName(action.Target)!, $".hashall-seed-{job.JobId}-{ordinal++}.part");
+                string temp = CopyTempPath(job, action.Target);
+                // This job's half copy from before a kill: under the name the journal holds (an older run may have named it otherwise), and under this one.
+                string? before = journalled != null && journalled.TryGetValue(action.Target, out var old) && old.State == "planned" ? old.TempPath : null;
+                if (before != null && before != temp && FileSystemApi.TryLstat(before, out _) == 0)
+                    HardLinks.Remove(before);
                 var row = new SeedLinkRow { Path = action.Target, Kind = "copy", Source = action.Source, TempPath = temp, Size = action.Size };
                 _journal.Save(job, new[] { row });
                 if (FileSystemApi.TryLstat(temp, out _) == 0)
-                    HardLinks.Remove(temp); // this job's half copy from before a kill
+                    HardLinks.Remove(temp);
                 var source = FileSystemApi.Lstat(action.Source!);
-                PayloadCopier.NativeCopy.Copy(action.Source!, temp, source, bytesDone, cancel);
+                try
+                {
+                    PayloadCopier.CopyOne(action.Source!, temp, source, bytesDone, cancel);
+                }
+                catch (HashallException e) when (e.ErrorId == "RehomeSourceChanged" || e.ErrorId == "RehomeCopyFailed")
+                {
+                    throw e.ErrorId == "RehomeSourceChanged"
+                        ? new HashallException("TorrentSourceChanged", HashallErrorKind.InvalidData, $"'{action.Source}' changed while it was copied for '{action.Target}'; run Find-HashallTorrentData again. {e.Message}", action.Source, e)
+                        : new HashallException("TorrentCopyFailed", HashallErrorKind.WriteError, e.Message, action.Target, e);
+                }
                 FaultInjection.At("seed-copy");
-                if (!Sha1(action.Source!, cancel).SequenceEqual(Sha1(temp, cancel)))
-                    throw new HashallException("TorrentCopyVerifyFailed", HashallErrorKind.InvalidData,
-                        $"The copy of '{action.Source}' for '{action.Target}' does not read back the same bytes; it was removed.", action.Target);
+                // The copy is read back and compared with the catalog's SHA-1 of the source (the source hashed only when the catalog has none for it as it is now).
                 var st = FileSystemApi.Lstat(temp);
+                string expected = CatalogSha1(action.SourceDeviceId, source) ?? FileHasher.Hash(action.Source!, source, HashAlgorithms.Sha1, quick: false, cancel).Sha1!;
+                string copied = FileHasher.Hash(temp, st, HashAlgorithms.Sha1, quick: false, cancel).Sha1!;
+                if (!string.Equals(expected, copied, StringComparison.OrdinalIgnoreCase))
+                    throw new HashallException("TorrentCopyVerifyFailed", HashallErrorKind.InvalidData,
+                        $"The copy of '{action.Source}' for '{action.Target}' has SHA-1 {copied}, the source {expected}; it was removed.", action.Target);
                 row.DeviceNumber = st.DeviceNumber;
                 row.Inode = st.Inode;
                 _journal.Save(job, new[] { row });
@@ -443,20 +495,19 @@ namespace Hashall.Core.Torrents
                 log($"Copied {result.Copies} file(s) of '{plan.Name}' (verified).");
         }
 
-        private static byte[] Sha1(string path, CancellationToken cancel)
+        /// <summary>The temporary name of a copy until it is verified: beside its target, the same on every run of the job (so a rerun finds a killed run's half copy).</summary>
+        internal static string CopyTempPath(SeedJob job, string target)
         {
             using var sha1 = SHA1.Create();
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20);
-            var buffer = new byte[1 << 20];
-            int n;
-            while ((n = stream.Read(buffer, 0, buffer.Length)) > 0)
-            {
-                cancel.ThrowIfCancellationRequested();
-                sha1.TransformBlock(buffer, 0, n, null, 0);
-            }
-            sha1.TransformFinalBlock(buffer, 0, 0);
-            return sha1.Hash!;
+            string tag = FileHasher.Hex(sha1.ComputeHash(System.Text.Encoding.UTF8.GetBytes(target))).Substring(0, 16);
+            return PathText.Join(Path.GetDirectoryName(target)!, $".hashall-seed-{job.JobId}-{tag}.part");
         }
+
+        /// <summary>The catalog's SHA-1 of a file as it is now (same inode, size and mtime); null when it has none.</summary>
+        private string? CatalogSha1(long? deviceId, FileStatus source) =>
+            deviceId is long device
+                ? new FileStore(_db).ActiveByInode(device, unchecked((long)source.Inode)).FirstOrDefault(r => r.Sha1 != null && r.SameFileAs(source.Size, source.MtimeNs, unchecked((long)source.Inode)))?.Sha1
+                : null;
 
         private void AddTorrent(SeedPlan plan, SeedJob job, Action<string> log)
         {
@@ -485,21 +536,39 @@ namespace Hashall.Core.Torrents
             _journal.Advance(job, "added", torrentAdded: true);
         }
 
-        /// <summary>Polls until qBittorrent's check is over (a checking state seen and gone, or the progress already expected, or 3 s without one).</summary>
+        /// <summary>A recheck that shows no sign of running for this long is asked for again (once), and then judged.</summary>
+        private static readonly TimeSpan RecheckSettle = TimeSpan.FromSeconds(3);
+
+        private static bool Errored(TorrentInfo t) => t.State == "missingFiles" || t.State == "error";
+
+        /// <summary>
+        /// Polls until qBittorrent's check is over, with evidence that it ran in this run: a checking state seen;
+        /// for an added torrent (which starts at 0), the expected progress reached; for a repair, the progress
+        /// changed from what qBittorrent reported before, or its state left missingFiles/error (a torrent that
+        /// lost its files can still report the progress it had, as TorrentRelocator also assumes). Without
+        /// evidence after a short wait, the recheck is asked for once more (a request can be lost while
+        /// qBittorrent is busy with the torrent, or a tiny check ran between two polls), and judged after another.
+        /// </summary>
         private TorrentInfo? WaitChecked(SeedPlan plan, TimeSpan timeout, CancellationToken cancel, Action<string, double>? checking, out bool timedOut)
         {
             var clock = Stopwatch.StartNew();
-            bool seenChecking = false;
+            var sinceAsked = Stopwatch.StartNew();
+            bool askedAgain = false, evidence = false;
+            var before = plan.Request.Repair ? plan.Existing : null;
             TorrentInfo? info = null;
             while (true)
             {
                 cancel.ThrowIfCancellationRequested();
                 info = _client.Torrents(hashes: new[] { plan.Hash }).FirstOrDefault();
                 bool busy = info == null || CheckingStates.Contains(info.State);
-                seenChecking |= busy && info != null;
                 if (info != null)
+                {
                     checking?.Invoke(info.State, info.Progress);
-                if (!busy && (seenChecking || info!.Progress + ProgressTolerance >= plan.ExpectedProgress || clock.Elapsed > TimeSpan.FromSeconds(3)))
+                    evidence |= busy || (before == null
+                        ? info.Progress + ProgressTolerance >= plan.ExpectedProgress
+                        : Math.Abs(info.Progress - before.Progress) > ProgressTolerance || (Errored(before) && !Errored(info)));
+                }
+                if (!busy && (evidence || (askedAgain && sinceAsked.Elapsed > RecheckSettle)))
                 {
                     timedOut = false;
                     return info;
@@ -508,6 +577,12 @@ namespace Hashall.Core.Torrents
                 {
                     timedOut = true;
                     return info;
+                }
+                if (!busy && !askedAgain && sinceAsked.Elapsed > RecheckSettle)
+                {
+                    _client.Recheck(new[] { plan.Hash });
+                    askedAgain = true;
+                    sinceAsked.Restart();
                 }
                 Thread.Sleep(100);
             }
@@ -528,15 +603,22 @@ namespace Hashall.Core.Torrents
             return info;
         }
 
-        /// <summary>Removes what this job made (names still the inode it made, folders left empty) and the torrent it added.</summary>
+        /// <summary>
+        /// The refusals of <see cref="Plan"/> that mean something is in the way of an open job for good (a name
+        /// that is not its own, a source that changed, data on another device): only these roll an open job back.
+        /// Anything else (qBittorrent slow or gone, a busy catalog, a stale or mismatched input) leaves it for a rerun.
+        /// </summary>
+        internal static readonly string[] InTheWay = { "TorrentLayoutPathExists", "TorrentSourceChanged", "TorrentDataOtherDevice" };
+
         /// <summary>
         /// After <see cref="Plan"/> refused a torrent that has an open job (an earlier run killed mid-way, and
-        /// now something is in the way): removes what that job made and the torrent it added, so nothing stays
-        /// half made. Returns the rolled-back result; null when there was no open job.
+        /// now something is in the way, see <see cref="InTheWay"/>): removes what that job made and the torrent
+        /// it added, so nothing stays half made. Returns the rolled-back result; null when there was no open job
+        /// or the refusal is of another kind (the job is left as it is: a later run resumes it).
         /// </summary>
         public TorrentSeedResult? RollbackOpen(string hash, string name, HashallException reason, Action<string> log)
         {
-            if (_journal.OpenJob(hash) == null)
+            if (!InTheWay.Contains(reason.ErrorId) || _journal.OpenJob(hash) == null)
                 return null;
             var job = _journal.Acquire(hash, name, "add", _client.Instance, "", Lease.NewOwner());
             var result = new TorrentSeedResult { Hash = hash, Name = name, JobId = job.JobId, Resumed = true, SavePath = job.SavePath, Instance = _client.Instance, Database = _db.Path };
@@ -599,22 +681,31 @@ namespace Hashall.Core.Torrents
             result.Message ??= error.Message;
         }
 
-        /// <summary>Records the new names in the catalog (a scan of the content, hashes reused from their inodes) and the torrent (a sync of it).</summary>
-        private void Record(SeedPlan plan, Action<string> warn, CancellationToken cancel)
+        /// <summary>Records the new names in the catalog (a scan of the content, hashes reused from their inodes), before the torrent is started.</summary>
+        private void ScanLayout(SeedPlan plan, Action<string> warn, CancellationToken cancel)
         {
             try
             {
                 string root = plan.ContentPath;
                 if (plan.Actions.Any(a => a.Kind == "link" || a.Kind == "copy") && (Directory.Exists(root) || File.Exists(root)))
-                {
-                    var observer = new WarningObserver(warn);
-                    new Scanner(_db, new ScanOptions(), observer).Run(new[] { root }, cancel);
-                }
+                    new Scanner(_db, new ScanOptions(), new WarningObserver(warn)).Run(new[] { root }, cancel);
+            }
+            catch (HashallException e)
+            {
+                warn($"'{plan.Name}' is laid out, but its new names are not in the catalog: {e.Message} Run Invoke-HashallScan.");
+            }
+        }
+
+        /// <summary>Records the torrent as qBittorrent has it now (a sync of it), after it was started.</summary>
+        private void SyncTorrent(SeedPlan plan, Action<string> warn)
+        {
+            try
+            {
                 new PayloadSync(_db).Record(_client, plan.Hash);
             }
             catch (HashallException e)
             {
-                warn($"'{plan.Name}' is seeding, but the catalog was not updated: {e.Message} Run Invoke-HashallScan and Sync-HashallPayload.");
+                warn($"'{plan.Name}' is seeding, but the catalog was not updated: {e.Message} Run Sync-HashallPayload.");
             }
         }
 

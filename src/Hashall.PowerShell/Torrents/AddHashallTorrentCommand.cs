@@ -120,7 +120,8 @@ namespace Hashall.PowerShell.Torrents
             }
             catch (HashallException e) when (!WhatIfActive)
             {
-                // An earlier run of this torrent was killed mid-way and now cannot go on: what it made is removed.
+                // An earlier run of this torrent was killed mid-way and now something is in its way: what it made is
+                // removed. Any other refusal (qBittorrent, the catalog, a stale input) leaves that job for a rerun.
                 var rolledBack = seeder.RollbackOpen(request.Meta.Hash, request.Meta.Name, e, WriteVerbose);
                 if (rolledBack == null)
                     throw;
