@@ -25,19 +25,19 @@ namespace Hashall.Core
         {
             if (Setting == null || !Setting.StartsWith(point + ":", StringComparison.Ordinal))
                 return;
-            // "point:N" kills; "point:N:hold" stops the thread there for ever after saying so on stderr, so
-            // that a test can act while the process holds what it holds at that point (a lease), then kill it.
-            string[] count = Setting.Substring(point.Length + 1).Split(':');
-            bool hold = count.Length > 1 && count[1] == "hold";
+            // "point:N" kills the process (as a crash would). "point:N:hold" stops this thread there for ever after
+            // saying so on stderr, so that a test can act while the process holds what it holds at that point (a
+            // lease), then kill it. "point:N:throw" throws an error no caller expects (a bug's), once, and goes on.
+            string[] setting = Setting.Substring(point.Length + 1).Split(':');
+            string mode = setting.Length > 1 ? setting[1] : "kill";
             lock (Counts)
             {
                 Counts[point] = Counts.TryGetValue(point, out int n) ? n + 1 : 1;
-                if (Counts[point] != int.Parse(count[0], CultureInfo.InvariantCulture))
+                if (Counts[point] != int.Parse(setting[0], CultureInfo.InvariantCulture))
                     return;
-                // "point:N:throw" throws an error of a kind no caller expects (a bug's), once, and the process goes on.
-                if (count.Length > 1 && count[1] == "throw")
+                if (mode == "throw")
                     throw new InvalidOperationException($"HASHALL_FAULT: thrown at {point} #{Counts[point]}");
-                if (!hold)
+                if (mode != "hold")
                     Environment.FailFast($"HASHALL_FAULT: killed at {point} #{Counts[point]}");
                 Console.Error.WriteLine($"HASHALL_FAULT: holding at {point} #{Counts[point]}");
                 Console.Error.Flush();
