@@ -89,11 +89,7 @@ namespace Hashall.Core.Rehome
                             throw CopyFailed(file.FullName, target, HardLinks.Describe(error), null);
                         continue;
                     }
-                    if (FileSystemApi.IsWindows || FileSystemApi.IsMacOS)
-                        CopyFile(file.FullName, target, source, buffer, bytesDone, cancel);
-                    else
-                        NativeCopy.Copy(file.FullName, target, source, bytesDone, cancel);
-                    FileMetadata.CopyFrom(target, source);
+                    CopyWithMetadata(file.FullName, target, source, buffer, bytesDone, cancel);
                     verifier?.Add(file, target);
                     firstCopyOfInode[(source.DeviceNumber, source.Inode)] = target;
                     outcome.Files++;
@@ -213,11 +209,7 @@ namespace Hashall.Core.Rehome
             byte[] buffer = FileSystemApi.IsWindows || FileSystemApi.IsMacOS ? ArrayPool<byte>.Shared.Rent(BufferBytes) : Array.Empty<byte>();
             try
             {
-                if (buffer.Length > 0)
-                    CopyFile(source, target, expected, buffer, bytesDone, cancel);
-                else
-                    NativeCopy.Copy(source, target, expected, bytesDone, cancel);
-                FileMetadata.CopyFrom(target, expected);
+                CopyWithMetadata(source, target, expected, buffer, bytesDone, cancel);
             }
             catch (IOException e)
             {
@@ -232,6 +224,16 @@ namespace Hashall.Core.Rehome
                 if (buffer.Length > 0)
                     ArrayPool<byte>.Shared.Return(buffer);
             }
+        }
+
+        /// <summary>The platform's copy (copy_file_range on Linux; <paramref name="buffer"/>, rented by the caller, elsewhere), then the source's mode and mtime.</summary>
+        private static void CopyWithMetadata(string source, string target, FileStatus expected, byte[] buffer, Action<long> bytesDone, CancellationToken cancel)
+        {
+            if (FileSystemApi.IsWindows || FileSystemApi.IsMacOS)
+                CopyFile(source, target, expected, buffer, bytesDone, cancel);
+            else
+                NativeCopy.Copy(source, target, expected, bytesDone, cancel);
+            FileMetadata.CopyFrom(target, expected);
         }
 
         internal static void CopyFile(string source, string target, FileStatus expected, byte[] buffer, Action<long> bytesDone, CancellationToken cancel)
